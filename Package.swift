@@ -1,0 +1,49 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// The dependency arrow points one way:
+//   lossd (executable) → LossService → HTTP, Losses
+// Losses knows nothing of JSON or HTTP; HTTP knows nothing of losses.
+// C and C++ live only in the small C-prefixed shim targets.
+let package = Package(
+    name: "lossd",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "Losses", targets: ["Losses"]),
+        .executable(name: "lossd", targets: ["lossd"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // PyTorch-exact losses over contiguous Double tensors. No dependencies.
+        .target(name: "Losses"),
+
+        // zlib, for gzip request and response bodies (Debian: zlib1g-dev).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // fast_float's correctly rounded number parser behind a C interface (Debian: libfast-float-dev).
+        .target(name: "CFastFloat"),
+
+        // A strict HTTP/1.1 server on POSIX sockets and Dispatch.
+        .target(name: "HTTP", dependencies: ["CZlib"]),
+
+        // The loss routes: tensor JSON decoding, validation, metrics, CORS, health.
+        .target(name: "LossService", dependencies: ["Losses", "HTTP", "CFastFloat"]),
+
+        // The executable: configuration, logging, signals, start-up.
+        .executableTarget(
+            name: "lossd",
+            dependencies: [
+                "LossService", "HTTP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        .testTarget(name: "LossesTests", dependencies: ["Losses"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
+        .testTarget(name: "LossServiceTests", dependencies: ["LossService", "HTTP", "Losses"]),
+    ],
+    cxxLanguageStandard: .cxx17
+)

@@ -1,0 +1,1 @@
+// Placeholder: the loss routes arrive with the LossService issue.

@@ -1,0 +1,1 @@
+// Placeholder: the losses arrive with the Losses issue.

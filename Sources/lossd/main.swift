@@ -1,0 +1,2 @@
+// Placeholder: the executable arrives with the service issue.
+print("lossd: not yet wired")

@@ -1,0 +1,6 @@
+import Testing
+@testable import HTTP
+
+@Test func moduleBuilds() {
+    #expect(Bool(true))
+}

@@ -1,0 +1,6 @@
+import Testing
+@testable import LossService
+
+@Test func moduleBuilds() {
+    #expect(Bool(true))
+}

@@ -1,0 +1,6 @@
+import Testing
+@testable import Losses
+
+@Test func moduleBuilds() {
+    #expect(Bool(true))
+}
