@@ -1,1 +1,0 @@
-// Placeholder: the losses arrive with the Losses issue.
