@@ -88,9 +88,10 @@ public struct CrossEntropy: Sendable {
 
     /// The loss over validated inputs.
     ///
-    /// Hot path: per sample, one pass each for the maximum, the sum of
-    /// exponentials and the log-probabilities, over contiguous class planes
-    /// (`S` positions wide) so the loops vectorise; scratch is allocated once per call.
+    /// Hot path: per sample, the maximum and the sum of exponentials run over
+    /// whole class planes (`inner` positions wide, contiguous) with a
+    /// vectorisable exp, so the one `log` per position is the only libm call;
+    /// scratch is allocated once per call, nothing per element.
     private func score(
         predictions: Tensor, targets: Tensor, layout: ClassLayout, classWeights: [Double], indexTargets: Bool
     ) -> LossResult {
@@ -98,15 +99,15 @@ public struct CrossEntropy: Sendable {
         let positions = batch * inner
         let keep = reduction == .none
         let smoothing = labelSmoothing
+        let uniformShare = smoothing / Double(classes)
         let ignored = Double(ignoreIndex)
         let logits = fromLogits
 
-        let logP = UnsafeMutablePointer<Double>.allocate(capacity: classes * inner)
-        defer { logP.deallocate() }
-        // Per position: the maximum, the log of the sum of exponentials, the losses of one sample.
-        let scratch = UnsafeMutablePointer<Double>.allocate(capacity: 3 * inner)
+        // Per position: the maximum, log Σ exp(x - max), one sample's losses; then C exponentials of one row.
+        let scratch = UnsafeMutablePointer<Double>.allocate(capacity: 3 * inner + classes)
         defer { scratch.deallocate() }
         let maximum = scratch, logSumExp = scratch + inner, sampleLosses = scratch + 2 * inner
+        let exponentials = scratch + 3 * inner
 
         var lossSum = CompensatedSum()
         var weightSum = CompensatedSum()
@@ -120,64 +121,90 @@ public struct CrossEntropy: Sendable {
                         let w = weights.baseAddress!
                         for sample in 0..<batch {
                             let x = predictions.baseAddress! + sample * classes * inner
-                            if logits {
-                                // log_softmax as ATen: (x - max) - log(sum(exp(x - max))), finite for any finite x.
-                                for s in 0..<inner { maximum[s] = x[s] }
-                                for c in 1..<classes {
-                                    let row = x + c * inner
-                                    for s in 0..<inner { maximum[s] = Swift.max(maximum[s], row[s]) }
-                                }
-                                for s in 0..<inner { logSumExp[s] = 0 }
-                                for c in 0..<classes {
-                                    let row = x + c * inner
-                                    for s in 0..<inner { logSumExp[s] += exp(row[s] - maximum[s]) }
-                                }
-                                for s in 0..<inner { logSumExp[s] = log(logSumExp[s]) }
-                                for c in 0..<classes {
-                                    let row = x + c * inner, out = logP + c * inner
-                                    for s in 0..<inner { out[s] = (row[s] - maximum[s]) - logSumExp[s] }
-                                }
-                            } else {
-                                for i in 0..<(classes * inner) { logP[i] = Swift.max(log(x[i]), -100) }
-                            }
-
                             let losses = keep ? elements.baseAddress! + sample * inner : sampleLosses
-                            if indexTargets {
-                                let t = targets.baseAddress! + sample * inner
-                                if smoothing > 0 {
+
+                            /// The sample's losses, given log p for the class plane starting at `row`, position `s`.
+                            /// Called with a literal `inner` of 1 for `(N, C)`, so the loops over positions fold away.
+                            @inline(__always)
+                            func scoreSample(inner: Int, _ logProbability: (UnsafePointer<Double>, Int) -> Double) {
+                                if indexTargets {
+                                    let t = targets.baseAddress! + sample * inner
+                                    if smoothing > 0 {
+                                        // ATen's smoothing term: Σ_c w_c·log p_c, later negated and scaled by ε/C.
+                                        for s in 0..<inner { losses[s] = 0 }
+                                        for c in 0..<classes {
+                                            let row = x + c * inner
+                                            for s in 0..<inner { losses[s] += logProbability(row, s) * w[c] }
+                                        }
+                                    }
+                                    for s in 0..<inner {
+                                        let target = t[s]
+                                        if target == ignored {
+                                            losses[s] = 0
+                                            continue
+                                        }
+                                        let k = Int(target)
+                                        count += 1
+                                        weightSum.add(w[k])
+                                        let nll = -logProbability(x + k * inner, s) * w[k]
+                                        losses[s] = smoothing > 0 ? (1 - smoothing) * nll + -losses[s] * uniformShare : nll
+                                    }
+                                } else {
+                                    let t = targets.baseAddress! + sample * classes * inner
                                     for s in 0..<inner { losses[s] = 0 }
                                     for c in 0..<classes {
-                                        let row = logP + c * inner
-                                        for s in 0..<inner { losses[s] += row[s] * w[c] }
+                                        let row = x + c * inner, target = t + c * inner
+                                        if smoothing > 0 {
+                                            for s in 0..<inner {
+                                                let smoothed = target[s] * (1 - smoothing) + uniformShare
+                                                losses[s] += logProbability(row, s) * smoothed * w[c]
+                                            }
+                                        } else {
+                                            for s in 0..<inner { losses[s] += logProbability(row, s) * target[s] * w[c] }
+                                        }
                                     }
+                                    for s in 0..<inner { losses[s] = -losses[s] }
                                 }
-                                for s in 0..<inner {
-                                    let target = t[s]
-                                    if target == ignored {
-                                        losses[s] = 0
-                                        continue
+                            }
+
+                            if logits {
+                                // log_softmax as ATen: (x - max) - log Σ exp(x - max), finite for any finite x.
+                                if inner == 1 {
+                                    var rowMaximum = x[0]
+                                    for c in 1..<classes { rowMaximum = Swift.max(rowMaximum, x[c]) }
+                                    for c in 0..<classes { exponentials[c] = expNonPositive(x[c] - rowMaximum) }
+                                    var sum = 0.0
+                                    for c in 0..<classes { sum += exponentials[c] }
+                                    maximum[0] = rowMaximum
+                                    logSumExp[0] = log(sum)
+                                } else {
+                                    for s in 0..<inner { maximum[s] = x[s] }
+                                    for c in 1..<classes {
+                                        let row = x + c * inner
+                                        for s in 0..<inner { maximum[s] = Swift.max(maximum[s], row[s]) }
                                     }
-                                    let k = Int(target)
-                                    count += 1
-                                    weightSum.add(w[k])
-                                    let nll = -logP[k * inner + s] * w[k]
-                                    losses[s] = smoothing > 0
-                                        ? (1 - smoothing) * nll + (-losses[s]) * (smoothing / Double(classes))
-                                        : nll
+                                    for s in 0..<inner { logSumExp[s] = 0 }
+                                    for c in 0..<classes {
+                                        let row = x + c * inner
+                                        for s in 0..<inner { logSumExp[s] += expNonPositive(row[s] - maximum[s]) }
+                                    }
+                                    for s in 0..<inner { logSumExp[s] = log(logSumExp[s]) }
+                                }
+                                let logProbability = { (row: UnsafePointer<Double>, s: Int) in
+                                    (row[s] - maximum[s]) - logSumExp[s]
+                                }
+                                if inner == 1 {
+                                    scoreSample(inner: 1, logProbability)
+                                } else {
+                                    scoreSample(inner: inner, logProbability)
                                 }
                             } else {
-                                let t = targets.baseAddress! + sample * classes * inner
-                                let offset = smoothing / Double(classes)
-                                for s in 0..<inner { losses[s] = 0 }
-                                for c in 0..<classes {
-                                    let row = logP + c * inner, target = t + c * inner
-                                    if smoothing > 0 {
-                                        for s in 0..<inner { losses[s] += row[s] * (target[s] * (1 - smoothing) + offset) * w[c] }
-                                    } else {
-                                        for s in 0..<inner { losses[s] += row[s] * target[s] * w[c] }
-                                    }
+                                let logProbability = { (row: UnsafePointer<Double>, s: Int) in Swift.max(log(row[s]), -100) }
+                                if inner == 1 {
+                                    scoreSample(inner: 1, logProbability)
+                                } else {
+                                    scoreSample(inner: inner, logProbability)
                                 }
-                                for s in 0..<inner { losses[s] = -losses[s] }
                             }
                             if !keep { lossSum.add(UnsafeBufferPointer(start: losses, count: inner)) }
                         }
