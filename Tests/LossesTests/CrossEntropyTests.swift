@@ -163,6 +163,17 @@ func errorMessage(_ body: () throws(LossError) -> LossResult) -> String? {
         #expect(result.loss.data == [2000, 2000 + 0.6931471805599453])
     }
 
+    /// ATen computes log(1 + e^-40) = 0 here; the exact loss is log1p(e^-40) ≈ 4.2e-18.
+    @Test func confidentPredictionsKeepTheirSmallLoss() throws {
+        let exact = 4.248354255291589e-18  // log1p(exp(-40)), to the double nearest
+        let rows = try CrossEntropy(reduction: .none)(predictions: tensor([1, 2], [40, 0]), targets: tensor([1], [0]))
+        #expect(isClose(rows.loss.data[0], exact, relative: 1e-15, absolute: 0))
+        let planes = try CrossEntropy(reduction: .none)(
+            predictions: tensor([1, 2, 2], [40, 3, 0, 3]), targets: tensor([1, 2], [0, 1]))
+        #expect(isClose(planes.loss.data[0], exact, relative: 1e-15, absolute: 0))
+        #expect(isClose(planes.loss.data[1], 0.6931471805599453))  // a tie: log 2
+    }
+
     @Test(arguments: [
         CrossEntropy(), CrossEntropy(weight: tensor([4], [0.1, 2, 3, 0.5]), ignoreIndex: 2, labelSmoothing: 0.3),
         CrossEntropy(labelSmoothing: 0.2, fromLogits: false),
