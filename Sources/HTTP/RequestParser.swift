@@ -239,9 +239,9 @@ struct RequestParser {
             path = "*"
             return nil
         }
-        if let error = validate(bytes, ByteSet.requestTarget, at: offset, what: "the request-target") { return error }
         if bytes[0] == UInt8(ascii: "/") {
             // RFC 9112 §3.2.1: origin-form = absolute-path [ "?" query ].
+            if let error = validate(bytes, ByteSet.requestTarget, at: offset, what: "the request-target") { return error }
             target = string(bytes)
             if let q = bytes.firstIndex(of: UInt8(ascii: "?"), from: 0) {
                 path = string(UnsafeRawBufferPointer(rebasing: bytes[0..<q]))
@@ -275,6 +275,10 @@ struct RequestParser {
             return HTTPError(.badRequest, "the absolute request-target has an empty authority (RFC 9110 §4.2.1)")
         }
         if let error = validate(authority, ByteSet.host, at: offset + authorityStart, what: "the request-target's authority") {
+            return error
+        }
+        if pathStart < n, let error = validate(UnsafeRawBufferPointer(rebasing: bytes[pathStart...]), ByteSet.requestTarget,
+                                               at: offset + pathStart, what: "the request-target's path") {
             return error
         }
         target = string(bytes)
