@@ -38,7 +38,8 @@ final class Connection: @unchecked Sendable {
     let deadline = Atomic<UInt64>(0)
 
     private let fd: Int32
-    private unowned let server: Server
+    /// Strong: the server keeps its connections until each unregisters, so neither outlives the other by accident.
+    private let server: Server
     private let configuration: ServerConfiguration
     private let limits: Limits
     private let responder: any Responder
@@ -239,6 +240,9 @@ final class Connection: @unchecked Sendable {
     /// Makes room at the end of the buffer: moves unconsumed bytes to the
     /// front, or grows the buffer while a request head is larger than it.
     private func makeRoom() {
+        if state == .body && buffer.count < Connection.bodyReadBytes && (chunked != nil || bodyRemaining > buffer.count) {
+            grow(to: Connection.bodyReadBytes)  // a large body: fewer, larger reads
+        }
         if start == end {
             start = 0
             end = 0
@@ -255,11 +259,20 @@ final class Connection: @unchecked Sendable {
         // a bound that lets the parser see every limit it enforces.
         let bound = limits.maxRequestLineBytes + limits.maxHeaderBytes + 1024
         guard buffer.count < bound else { return }
-        let grown = UnsafeMutableRawBufferPointer.allocate(byteCount: min(bound, buffer.count * 2), alignment: 16)
-        grown.baseAddress!.copyMemory(from: buffer.baseAddress!, byteCount: end)
+        grow(to: min(bound, buffer.count * 2))
+    }
+
+    private func grow(to size: Int) {
+        let grown = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
+        grown.baseAddress!.copyMemory(from: buffer.baseAddress! + start, byteCount: end - start)
+        end -= start
+        start = 0
         buffer.deallocate()
         buffer = grown
     }
+
+    /// The read size for large request bodies.
+    static let bodyReadBytes = 64 << 10
 
     /// Answers what the buffer holds, request after request, until it needs
     /// more bytes, a write is pending, or the connection is ending.
@@ -335,9 +348,17 @@ final class Connection: @unchecked Sendable {
             expectsContinue = head.version == .http1_1
         }
 
-        // RFC 9110 §8.4: gzip (x-gzip, §8.4.1.3) and identity are the codings understood.
+        var length = 0
+        switch framing {
+        case .none: length = 0
+        case .length(let n): length = n
+        case .chunked: length = -1
+        }
+
+        // RFC 9110 §8.4: gzip (x-gzip, §8.4.1.3) and identity are the codings
+        // understood; a coding on an empty body has nothing to decode.
         var gzip = false
-        for value in head.headers.values("Content-Encoding") {
+        for value in length == 0 ? [] : head.headers.values("Content-Encoding") {
             for coding in value.split(separator: ",") {
                 let name = coding.trimmingASCIISpaces()
                 if Headers.equalsIgnoringCase(String(name), "gzip") || Headers.equalsIgnoringCase(String(name), "x-gzip"),
@@ -351,12 +372,6 @@ final class Connection: @unchecked Sendable {
             }
         }
 
-        var length = 0
-        switch framing {
-        case .none: length = 0
-        case .length(let n): length = n
-        case .chunked: length = -1
-        }
         // Checked before anything is read: a 413 without reading the body (RFC 9110 §15.5.14).
         if length > limits.maxBodyBytes {
             fail(HTTPError(status: .contentTooLarge,
@@ -382,9 +397,6 @@ final class Connection: @unchecked Sendable {
             }
         case .body(let bodyHandler):
             if length == 0 {
-                if gzip {
-                    inflater = Inflater(limit: limits.maxBodyBytes)
-                }
                 finishBody(handler: bodyHandler)
                 return
             }

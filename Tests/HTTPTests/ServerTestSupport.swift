@@ -104,8 +104,9 @@ struct TestResponse {
 enum TestClientError: Error { case connect(String), timeout, closed, malformed(String) }
 
 /// A blocking socket client with a receive timeout, reading responses by hand
-/// so that tests see exactly the bytes the server sent.
-final class TestClient {
+/// so that tests see exactly the bytes the server sent. `send` touches only
+/// the descriptor, so one thread may send while another reads.
+final class TestClient: @unchecked Sendable {
     let fd: Int32
     private var buffer: [UInt8] = []
 
