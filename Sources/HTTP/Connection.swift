@@ -298,7 +298,9 @@ final class Connection: @unchecked Sendable {
                 switch result {
                 case .incomplete:
                     if peerClosed {
-                        close()  // half a head and no more coming: nothing to answer
+                        // The client half-closed mid-head; it may still be reading, so tell it why.
+                        fail(HTTPError(status: .badRequest,
+                                       detail: "the request head ended after \(end - start) bytes, before its empty line (RFC 9112 §2.1)"))
                     } else if start == 0 && end == buffer.count
                         && buffer.count >= limits.maxRequestLineBytes + limits.maxHeaderBytes + 1024 {
                         fail(HTTPError(status: .requestHeaderFieldsTooLarge,
@@ -314,7 +316,12 @@ final class Connection: @unchecked Sendable {
                 }
             case .body:
                 if start == end {
-                    if peerClosed { close() }
+                    if peerClosed && handler == nil {
+                        close()  // already answered
+                    } else if peerClosed {
+                        fail(HTTPError(status: .badRequest,
+                                       detail: "the request body ended after \(requestBodyBytes) bytes, before its end (RFC 9112 §6)"))
+                    }
                     return
                 }
                 readBody()

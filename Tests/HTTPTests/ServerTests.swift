@@ -420,13 +420,13 @@ import Testing
     }
 
     @Test func drainFinishesInFlightRequestsClosesIdleOnesAndRefusesNewOnes() throws {
-        let (server, _) = try startServer()
+        let (server, responder) = try startServer()
         let idle = try TestClient(port: server.port)
         idle.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
         #expect(try idle.readResponse().text == "hello")
         let busy = try TestClient(port: server.port)
         busy.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 8\r\n\r\nhalf")
-        usleep(50_000)
+        responder.waitForRequests(2)
 
         let drained = DispatchSemaphore(value: 0)
         server.drain(deadline: 5) { drained.signal() }
@@ -442,10 +442,10 @@ import Testing
     }
 
     @Test func drainClosesWhatRemainsAtTheDeadline() throws {
-        let (server, _) = try startServer()
+        let (server, responder) = try startServer()
         let stalled = try TestClient(port: server.port)
         stalled.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 8\r\n\r\nhalf")
-        usleep(50_000)
+        responder.waitForRequests(1)
         let drained = DispatchSemaphore(value: 0)
         let seconds = elapsed {
             server.drain(deadline: 0.2) { drained.signal() }
@@ -496,17 +496,48 @@ import Testing
         #expect(try client.readResponse().text == "hello")
     }
 
-    @Test func aClientThatLeavesMidBodyIsReportedAs499() throws {
+    @Test func aClientThatResetsMidBodyIsReportedAs499() throws {
         let (server, responder) = try startServer()
         defer { stop(server) }
         do {
             let client = try TestClient(port: server.port)
             client.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc")
-            usleep(50_000)
+            responder.waitForRequests(1)
+            var reset = linger(l_onoff: 1, l_linger: 0)  // close() then sends RST, not FIN
+            setsockopt(client.fd, SOL_SOCKET, SO_LINGER, &reset, socklen_t(MemoryLayout<linger>.size))
         }
         let exchange = responder.waitForExchanges(1).first
         #expect(exchange?.status.code == 499)
         #expect(exchange?.wasRouted == true)
+    }
+
+    @Test func aBodyCutShortByAHalfCloseGets400() throws {
+        let (server, responder) = try startServer()
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        client.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc")
+        client.shutdownWrite()
+        let response = try client.readResponse()
+        #expect(response.status == 400)
+        #expect(response.text.contains("after 3 bytes"))
+        #expect(responder.waitForExchanges(1).first?.wasRouted == true)
+    }
+
+    @Test func aHeadCutShortByAHalfCloseGets400() throws {
+        let (server, _) = try startServer()
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        client.send("GET /hello HTTP/1.1\r\nHost: t\r\n")
+        client.shutdownWrite()
+        #expect(try client.readResponse().status == 400)
+    }
+
+    @Test func aConnectionClosedWithoutAByteGetsNoResponse() throws {
+        let (server, _) = try startServer()
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        client.shutdownWrite()
+        #expect(client.isClosedWithoutResponse())
     }
 
     @Test func aLargeBodyIsReadWhole() throws {
