@@ -259,7 +259,11 @@ struct RequestParser {
     private mutating func parseAbsoluteForm(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> HTTPError? {
         let n = bytes.count
         var i = 0
-        while i < n, bytes[i] != UInt8(ascii: ":") { i += 1 }
+        while i < n, bytes[i] != UInt8(ascii: ":") {
+            // Name the first byte no URI may hold (say, a second SP), rather than the form.
+            if !ByteSet.requestTarget.contains(bytes[i]) { return invalidByte(bytes[i], at: offset + i, in: "the request-target") }
+            i += 1
+        }
         let scheme = UnsafeRawBufferPointer(rebasing: bytes[0..<i])
         guard scheme.equalsASCIILowercase("http") || scheme.equalsASCIILowercase("https"),
               i + 2 < n, bytes[i + 1] == UInt8(ascii: "/"), bytes[i + 2] == UInt8(ascii: "/")
@@ -295,10 +299,7 @@ struct RequestParser {
         var i = 0
         while i < n {
             let b = bytes[i]
-            guard allowed.contains(b) else {
-                if b == .cr { return bareCR(at: offset + i) }
-                return HTTPError(.badRequest, "invalid byte 0x\(b.hexText) at byte \(offset + i) in \(what) (RFC 3986 §3; encode it as %\(b.hexText))")
-            }
+            guard allowed.contains(b) else { return invalidByte(b, at: offset + i, in: what) }
             if b == UInt8(ascii: "%") {
                 guard i + 2 < n, ByteSet.hexDigit.contains(bytes[i + 1]), ByteSet.hexDigit.contains(bytes[i + 2]) else {
                     return HTTPError(.badRequest, "'%' at byte \(offset + i) in \(what) does not start a %XX escape (RFC 3986 §2.1)")
@@ -463,6 +464,11 @@ struct RequestParser {
     }
 
     // MARK: - Helpers
+
+    private func invalidByte(_ byte: UInt8, at offset: Int, in what: String) -> HTTPError {
+        if byte == .cr { return bareCR(at: offset) }
+        return HTTPError(.badRequest, "invalid byte 0x\(byte.hexText) at byte \(offset) in \(what) (RFC 3986 §3; encode it as %\(byte.hexText))")
+    }
 
     private func bareCR(at offset: Int) -> HTTPError {
         HTTPError(.badRequest, "bare CR at byte \(offset) of the request head: CR is only allowed before LF (RFC 9112 §2.2)")
