@@ -9,7 +9,8 @@ gives byte-identical files on every machine, so runs are comparable.
 Usage: python3 bench/make_payloads.py [--out bench/payloads] [--only NAME ...]
 
 Besides one NAME.json per payload it writes manifest.tsv:
-    name <TAB> route <TAB> size class (small|large) <TAB> bytes <TAB> description
+    name <TAB> route <TAB> size class (small|large) <TAB> bytes <TAB> expected loss <TAB> description
+(the expected mean loss is computed here in float64 from the printed numbers)
 which bench/run.sh reads to know where to POST each file and how many
 connections to use.
 """
@@ -28,6 +29,16 @@ def fmt(values):
     flat = np.asarray(values, dtype=np.float32).ravel()
     strs = np.char.mod("%.8g", flat.astype(np.float64))
     return strs
+
+
+def sent(strs, shape):
+    """The doubles the server reads from the printed numbers."""
+    return strs.astype(np.float64).reshape(shape)
+
+
+def log_softmax(x, axis):
+    m = x.max(axis=axis, keepdims=True)
+    return x - m - np.log(np.exp(x - m).sum(axis=axis, keepdims=True))
 
 
 def fmt_int(values):
@@ -58,53 +69,66 @@ def request(members):
     return "{" + ",".join('"%s":%s' % (k, v) for k, v in members) + "}"
 
 
+# Each builder returns (body, expected mean loss), the loss computed in float64
+# from the numbers as printed, so run.sh can check the server's answer.
+
 def ce_small(rng):
     n, c = 32, 10
-    logits = rng.normal(0.0, 2.0, size=(n, c))
+    logits = fmt(rng.normal(0.0, 2.0, size=(n, c)))
     targets = rng.integers(0, c, size=(n,))
+    x = sent(logits, (n, c))
+    expected = -log_softmax(x, 1)[np.arange(n), targets].mean()
     return request([
-        ("predictions", nested(fmt(logits), (n, c))),
+        ("predictions", nested(logits, (n, c))),
         ("targets", nested(fmt_int(targets), (n,))),
-    ])
+    ]), expected
 
 
 def ce_seg(rng):
     n, c, h, w = 2, 5, 64, 64
     ignore = 255
-    logits = rng.normal(0.0, 2.0, size=(n, c, h, w))
+    logits = fmt(rng.normal(0.0, 2.0, size=(n, c, h, w)))
     targets = rng.integers(0, c, size=(n, h, w))
     # About 5 % of the pixels are "void", as in VOC/Cityscapes-style masks.
     targets[rng.random(size=(n, h, w)) < 0.05] = ignore
-    weight = rng.uniform(0.5, 2.0, size=(c,))
+    weight = fmt(rng.uniform(0.5, 2.0, size=(c,)))
+    lsm = np.moveaxis(log_softmax(sent(logits, (n, c, h, w)), 1), 1, -1)[targets != ignore]
+    kept = targets[targets != ignore]
+    wk = sent(weight, (c,))[kept]
+    expected = -(wk * lsm[np.arange(len(kept)), kept]).sum() / wk.sum()
     return request([
-        ("predictions", nested(fmt(logits), (n, c, h, w))),
+        ("predictions", nested(logits, (n, c, h, w))),
         ("targets", nested(fmt_int(targets), (n, h, w))),
-        ("weight", nested(fmt(weight), (c,))),
+        ("weight", nested(weight, (c,))),
         ("ignore_index", str(ignore)),
         ("reduction", '"mean"'),
-    ])
+    ]), expected
 
 
 def bce_seg(rng):
     shape = (4, 1, 128, 128)
-    logits = rng.normal(0.0, 3.0, size=shape)
+    logits = fmt(rng.normal(0.0, 3.0, size=shape))
     masks = (rng.random(size=shape) < 0.3).astype(np.int64)
+    x, y = sent(logits, shape), masks.astype(np.float64)
+    expected = (np.maximum(x, 0) - x * y + np.log1p(np.exp(-np.abs(x)))).mean()
     # The flat KServe form, as an inference server would return the logits.
     return request([
-        ("predictions", flat_object(fmt(logits), shape)),
+        ("predictions", flat_object(logits, shape)),
         ("targets", flat_object(fmt_int(masks), shape)),
         ("from_logits", "true"),
-    ])
+    ]), expected
 
 
 def mse(shape):
     def make(rng):
         predictions = rng.random(size=shape, dtype=np.float32)
         targets = np.clip(predictions + rng.normal(0.0, 0.1, size=shape).astype(np.float32), 0, 1)
+        p, t = fmt(predictions), fmt(targets)
+        expected = ((sent(p, shape) - sent(t, shape)) ** 2).mean()
         return request([
-            ("predictions", nested(fmt(predictions), shape)),
-            ("targets", nested(fmt(targets), shape)),
-        ])
+            ("predictions", nested(p, shape)),
+            ("targets", nested(t, shape)),
+        ]), expected
     return make
 
 
@@ -133,6 +157,15 @@ def main():
             sys.exit("unknown payload %r; known: %s" % (name, ", ".join(names)))
     os.makedirs(args.out, exist_ok=True)
 
+    manifest_path = os.path.join(args.out, "manifest.tsv")
+    expected_before = {}
+    if os.path.exists(manifest_path):
+        with open(manifest_path) as f:
+            for line in f:
+                cols = line.rstrip("\n").split("\t")
+                if len(cols) >= 6:
+                    expected_before[cols[0]] = cols[4]
+
     manifest = []
     for index, (name, route, size, description, build) in enumerate(PAYLOADS):
         path = os.path.join(args.out, name + ".json")
@@ -140,15 +173,18 @@ def main():
             # One generator per payload, seeded from its position, so that
             # --only writes the same bytes as a full run.
             rng = np.random.default_rng([SEED, index])
-            body = build(rng).encode("ascii")
+            body, expected = build(rng)
+            body = body.encode("ascii")
             with open(path + ".tmp", "wb") as f:
                 f.write(body)
             os.replace(path + ".tmp", path)
-            print("%-24s %-10s %12d bytes  %s" % (name, route, len(body), description))
-        if os.path.exists(path):
-            manifest.append((name, route, size, os.path.getsize(path), description))
+            expected_before[name] = repr(float(expected))
+            print("%-24s %-10s %12d bytes  loss %-22s %s" % (name, route, len(body), expected_before[name],
+                                                           description))
+        if os.path.exists(path) and name in expected_before:
+            manifest.append((name, route, size, os.path.getsize(path), expected_before[name], description))
 
-    with open(os.path.join(args.out, "manifest.tsv"), "w") as f:
+    with open(manifest_path, "w") as f:
         for row in manifest:
             f.write("\t".join(str(x) for x in row) + "\n")
 

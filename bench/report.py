@@ -81,6 +81,8 @@ def table(rows):
                 cpu = ratio(r["cpu_us"], nginx["cpu_us"])
                 rss = ratio(r["peak_rss_kb"], nginx["peak_rss_kb"])
                 note = "CPU ×%s, peak RSS ×%s" % (num(cpu, 2), num(rss, 2))
+            if r.get("answer") not in (None, "", "-", "ok"):
+                note += " **%s**" % r["answer"]
             if r["non2xx"] or r["socket_errors"]:
                 note += " **%d non-2xx, %d socket errors**" % (r["non2xx"] or 0, r["socket_errors"] or 0)
             out.append("| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
@@ -91,12 +93,15 @@ def table(rows):
 
 
 def targets(rows):
-    get = {(r["payload"], r["server"]): r for r in rows if r["ok"]}
+    # A figure counts only if the server gave the right answer (nginx: "-").
+    get = {(r["payload"], r["server"]): r for r in rows
+           if r["ok"] and r.get("answer") in (None, "", "-", "ok")}
+    wrong = any(r["ok"] and r.get("answer") not in (None, "", "-", "ok") for r in rows)
     checks = []
 
     def verdict(value, limit, stretch=None, lower_is_better=True):
         if value is None:
-            return "not measured"
+            return "not measured" + (" (or a wrong answer)" if wrong else "")
         good = value <= limit if lower_is_better else value >= limit
         text = "PASS" if good else "FAIL"
         if stretch is not None and good:

@@ -85,13 +85,16 @@ CLK_TCK=$(getconf CLK_TCK)
 RUN_DIR="$BENCH_DIR/runs/$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$RUN_DIR"
 RESULTS="$RUN_DIR/results.tsv"
-printf 'payload\troute\tbytes\tconnections\tserver\tstatus\trequests\tduration_us\tp50_us\tp99_us\tcpu_ticks\tclk_tck\tidle_rss_kb\tpeak_rss_kb\tend_rss_kb\tnon2xx\tsocket_errors\n' > "$RESULTS"
+printf 'payload\troute\tbytes\tconnections\tserver\tstatus\trequests\tduration_us\tp50_us\tp99_us\tcpu_ticks\tclk_tck\tidle_rss_kb\tpeak_rss_kb\tend_rss_kb\tnon2xx\tsocket_errors\tanswer\n' > "$RESULTS"
 
 # The processes this script has running (never more than one server and one
 # wrk); each is cleared once it has been reaped, so a recycled PID is never hit.
 SERVER_MAIN=""  # the process to signal (nginx's master)
 SERVER_PID=""   # the process whose CPU and RSS are measured (nginx's worker)
 WRK_PID=""
+fail_row() {  # row-prefix status: a row without figures
+  printf "$1\t%s\t\t\t\t\t\t\t\t\t\t\t\t\n" "$2" >> "$RESULTS"
+}
 cleanup() {
   if [ -n "$WRK_PID" ]; then kill -TERM "$WRK_PID" 2>/dev/null || true; fi
   if [ -n "$SERVER_MAIN" ]; then stop_server; fi
@@ -111,6 +114,10 @@ if [ $need_gen = 0 ] && [ -n "$ONLY" ]; then
     [ -f "$PAYLOAD_DIR/$name.json" ] || need_gen=1
   done
 elif [ $need_gen = 0 ] && [ "$(wc -l < "$MANIFEST")" -lt 5 ]; then
+  need_gen=1
+fi
+# A manifest from before the expected-loss column is rewritten.
+if [ $need_gen = 0 ] && awk -F'\t' 'NF < 6 {bad = 1} END {exit !bad}' "$MANIFEST"; then
   need_gen=1
 fi
 if [ $need_gen = 1 ]; then
@@ -189,8 +196,22 @@ run_wrk() {  # url file conns seconds out
   WRK_PID=""
 }
 
-bench_one() {  # server payload route bytes size
-  local server=$1 payload=$2 route=$3 bytes=$4 size=$5
+# Does the JSON answer in file $1 carry "loss" within 1e-9 (relative) of $2?
+check_loss() {
+  python3 - "$1" "$2" <<'PY'
+import json, math, sys
+try:
+    got = json.load(open(sys.argv[1]))["loss"]
+    want = float(sys.argv[2])
+    ok = isinstance(got, (int, float)) and math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-15)
+    print("ok" if ok else "WRONG loss %r, expected %r" % (got, want))
+except Exception as e:
+    print("WRONG answer (%s)" % e)
+PY
+}
+
+bench_one() {  # server payload route bytes size expected
+  local server=$1 payload=$2 route=$3 bytes=$4 size=$5 expected=$6
   local file="$PAYLOAD_DIR/$payload.json" port conns duration log
   if [ "$size" = large ]; then conns=$CONNS_LARGE; duration=$DURATION_LARGE
   else conns=$CONNS_SMALL; duration=$DURATION_SMALL; fi
@@ -201,7 +222,7 @@ bench_one() {  # server payload route bytes size
   if ! "start_$server" "$log.server.log"; then
     say "$server did not answer /livez on port $port: skipped (see $log.server.log)"
     stop_server
-    printf "$row\tdid not start\t\t\t\t\t\t\t\t\t\t\t\n" >> "$RESULTS"
+    fail_row "$row" "did not start"
     [ "$server" = lossd ] && want_lossd=0
     return 0
   fi
@@ -216,8 +237,15 @@ bench_one() {  # server payload route bytes size
   if [ "$code" != 200 ]; then
     say "$server answered $payload with $code: $(head -c 300 "$log.response.json" 2>/dev/null)"
     stop_server
-    printf "$row\tanswered $code\t\t\t\t\t\t\t\t\t\t\t\n" >> "$RESULTS"
+    fail_row "$row" "answered $code"
     return 0
+  fi
+
+  # nginx answers a fixed body; lossd must give PyTorch's loss.
+  local answer="-"
+  if [ "$server" = lossd ]; then
+    answer=$(check_loss "$log.response.json" "$expected")
+    [ "$answer" = ok ] || say "lossd answered $payload with a $answer"
   fi
 
   say "$server  $payload: warm-up ${WARMUP}s, then ${duration}s with $conns connections"
@@ -228,7 +256,7 @@ bench_one() {  # server payload route bytes size
   if ! kill -0 "$SERVER_PID" 2>/dev/null; then
     say "$server DIED during the $payload run (see $log.server.log)"
     stop_server
-    printf "$row\tdied under load\t\t\t\t\t\t\t\t\t\t\t\n" >> "$RESULTS"
+    fail_row "$row" "died under load"
     return 0
   fi
   t1=$(cpu_ticks "$SERVER_PID")
@@ -241,14 +269,15 @@ bench_one() {  # server payload route bytes size
   line=$(grep '^BENCH ' "$log.wrk.txt" || true)
   if [ -z "$line" ]; then
     say "wrk printed no summary for $server $payload (see $log.wrk.txt)"
-    printf "$row\twrk failed\t\t\t\t\t\t\t\t\t\t\t\n" >> "$RESULTS"
+    fail_row "$row" "wrk failed"
     return 0
   fi
   field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<<"$line"; }
   local sockerr=$(( $(field err_connect) + $(field err_read) + $(field err_write) + $(field err_timeout) ))
-  printf "$row\tok\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n" \
+  printf "$row\tok\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n" \
     "$(field requests)" "$(field duration_us)" "$(field p50_us)" "$(field p99_us)" \
-    "$((t1 - t0))" "$CLK_TCK" "$idle_kb" "$peak_kb" "$end_kb" "$(field err_status)" "$sockerr" >> "$RESULTS"
+    "$((t1 - t0))" "$CLK_TCK" "$idle_kb" "$peak_kb" "$end_kb" "$(field err_status)" "$sockerr" \
+    "$answer" >> "$RESULTS"
 }
 
 # ---- the run --------------------------------------------------------------
@@ -264,13 +293,13 @@ bench_one() {  # server payload route bytes size
   echo
 } > "$RUN_DIR/header.md"
 
-while IFS=$'\t' read -r -u 3 payload route size bytes _description; do
+while IFS=$'\t' read -r -u 3 payload route size bytes expected _description; do
   [ -n "$payload" ] || continue
   if [ -n "$ONLY" ]; then
     case ",$ONLY," in *",$payload,"*) ;; *) continue ;; esac
   fi
-  if [ $want_lossd = 1 ]; then bench_one lossd "$payload" "$route" "$bytes" "$size"; fi
-  if [ $want_nginx = 1 ]; then bench_one nginx "$payload" "$route" "$bytes" "$size"; fi
+  if [ $want_lossd = 1 ]; then bench_one lossd "$payload" "$route" "$bytes" "$size" "$expected"; fi
+  if [ $want_nginx = 1 ]; then bench_one nginx "$payload" "$route" "$bytes" "$size" "$expected"; fi
 done 3< "$MANIFEST"
 
 python3 "$BENCH_DIR/report.py" "$RESULTS" > "$RUN_DIR/table.md"
