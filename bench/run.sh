@@ -116,14 +116,20 @@ if [ $need_gen = 0 ] && [ -n "$ONLY" ]; then
 elif [ $need_gen = 0 ] && [ "$(wc -l < "$MANIFEST")" -lt 5 ]; then
   need_gen=1
 fi
-# A manifest from before the expected-loss column is rewritten.
-if [ $need_gen = 0 ] && awk -F'\t' 'NF < 6 {bad = 1} END {exit !bad}' "$MANIFEST"; then
+# A manifest from before the expected-loss column, or older than the
+# generator, is rewritten.
+if [ $need_gen = 0 ] && { awk -F'\t' 'NF < 6 {bad = 1} END {exit !bad}' "$MANIFEST" \
+    || [ "$BENCH_DIR/make_payloads.py" -nt "$MANIFEST" ]; }; then
   need_gen=1
 fi
 if [ $need_gen = 1 ]; then
   say "writing payloads to $PAYLOAD_DIR (numpy, fixed seed; about a minute)"
   python3 "$BENCH_DIR/make_payloads.py" --out "$PAYLOAD_DIR" >&2
 fi
+for name in ${ONLY//,/ }; do
+  cut -f1 "$MANIFEST" | grep -qx "$name" \
+    || die "unknown payload $name; known: $(cut -f1 "$MANIFEST" | tr '\n' ' ')"
+done
 
 # ---- lossd --------------------------------------------------------------
 want_lossd=0; want_nginx=0
