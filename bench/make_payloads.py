@@ -6,7 +6,7 @@ tensors hold float32 values printed with 8 significant digits, the way a
 client that dumps a float32 model output would send them.  The same seed
 gives byte-identical files on every machine, so runs are comparable.
 
-Usage: python3 bench/make_payloads.py [--out bench/payloads] [--only NAME ...]
+Usage: python3 bench/make_payloads.py [--out bench/payloads] [--only NAME ...] [--list]
 
 Besides one NAME.json per payload it writes manifest.tsv:
     name <TAB> route <TAB> size class (small|large) <TAB> bytes <TAB> expected loss <TAB> description
@@ -149,9 +149,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=os.path.join(here, "payloads"))
     parser.add_argument("--only", action="append", help="payload name (repeatable)")
+    parser.add_argument("--list", action="store_true", help="print the payload names and exit")
     args = parser.parse_args()
 
     names = [p[0] for p in PAYLOADS]
+    if args.list:
+        print("\n".join(names))
+        return
     for name in args.only or []:
         if name not in names:
             sys.exit("unknown payload %r; known: %s" % (name, ", ".join(names)))

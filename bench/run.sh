@@ -82,10 +82,6 @@ done
   || die "nginx echo module missing: apt-get install libnginx-mod-http-echo"
 CLK_TCK=$(getconf CLK_TCK)
 
-RUN_DIR="$BENCH_DIR/runs/$(date -u +%Y%m%dT%H%M%SZ)"
-mkdir -p "$RUN_DIR"
-RESULTS="$RUN_DIR/results.tsv"
-printf 'payload\troute\tbytes\tconnections\tserver\tstatus\trequests\tduration_us\tp50_us\tp99_us\tcpu_ticks\tclk_tck\tidle_rss_kb\tpeak_rss_kb\tend_rss_kb\tnon2xx\tsocket_errors\tanswer\n' > "$RESULTS"
 
 # The processes this script has running (never more than one server and one
 # wrk); each is cleared once it has been reaped, so a recycled PID is never hit.
@@ -107,6 +103,10 @@ port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # ---- payloads -----------------------------------------------------------
 PAYLOAD_DIR="$BENCH_DIR/payloads"
 MANIFEST="$PAYLOAD_DIR/manifest.tsv"
+KNOWN=$(python3 "$BENCH_DIR/make_payloads.py" --list)
+for name in ${ONLY//,/ }; do
+  grep -qx "$name" <<<"$KNOWN" || die "unknown payload $name; known: $(echo $KNOWN)"
+done
 need_gen=0
 [ -f "$MANIFEST" ] || need_gen=1
 if [ $need_gen = 0 ] && [ -n "$ONLY" ]; then
@@ -126,10 +126,11 @@ if [ $need_gen = 1 ]; then
   say "writing payloads to $PAYLOAD_DIR (numpy, fixed seed; about a minute)"
   python3 "$BENCH_DIR/make_payloads.py" --out "$PAYLOAD_DIR" >&2
 fi
-for name in ${ONLY//,/ }; do
-  cut -f1 "$MANIFEST" | grep -qx "$name" \
-    || die "unknown payload $name; known: $(cut -f1 "$MANIFEST" | tr '\n' ' ')"
-done
+
+RUN_DIR="$BENCH_DIR/runs/$(date -u +%Y%m%dT%H%M%SZ)"
+mkdir -p "$RUN_DIR"
+RESULTS="$RUN_DIR/results.tsv"
+printf 'payload\troute\tbytes\tconnections\tserver\tstatus\trequests\tduration_us\tp50_us\tp99_us\tcpu_ticks\tclk_tck\tidle_rss_kb\tpeak_rss_kb\tend_rss_kb\tnon2xx\tsocket_errors\tanswer\n' > "$RESULTS"
 
 # ---- lossd --------------------------------------------------------------
 want_lossd=0; want_nginx=0
