@@ -3,6 +3,10 @@
 
 Usage: python3 bench/report.py RESULTS.tsv
 
+With several runs of one payload on one server (run.sh --repeat), the row is
+the run with the median CPU time per request, its peak RSS the largest of
+the runs' and its idle RSS the largest too.
+
 Units: MB = 10^6 bytes everywhere (throughput and RSS alike), latency in ms,
 CPU in microseconds of server CPU time (user + system) per request.
 """
@@ -34,6 +38,32 @@ def load(path):
             r["mb_per_cpu_s"] = (r["bytes"] * r["requests"] / 1e6 / cpu_s) if cpu_s > 0 else None
         r["ok"] = bool(ok)
     return rows
+
+
+def median_rows(rows):
+    groups = {}
+    for r in rows:
+        groups.setdefault((r["payload"], r["server"]), []).append(r)
+    out = []
+    for runs in groups.values():
+        good = [r for r in runs if r["ok"]]
+        if not good:
+            out.append(runs[0])
+            continue
+        good.sort(key=lambda r: r["cpu_us"])
+        row = dict(good[(len(good) - 1) // 2])
+        row["runs"] = len(runs)
+        row["failed_runs"] = len(runs) - len(good)
+        row["peak_rss_kb"] = max(r["peak_rss_kb"] or 0 for r in good)
+        row["idle_rss_kb"] = max(r["idle_rss_kb"] or 0 for r in good)
+        # Any wrong answer or error in any run marks the row.
+        for r in good:
+            if r.get("answer") not in (None, "", "-", "ok"):
+                row["answer"] = r["answer"]
+        row["non2xx"] = sum(r["non2xx"] or 0 for r in good)
+        row["socket_errors"] = sum(r["socket_errors"] or 0 for r in good)
+        out.append(row)
+    return out
 
 
 def mb(kb):
@@ -83,6 +113,8 @@ def table(rows):
                 note = "CPU ×%s, peak RSS ×%s" % (num(cpu, 2), num(rss, 2))
             if r.get("answer") not in (None, "", "-", "ok"):
                 note += " **%s**" % r["answer"]
+            if r.get("failed_runs"):
+                note += " **%d of %d runs failed**" % (r["failed_runs"], r["runs"])
             if r["non2xx"] or r["socket_errors"]:
                 note += " **%d non-2xx, %d socket errors**" % (r["non2xx"] or 0, r["socket_errors"] or 0)
             out.append("| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
@@ -138,7 +170,7 @@ def targets(rows):
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
-    rows = load(sys.argv[1])
+    rows = median_rows(load(sys.argv[1]))
     print("\n".join(table(rows)))
     print()
     print("\n".join(targets(rows)))

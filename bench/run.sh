@@ -18,6 +18,8 @@ usage: bench/run.sh [options]
   --duration-small SECS  load time for small payloads (default 10)
   --duration-large SECS  load time for large payloads (default 15)
   --warmup SECS          wrk warm-up before each measured run (default 2)
+  --repeat N             measure each payload N times, lossd and nginx
+                         interleaved; the report takes the median (default 1)
   --only NAME            run this payload only (repeatable, or comma-separated)
   --servers LIST         lossd,nginx (default both)
   --no-build             do not run `swift build -c release --product lossd`
@@ -38,6 +40,7 @@ ROOT=$(cd "$BENCH_DIR/.." && pwd)
 DURATION_SMALL=10
 DURATION_LARGE=15
 WARMUP=2
+REPEAT=1
 ONLY=""
 SERVERS="lossd,nginx"
 BUILD=1
@@ -56,6 +59,7 @@ while [ $# -gt 0 ]; do
     --duration-small) DURATION_SMALL=$2; shift 2 ;;
     --duration-large) DURATION_LARGE=$2; shift 2 ;;
     --warmup) WARMUP=$2; shift 2 ;;
+    --repeat) REPEAT=$2; shift 2 ;;
     --only) ONLY="${ONLY:+$ONLY,}$2"; shift 2 ;;
     --servers) SERVERS=$2; shift 2 ;;
     --no-build) BUILD=0; shift ;;
@@ -295,7 +299,7 @@ bench_one() {  # server payload route bytes size expected
   echo "- server pinned to CPU $SERVER_CPU, wrk (1 thread) pinned to CPU $CLIENT_CPU, loopback"
   echo "- nginx $(nginx -v 2>&1 | sed 's/.*\///'), one worker, echo_read_request_body; wrk $(wrk -v 2>&1 | head -n1 | awk '{print $2}')"
   echo "- lossd: $( [ $want_lossd = 1 ] && echo "$LOSSD_BIN $LOSSD_ARGS (commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'))" || echo 'not run')"
-  echo "- durations: ${DURATION_SMALL}s small / ${DURATION_LARGE}s large after ${WARMUP}s warm-up; connections: $CONNS_SMALL small / $CONNS_LARGE large"
+  echo "- durations: ${DURATION_SMALL}s small / ${DURATION_LARGE}s large after ${WARMUP}s warm-up, $REPEAT run(s) each (median shown); connections: $CONNS_SMALL small / $CONNS_LARGE large"
   echo "- load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo
 } > "$RUN_DIR/header.md"
@@ -305,8 +309,11 @@ while IFS=$'\t' read -r -u 3 payload route size bytes expected _description; do
   if [ -n "$ONLY" ]; then
     case ",$ONLY," in *",$payload,"*) ;; *) continue ;; esac
   fi
-  if [ $want_lossd = 1 ]; then bench_one lossd "$payload" "$route" "$bytes" "$size" "$expected"; fi
-  if [ $want_nginx = 1 ]; then bench_one nginx "$payload" "$route" "$bytes" "$size" "$expected"; fi
+  # Interleaved, so that a busy neighbour hurts both servers alike.
+  for _ in $(seq "$REPEAT"); do
+    if [ $want_lossd = 1 ]; then bench_one lossd "$payload" "$route" "$bytes" "$size" "$expected"; fi
+    if [ $want_nginx = 1 ]; then bench_one nginx "$payload" "$route" "$bytes" "$size" "$expected"; fi
+  done
 done 3< "$MANIFEST"
 
 python3 "$BENCH_DIR/report.py" "$RESULTS" > "$RUN_DIR/table.md"
