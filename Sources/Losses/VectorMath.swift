@@ -27,8 +27,8 @@ func expNonPositive(_ x: Double) -> Double {
 }
 
 /// log x for positive normal x, within 1 ulp; +∞ and NaN pass through.
-/// Zero, negative and subnormal x give an unspecified finite value: every
-/// caller clamps at -100 (log 1e-300 < -100) or never passes them.
+/// Zero and subnormal x give about -709 (callers clamp at -100); negative x
+/// gives garbage and is never passed.
 ///
 /// Hot path: fdlibm's log (reduction to [√2/2, √2), a degree-14 polynomial
 /// in s = f/(2+f)) done with integer and select operations only, so loops
@@ -64,13 +64,18 @@ func logOnePlus(_ z: Double) -> Double {
 }
 
 /// max(log p, -100) for p in [0, 1], as `binary_cross_entropy` clamps (log 0 = -∞ becomes -100).
+/// For 0 and subnormal p, `logPositive` gives about -709, which the clamp absorbs; a select of
+/// two ready values, not a branch around the log, so the loop stays vectorisable.
 @inline(__always)
 func clampedLog(_ p: Double) -> Double {
-    p >= 1e-300 ? Swift.max(logPositive(p), -100) : -100
+    let log = logPositive(p)
+    return log >= -100 ? log : -100
 }
 
 /// max(log1p(z), -100) for z in [-1, 0], as `binary_cross_entropy` clamps log(1 - p).
+/// At z = -1 the correction term is 0/0 = NaN, which the comparison also maps to -100.
 @inline(__always)
 func clampedLogOnePlus(_ z: Double) -> Double {
-    1 + z >= 1e-300 ? Swift.max(logOnePlus(z), -100) : -100
+    let log = logOnePlus(z)
+    return log >= -100 ? log : -100
 }

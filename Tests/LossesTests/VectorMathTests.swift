@@ -73,4 +73,15 @@ import Testing
         #expect(logOnePlus(-1e-300) == -1e-300)
         #expect(logOnePlus(.nan).isNaN)
     }
+
+    @Test func clampedLogsFollowBinaryCrossEntropysClampAtMinus100() {
+        #expect(clampedLog(0) == -100)
+        #expect(clampedLog(5e-324) == -100)  // subnormal
+        #expect(clampedLog(2.2250738585072014e-308) == -100)
+        #expect(clampedLog(1e-43) == log(1e-43))  // just above e^-100
+        #expect(clampedLog(1) == 0)
+        #expect(clampedLogOnePlus(-1) == -100)
+        #expect(clampedLogOnePlus(-0.5) == log1p(-0.5))
+        #expect(clampedLogOnePlus(0) == 0)
+    }
 }
