@@ -81,7 +81,7 @@ struct RequestParser {
     mutating func parse(_ buffer: UnsafeRawBufferPointer) -> ParseResult {
         if let finished { return finished }
         let result = scan(buffer)
-        if result != .incomplete { finished = result }
+        if case .incomplete = result {} else { finished = result }
         return result
     }
 
@@ -351,7 +351,7 @@ struct RequestParser {
         while valueEnd > valueStart, line[valueEnd - 1] == .space || line[valueEnd - 1] == .tab { valueEnd -= 1 }
         let value = UnsafeRawBufferPointer(rebasing: line[valueStart..<valueEnd])
         // RFC 9110 §5.5: a field value holds no CTL (NUL, CR, LF, DEL, …) but HTAB.
-        for i in 0..<value.count where !ByteSet.fieldValue.contains(value[i]) {
+        if let i = ByteSet.firstControlByte(in: value) {
             if value[i] == .cr { return bareCR(at: offset + valueStart + i) }
             return HTTPError(.badRequest, "control byte 0x\(value[i].hexText) at byte \(offset + valueStart + i) in a header field value (RFC 9110 §5.5)")
         }
@@ -420,7 +420,7 @@ struct RequestParser {
 
     // MARK: - End of head
 
-    private func finish(headLength: Int) -> ParseResult {
+    private mutating func finish(headLength: Int) -> ParseResult {
         // RFC 9112 §3.2: an HTTP/1.1 request carries exactly one Host (more than one was refused as it came).
         if version == .http1_1, hostCount == 0 {
             return .failed(HTTPError(.badRequest, "an HTTP/1.1 request must have a Host header field (RFC 9112 §3.2)"))
@@ -431,6 +431,9 @@ struct RequestParser {
         case .failure(let error): return .failed(error)
         }
         let head = RequestHead(method: method, target: target, path: path, version: version, headers: headers)
+        // The head now owns the strings and the field list: drop the parser's
+        // references so that, after reset(), the server's head is their only owner.
+        (target, path, headers) = ("", "", Headers())
         return .complete(head, framing, headLength: headLength)
     }
 
