@@ -431,6 +431,22 @@ let host = "Host: example.com\r\n"
 
     // MARK: - Byte classes
 
+    @Test func theWordAtATimeControlScanFindsEveryControlByteAtEveryPosition() {
+        for length in [1, 7, 8, 9, 16, 23] {
+            for position in 0..<length {
+                for byte in UInt8.min...UInt8.max {
+                    var bytes = [UInt8](repeating: UInt8(ascii: "v"), count: length)
+                    bytes[position] = byte
+                    let expected = ByteSet.fieldValue.contains(byte) ? nil : position
+                    let found = bytes.withUnsafeBytes { ByteSet.firstControlByte(in: $0) }
+                    if found != expected { Issue.record("byte \(byte) at \(position) of \(length): \(String(describing: found))") }
+                }
+            }
+        }
+        let mixed = Array("a\tb \u{80}\u{FF}xyz\tq\u{7F}".utf8)
+        #expect(mixed.withUnsafeBytes { ByteSet.firstControlByte(in: $0) } == mixed.count - 1)
+    }
+
     @Test func byteClassesMatchTheirGrammar() {
         let alnum = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".utf8)
         let tchar = alnum.union("!#$%&'*+-.^_`|~".utf8)
