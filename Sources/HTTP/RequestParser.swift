@@ -52,6 +52,10 @@ struct RequestParser {
     private var scanned = 0
     /// First byte of the header section; nil while the request line is being read.
     private var headerStart: Int?
+    /// Bytes of the request line's method already checked while it arrives;
+    /// `methodChecked` once its end (SP) or a CR is reached.
+    private var methodScanned = 0
+    private var methodChecked = false
     /// The final answer, once there is one, so that a repeated call repeats it.
     private var finished: ParseResult?
 
@@ -99,11 +103,12 @@ struct RequestParser {
             let from = max(scanned, lineStart)
             guard from < count, let hit = memchr(base + from, 0x0A, count - from) else {
                 scanned = count
-                return checkLimitsOfUnfinishedLine(count)
+                return checkLimitsOfUnfinishedLine(base, count)
             }
             let lf = base.distance(to: UnsafeRawPointer(hit))
             let lineEnd = lf + 1
             scanned = lineEnd
+            if headerStart == nil, let error = checkMethodSoFar(base, upTo: lf) { return .failed(error) }
             if let headerStart {
                 // RFC 9112 §5 with rule 13 of the contract: the header section,
                 // its CRLFs and the final empty line included.
@@ -122,7 +127,10 @@ struct RequestParser {
             if headerStart == nil {
                 // RFC 9112 §2.2: empty lines before the request line are skipped
                 // (they count toward maxRequestLineBytes, so they cannot grow the buffer without end).
-                if line.isEmpty { continue }
+                if line.isEmpty {
+                    (methodScanned, methodChecked) = (lineEnd, false)
+                    continue
+                }
                 if let error = parseRequestLine(line, at: lineOffset) { return .failed(error) }
                 headerStart = lineEnd
             } else {
@@ -132,8 +140,10 @@ struct RequestParser {
         }
     }
 
-    /// Refuses a line that is already too long although its end has not come.
-    private func checkLimitsOfUnfinishedLine(_ count: Int) -> ParseResult {
+    /// Refuses a line that is already too long, or a request that cannot be
+    /// HTTP, although the line's end has not come.
+    private mutating func checkLimitsOfUnfinishedLine(_ base: UnsafeRawPointer, _ count: Int) -> ParseResult {
+        if headerStart == nil, let error = checkMethodSoFar(base, upTo: count) { return .failed(error) }
         // The line needs at least one more byte (its LF), so `count` bytes
         // without one already put the line one past what is buffered.
         if let headerStart {
@@ -142,6 +152,32 @@ struct RequestParser {
             return .failed(requestLineTooLong())
         }
         return .incomplete
+    }
+
+    /// Checks the method's bytes as they arrive, so that bytes that cannot
+    /// start an HTTP request (a TLS handshake on the plain port, a stray
+    /// binary protocol) are refused at once rather than after the head
+    /// timeout. Only a byte that is neither tchar, SP nor CR counts, and only
+    /// within `maxRequestLineBytes`, so the answer is the same however the
+    /// bytes are split (RFC 9110 §9.1: method = token).
+    private mutating func checkMethodSoFar(_ base: UnsafeRawPointer, upTo end: Int) -> HTTPError? {
+        guard !methodChecked else { return nil }
+        var i = max(methodScanned, lineStart)
+        let stop = min(end, limits.maxRequestLineBytes)
+        while i < stop {
+            let b = base.load(fromByteOffset: i, as: UInt8.self)
+            if b == .space || b == .cr {
+                methodChecked = true
+                return nil
+            }
+            if !ByteSet.token.contains(b) {
+                if i == lineStart { return HTTPError(.badRequest, "the request line must start with a method token (RFC 9112 §3)") }
+                return HTTPError(.badRequest, "invalid byte 0x\(b.hexText) at byte \(i) in the method (RFC 9110 §9.1)")
+            }
+            i += 1
+        }
+        methodScanned = i
+        return nil
     }
 
     private func requestLineTooLong() -> HTTPError {
