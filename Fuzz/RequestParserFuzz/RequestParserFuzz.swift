@@ -22,6 +22,18 @@ public func fuzzRequestParser(_ start: UnsafePointer<UInt8>?, _ count: Int) -> C
     let second = pieces.parse(bytes)
     if first != .incomplete && first != second { fatalError("a final answer changed: \(first) then \(second)") }
     if second != result { fatalError("split at \(split) gave \(second), whole gave \(result)") }
+    if bytes.count <= 256 {
+        var trickled = RequestParser(limits: limits)
+        var last = ParseResult.incomplete
+        for end in 0...bytes.count where last == .incomplete {
+            last = trickled.parse(UnsafeRawBufferPointer(rebasing: bytes[0..<end]))
+        }
+        if last != result { fatalError("byte by byte gave \(last), whole gave \(result)") }
+    }
+    // The word-at-a-time control-byte scan agrees with the byte-at-a-time definition.
+    let fast = ByteSet.firstControlByte(in: bytes)
+    let slow = bytes.firstIndex { !ByteSet.fieldValue.contains($0) }
+    if fast != slow { fatalError("firstControlByte gave \(String(describing: fast)), expected \(String(describing: slow))") }
     if case .complete(_, let framing, let headLength) = result {
         if headLength < 1 || headLength > bytes.count { fatalError("headLength \(headLength) of \(bytes.count)") }
         if case .length(let n) = framing, n < 0 || n > limits.maxBodyBytes { fatalError("length \(n)") }

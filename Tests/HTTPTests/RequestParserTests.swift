@@ -307,6 +307,18 @@ let host = "Host: example.com\r\n"
         #expect(results.dropLast().allSatisfy { $0.1 == .incomplete })
     }
 
+    @Test func bytesThatCannotStartARequestAreRefusedBeforeTheLineEnds() {
+        // A TLS ClientHello sent to the plain-HTTP port: refused at its first byte, not after the head timeout.
+        #expect(status(of: parseWhole([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xFC, 0x03, 0x03])) == 400)
+        let results = parseGrowing(Array("GE{T / HTTP/1.1\r\n".utf8))
+        #expect(results.count == 3)
+        #expect(status(of: results.last!.1) == 400)
+        // A method still arriving, or one ending in CR, waits for more.
+        #expect(parseWhole(Array("OPTIO".utf8)) == .incomplete)
+        #expect(parseWhole(Array("\r".utf8)) == .incomplete)
+        #expect(parseWhole(Array("\r\nGET\r".utf8)) == .incomplete)
+    }
+
     @Test func aRequestLineOneShortOfTheLimitWaitsForItsEnd() {
         let bytes = Array(("GET /" + String(repeating: "a", count: 8186)).utf8)
         #expect(bytes.count == 8191)
@@ -430,6 +442,22 @@ let host = "Host: example.com\r\n"
     }
 
     // MARK: - Byte classes
+
+    @Test func theWordAtATimeControlScanFindsEveryControlByteAtEveryPosition() {
+        for length in [1, 7, 8, 9, 16, 23] {
+            for position in 0..<length {
+                for byte in UInt8.min...UInt8.max {
+                    var bytes = [UInt8](repeating: UInt8(ascii: "v"), count: length)
+                    bytes[position] = byte
+                    let expected = ByteSet.fieldValue.contains(byte) ? nil : position
+                    let found = bytes.withUnsafeBytes { ByteSet.firstControlByte(in: $0) }
+                    if found != expected { Issue.record("byte \(byte) at \(position) of \(length): \(String(describing: found))") }
+                }
+            }
+        }
+        let mixed = Array("a\tb \u{80}\u{FF}xyz\tq\u{7F}".utf8)
+        #expect(mixed.withUnsafeBytes { ByteSet.firstControlByte(in: $0) } == mixed.count - 1)
+    }
 
     @Test func byteClassesMatchTheirGrammar() {
         let alnum = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".utf8)
