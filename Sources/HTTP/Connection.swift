@@ -109,6 +109,7 @@ final class Connection: @unchecked Sendable {
     /// Starts reading; called once, after the server registered the connection.
     func activate() {
         queue.async { [self] in
+            guard state != .closed else { return }  // a drain may have closed it before it started
             let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
             source.setEventHandler { [unowned self] in readable() }
             source.setCancelHandler { [self] in sourceCancelled() }
@@ -142,7 +143,7 @@ final class Connection: @unchecked Sendable {
             return
         }
         if state == .body && handler == nil {
-            close()  // an early answer was sent; the rest of its body is not worth waiting for
+            linger()  // an early answer was sent; the rest of its body is not worth waiting for
             return
         }
         let detail = state == .head
@@ -206,7 +207,7 @@ final class Connection: @unchecked Sendable {
         if end == buffer.count {
             // Full and the parser or decoder still wants more: a line no limit allows.
             if state == .body && handler == nil {
-                close()
+                linger()
             } else {
                 fail(HTTPError(status: state == .body ? .badRequest : .requestHeaderFieldsTooLarge,
                                detail: state == .body ? "a chunk-size line is too long"
@@ -444,7 +445,7 @@ final class Connection: @unchecked Sendable {
             }
         } catch {
             if handler == nil {
-                close()  // dropping a body already answered: no second response
+                linger()  // dropping a body already answered: no second response
             } else {
                 fail(error)
             }
@@ -455,7 +456,7 @@ final class Connection: @unchecked Sendable {
         if handler == nil && earlyResponse == nil {
             discardBudget -= consumed
             if discardBudget < 0 && !done {
-                close()  // the early answer is written; the rest of this body is not worth reading
+                linger()  // the early answer is written; the rest of this body is not worth reading
                 return
             }
         }

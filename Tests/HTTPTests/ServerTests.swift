@@ -543,7 +543,7 @@ import Testing
     @Test func aLargeBodyIsReadWhole() throws {
         let (server, responder) = try startServer { $0.limits.maxBodyBytes = 8 << 20 }
         defer { stop(server) }
-        let body = (0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        let body = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
         let client = try TestClient(port: server.port)
         DispatchQueue.global().async { client.send(post("/echo", body)) }
         let response = try client.readResponse()
