@@ -259,6 +259,17 @@ func body(_ before: String, _ raw: [UInt8], _ after: String) -> [UInt8] {
         #expect(tensor(decode("{\"p\":[" + number + "]}"))?.data == [0])
     }
 
+    @Test func stringsThatAreOnlyCheckedHaveNoLengthLimit() {
+        let long = String(repeating: "x", count: 10_000)
+        let json = #"{"p":{"shape":[1],"data":[1],"name":"\#(long)","parameters":{"\#(long)":"\#(long)"}}}"#
+        #expect(tensor(decode(json))?.data == [1])
+    }
+
+    @Test func aKeptStringOfExactlyTheLengthLimitIsAccepted() throws {
+        let text = String(repeating: "é", count: 2048)  // 4096 bytes
+        #expect(try decode("{\"s\":\"\(text)\"}").get()["s"] == .string(text))
+    }
+
     // MARK: Chunking never changes the result
 
     static var documents: [[UInt8]] {
