@@ -1,0 +1,54 @@
+/// The driver shared by the element-wise losses (BCE, MSE): it runs a kernel
+/// over the flat positions in blocks and reduces what the kernel writes.
+enum ElementwiseLoss {
+    /// Positions per block: the block's losses stay in L1 before they are summed.
+    static let blockLength = 2048
+
+    /// Calls `kernel(start, patternOffset, output, length)` for consecutive
+    /// blocks covering `0..<count`, none crossing the end of a pattern of
+    /// `patternLength` elements, so the kernel reads its operands contiguously
+    /// from `patternOffset`. Returns the per-position losses (`none`) or
+    /// their compensated sum (`mean`, `sum`).
+    @inline(__always)
+    static func run(
+        count: Int, patternLength: Int, keepElements: Bool,
+        kernel: (_ start: Int, _ patternOffset: Int, _ output: UnsafeMutablePointer<Double>, _ length: Int) -> Void
+    ) -> (elements: [Double], sum: Double) {
+        // Hot path: no allocation per element; one output or one block-sized scratch buffer per call.
+        var elements = [Double](repeating: 0, count: keepElements ? count : Swift.min(count, blockLength))
+        var sum = CompensatedSum()
+        elements.withUnsafeMutableBufferPointer { buffer in
+            let base = buffer.baseAddress!
+            var start = 0
+            var offset = 0
+            while start < count {
+                let length = Swift.min(blockLength, patternLength - offset, count - start)
+                let output = keepElements ? base + start : base
+                kernel(start, offset, output, length)
+                if !keepElements {
+                    sum.add(UnsafeBufferPointer(start: output, count: length))
+                }
+                start += length
+                offset += length
+                if offset == patternLength { offset = 0 }
+            }
+        }
+        return keepElements ? (elements, .nan) : ([], sum.total)
+    }
+}
+
+extension LossResult {
+    /// The result for `reduction`, from the per-position losses (`none`) or their sum.
+    init(
+        reducing outcome: (elements: [Double], sum: Double), reduction: Reduction,
+        shape: [Int], count: Int, weightSum: Double
+    ) {
+        let loss: Tensor
+        switch reduction {
+        case .none: loss = Tensor(checkedShape: shape, data: outcome.elements)
+        case .sum: loss = Tensor(outcome.sum)
+        case .mean: loss = Tensor(outcome.sum / weightSum)
+        }
+        self.init(loss: loss, reduction: reduction, count: count, weightSum: weightSum)
+    }
+}
