@@ -38,7 +38,8 @@ final class Connection: @unchecked Sendable {
     let deadline = Atomic<UInt64>(0)
 
     private let fd: Int32
-    private unowned let server: Server
+    /// Strong: the server keeps its connections until each unregisters, so neither outlives the other by accident.
+    private let server: Server
     private let configuration: ServerConfiguration
     private let limits: Limits
     private let responder: any Responder
@@ -108,6 +109,7 @@ final class Connection: @unchecked Sendable {
     /// Starts reading; called once, after the server registered the connection.
     func activate() {
         queue.async { [self] in
+            guard state != .closed else { return }  // a drain may have closed it before it started
             let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
             source.setEventHandler { [unowned self] in readable() }
             source.setCancelHandler { [self] in sourceCancelled() }
@@ -141,7 +143,7 @@ final class Connection: @unchecked Sendable {
             return
         }
         if state == .body && handler == nil {
-            close()  // an early answer was sent; the rest of its body is not worth waiting for
+            linger()  // an early answer was sent; the rest of its body is not worth waiting for
             return
         }
         let detail = state == .head
@@ -205,7 +207,7 @@ final class Connection: @unchecked Sendable {
         if end == buffer.count {
             // Full and the parser or decoder still wants more: a line no limit allows.
             if state == .body && handler == nil {
-                close()
+                linger()
             } else {
                 fail(HTTPError(status: state == .body ? .badRequest : .requestHeaderFieldsTooLarge,
                                detail: state == .body ? "a chunk-size line is too long"
@@ -239,6 +241,9 @@ final class Connection: @unchecked Sendable {
     /// Makes room at the end of the buffer: moves unconsumed bytes to the
     /// front, or grows the buffer while a request head is larger than it.
     private func makeRoom() {
+        if state == .body && buffer.count < Connection.bodyReadBytes && (chunked != nil || bodyRemaining > buffer.count) {
+            grow(to: Connection.bodyReadBytes)  // a large body: fewer, larger reads
+        }
         if start == end {
             start = 0
             end = 0
@@ -255,11 +260,20 @@ final class Connection: @unchecked Sendable {
         // a bound that lets the parser see every limit it enforces.
         let bound = limits.maxRequestLineBytes + limits.maxHeaderBytes + 1024
         guard buffer.count < bound else { return }
-        let grown = UnsafeMutableRawBufferPointer.allocate(byteCount: min(bound, buffer.count * 2), alignment: 16)
-        grown.baseAddress!.copyMemory(from: buffer.baseAddress!, byteCount: end)
+        grow(to: min(bound, buffer.count * 2))
+    }
+
+    private func grow(to size: Int) {
+        let grown = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
+        grown.baseAddress!.copyMemory(from: buffer.baseAddress! + start, byteCount: end - start)
+        end -= start
+        start = 0
         buffer.deallocate()
         buffer = grown
     }
+
+    /// The read size for large request bodies.
+    static let bodyReadBytes = 64 << 10
 
     /// Answers what the buffer holds, request after request, until it needs
     /// more bytes, a write is pending, or the connection is ending.
@@ -285,7 +299,9 @@ final class Connection: @unchecked Sendable {
                 switch result {
                 case .incomplete:
                     if peerClosed {
-                        close()  // half a head and no more coming: nothing to answer
+                        // The client half-closed mid-head; it may still be reading, so tell it why.
+                        fail(HTTPError(status: .badRequest,
+                                       detail: "the request head ended after \(end - start) bytes, before its empty line (RFC 9112 §2.1)"))
                     } else if start == 0 && end == buffer.count
                         && buffer.count >= limits.maxRequestLineBytes + limits.maxHeaderBytes + 1024 {
                         fail(HTTPError(status: .requestHeaderFieldsTooLarge,
@@ -301,7 +317,12 @@ final class Connection: @unchecked Sendable {
                 }
             case .body:
                 if start == end {
-                    if peerClosed { close() }
+                    if peerClosed && handler == nil {
+                        close()  // already answered
+                    } else if peerClosed {
+                        fail(HTTPError(status: .badRequest,
+                                       detail: "the request body ended after \(requestBodyBytes) bytes, before its end (RFC 9112 §6)"))
+                    }
                     return
                 }
                 readBody()
@@ -335,9 +356,17 @@ final class Connection: @unchecked Sendable {
             expectsContinue = head.version == .http1_1
         }
 
-        // RFC 9110 §8.4: gzip (x-gzip, §8.4.1.3) and identity are the codings understood.
+        var length = 0
+        switch framing {
+        case .none: length = 0
+        case .length(let n): length = n
+        case .chunked: length = -1
+        }
+
+        // RFC 9110 §8.4: gzip (x-gzip, §8.4.1.3) and identity are the codings
+        // understood; a coding on an empty body has nothing to decode.
         var gzip = false
-        for value in head.headers.values("Content-Encoding") {
+        for value in length == 0 ? [] : head.headers.values("Content-Encoding") {
             for coding in value.split(separator: ",") {
                 let name = coding.trimmingASCIISpaces()
                 if Headers.equalsIgnoringCase(String(name), "gzip") || Headers.equalsIgnoringCase(String(name), "x-gzip"),
@@ -351,12 +380,6 @@ final class Connection: @unchecked Sendable {
             }
         }
 
-        var length = 0
-        switch framing {
-        case .none: length = 0
-        case .length(let n): length = n
-        case .chunked: length = -1
-        }
         // Checked before anything is read: a 413 without reading the body (RFC 9110 §15.5.14).
         if length > limits.maxBodyBytes {
             fail(HTTPError(status: .contentTooLarge,
@@ -382,9 +405,6 @@ final class Connection: @unchecked Sendable {
             }
         case .body(let bodyHandler):
             if length == 0 {
-                if gzip {
-                    inflater = Inflater(limit: limits.maxBodyBytes)
-                }
                 finishBody(handler: bodyHandler)
                 return
             }
@@ -425,7 +445,7 @@ final class Connection: @unchecked Sendable {
             }
         } catch {
             if handler == nil {
-                close()  // dropping a body already answered: no second response
+                linger()  // dropping a body already answered: no second response
             } else {
                 fail(error)
             }
@@ -436,7 +456,7 @@ final class Connection: @unchecked Sendable {
         if handler == nil && earlyResponse == nil {
             discardBudget -= consumed
             if discardBudget < 0 && !done {
-                close()  // the early answer is written; the rest of this body is not worth reading
+                linger()  // the early answer is written; the rest of this body is not worth reading
                 return
             }
         }

@@ -8,6 +8,7 @@ import Synchronization
 /// A small responder that only the tests use: each path exercises one server behaviour.
 final class TestResponder: Responder {
     let exchanges = Mutex<[Exchange]>([])
+    let responded = Mutex(0)
 
     /// Request bodies that `/echo` returns whole.
     final class Echo: BodyHandler {
@@ -30,6 +31,7 @@ final class TestResponder: Responder {
     static let bigBody: [UInt8] = Array(String(repeating: #"{"loss":0.25,"count":12},"#, count: 200).utf8)
 
     func respond(to head: RequestHead) -> Reply {
+        responded.withLock { $0 += 1 }
         switch head.path {
         case "/hello": return .response(Response(status: .ok, body: Array("hello".utf8)))
         case "/echo": return .body(Echo())
@@ -54,12 +56,17 @@ final class TestResponder: Responder {
 
     /// Waits briefly for `count` exchanges to be reported (the report follows the write).
     func waitForExchanges(_ count: Int) -> [Exchange] {
-        for _ in 0..<200 {
+        for _ in 0..<600 {
             let current = exchanges.withLock { $0 }
             if current.count >= count { return current }
             usleep(5_000)
         }
         return exchanges.withLock { $0 }
+    }
+
+    /// Waits briefly until `respond(to:)` was called `count` times.
+    func waitForRequests(_ count: Int) {
+        for _ in 0..<600 where responded.withLock({ $0 }) < count { usleep(5_000) }
     }
 }
 
@@ -104,8 +111,9 @@ struct TestResponse {
 enum TestClientError: Error { case connect(String), timeout, closed, malformed(String) }
 
 /// A blocking socket client with a receive timeout, reading responses by hand
-/// so that tests see exactly the bytes the server sent.
-final class TestClient {
+/// so that tests see exactly the bytes the server sent. `send` touches only
+/// the descriptor, so one thread may send while another reads.
+final class TestClient: @unchecked Sendable {
     let fd: Int32
     private var buffer: [UInt8] = []
 

@@ -420,13 +420,13 @@ import Testing
     }
 
     @Test func drainFinishesInFlightRequestsClosesIdleOnesAndRefusesNewOnes() throws {
-        let (server, _) = try startServer()
+        let (server, responder) = try startServer()
         let idle = try TestClient(port: server.port)
         idle.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
         #expect(try idle.readResponse().text == "hello")
         let busy = try TestClient(port: server.port)
         busy.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 8\r\n\r\nhalf")
-        usleep(50_000)
+        responder.waitForRequests(2)
 
         let drained = DispatchSemaphore(value: 0)
         server.drain(deadline: 5) { drained.signal() }
@@ -442,10 +442,10 @@ import Testing
     }
 
     @Test func drainClosesWhatRemainsAtTheDeadline() throws {
-        let (server, _) = try startServer()
+        let (server, responder) = try startServer()
         let stalled = try TestClient(port: server.port)
         stalled.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 8\r\n\r\nhalf")
-        usleep(50_000)
+        responder.waitForRequests(1)
         let drained = DispatchSemaphore(value: 0)
         let seconds = elapsed {
             server.drain(deadline: 0.2) { drained.signal() }
@@ -453,5 +453,101 @@ import Testing
         }
         #expect(seconds < 1)
         #expect(server.connectionCount == 0)
+    }
+}
+
+/// Behaviours that need a socket the test drives without blocking.
+@Suite struct ServerBackpressureTests {
+    @Test func aClientThatPipelinesWithoutReadingStallsItselfNotTheServer() throws {
+        let (server, _) = try startServer()
+        defer { stop(server) }
+        let flooder = try TestClient(port: server.port)
+        _ = fcntl(flooder.fd, F_SETFL, fcntl(flooder.fd, F_GETFL) | O_NONBLOCK)
+        let request = Array(String(repeating: "GET /big HTTP/1.1\r\nHost: t\r\n\r\n", count: 64).utf8)
+        var sent = 0
+        var stalled = false
+        // Unbounded reading would take all 64 MiB; backpressure stops it at the socket buffers.
+        while sent < 64 << 20 {
+            let n = request.withUnsafeBytes { send(flooder.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n > 0 {
+                sent += n
+                continue
+            }
+            var poller = pollfd(fd: flooder.fd, events: Int16(POLLOUT), revents: 0)
+            if poll(&poller, 1, 300) == 0 {
+                stalled = true
+                break
+            }
+        }
+        #expect(stalled)
+        #expect(sent < 32 << 20)
+        let other = try TestClient(port: server.port)
+        other.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(try other.readResponse().text == "hello")
+    }
+
+    @Test func anEarlyAnswerToAChunkedBodyDropsTheRestAndKeepsTheConnection() throws {
+        let (server, _) = try startServer()
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        client.send("POST /stop-early HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n")
+        #expect(try client.readResponse().status == 422)
+        client.send("4\r\ndefg\r\n0\r\n\r\nGET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(try client.readResponse().text == "hello")
+    }
+
+    @Test func aClientThatResetsMidBodyIsReportedAs499() throws {
+        let (server, responder) = try startServer()
+        defer { stop(server) }
+        do {
+            let client = try TestClient(port: server.port)
+            client.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc")
+            responder.waitForRequests(1)
+            var reset = linger(l_onoff: 1, l_linger: 0)  // close() then sends RST, not FIN
+            setsockopt(client.fd, SOL_SOCKET, SO_LINGER, &reset, socklen_t(MemoryLayout<linger>.size))
+        }
+        let exchange = responder.waitForExchanges(1).first
+        #expect(exchange?.status.code == 499)
+        #expect(exchange?.wasRouted == true)
+    }
+
+    @Test func aBodyCutShortByAHalfCloseGets400() throws {
+        let (server, responder) = try startServer()
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        client.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc")
+        client.shutdownWrite()
+        let response = try client.readResponse()
+        #expect(response.status == 400)
+        #expect(response.text.contains("after 3 bytes"))
+        #expect(responder.waitForExchanges(1).first?.wasRouted == true)
+    }
+
+    @Test func aHeadCutShortByAHalfCloseGets400() throws {
+        let (server, _) = try startServer()
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        client.send("GET /hello HTTP/1.1\r\nHost: t\r\n")
+        client.shutdownWrite()
+        #expect(try client.readResponse().status == 400)
+    }
+
+    @Test func aConnectionClosedWithoutAByteGetsNoResponse() throws {
+        let (server, _) = try startServer()
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        client.shutdownWrite()
+        #expect(client.isClosedWithoutResponse())
+    }
+
+    @Test func aLargeBodyIsReadWhole() throws {
+        let (server, responder) = try startServer { $0.limits.maxBodyBytes = 8 << 20 }
+        defer { stop(server) }
+        let body = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        let client = try TestClient(port: server.port)
+        DispatchQueue.global().async { client.send(post("/echo", body)) }
+        let response = try client.readResponse()
+        #expect(response.body == body)
+        #expect(responder.waitForExchanges(1).first?.requestBodyBytes == body.count)
     }
 }
