@@ -408,6 +408,21 @@ import Testing
         #expect(error.status == 404 && error.header("Access-Control-Allow-Origin") == "https://dash.example")
     }
 
+    @Test("a client that hangs up mid-body leaves no request in flight")
+    func abortedRequest() throws {
+        let service = try LoopbackService()
+        defer { service.stop() }
+        do {
+            let quitter = try service.client()
+            quitter.send("POST /loss/mse HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"predictions\": [1,")
+            usleep(100_000)
+        }  // closed here
+        usleep(200_000)
+        let metrics = try service.client().get("/metrics").text
+        let present = metrics.contains("\nlossd_http_requests_in_flight 1\n")  // only the scrape itself
+        #expect(present)
+    }
+
     // MARK: Isolation
 
     @Test("concurrent requests on many connections never change each other's results")

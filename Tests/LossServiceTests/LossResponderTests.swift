@@ -145,6 +145,21 @@ func jsonObject(_ response: Response) throws -> [String: Any] {
         #expect(detail.contains("byte 22"), "\(detail)")
     }
 
+    @Test("the body handler answers 400 at the first malformed chunk, before the rest arrives")
+    func stopsEarly() throws {
+        let reply = harness.responder.respond(to: RequestHead(
+            method: .post, target: "/loss/ce", version: .http1_1, headers: ["Content-Type": "application/json"]))
+        guard case .body(let handler) = reply else {
+            Issue.record("expected a body handler")
+            return
+        }
+        let first = Array(#"{"predictions": [1, 2"#.utf8).withUnsafeBytes { handler.consume($0) }
+        #expect(first == nil)
+        let second = Array(#", oops"#.utf8).withUnsafeBytes { handler.consume($0) }
+        #expect(second?.status == .badRequest)
+        #expect(second.map { String(decoding: $0.body, as: UTF8.self) }?.contains("byte 23") == true)
+    }
+
     @Test("an empty body is malformed JSON at byte 0")
     func emptyBody() throws {
         let response = harness.post("/loss/mse", "")
