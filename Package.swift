@@ -41,7 +41,8 @@ let package = Package(
             ]
         ),
 
-        .testTarget(name: "LossesTests", dependencies: ["Losses"]),
+        .executableTarget(name: "LossesBenchmark", dependencies: ["Losses"]),  // elements/s of each loss, release build
+        .testTarget(name: "LossesTests", dependencies: ["Losses"], resources: [.copy("Fixtures")]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "LossServiceTests", dependencies: ["LossService", "HTTP", "Losses"]),
     ],

@@ -28,6 +28,9 @@ public struct Headers: Sendable, Sequence, ExpressibleByDictionaryLiteral {
     /// True when the named field is present.
     public func contains(_ name: String) -> Bool { self[name] != nil }
 
+    /// Makes room for `n` fields, so a parser fills the list with one allocation.
+    mutating func reserveCapacity(_ n: Int) { fields.reserveCapacity(n) }
+
     /// Appends a field.
     public mutating func add(_ name: String, _ value: String) {
         fields.append((name, value))
@@ -62,5 +65,13 @@ public struct Headers: Sendable, Sequence, ExpressibleByDictionaryLiteral {
             default: return false
             }
         }
+    }
+}
+
+extension Headers: Equatable {
+    /// Equal when both hold the same fields, byte for byte, in the same order.
+    public static func == (lhs: Headers, rhs: Headers) -> Bool {
+        lhs.fields.count == rhs.fields.count
+            && zip(lhs.fields, rhs.fields).allSatisfy { $0.name == $1.name && $0.value == $1.value }
     }
 }

@@ -21,6 +21,11 @@ public struct Limits: Sendable, Hashable {
     public var idleTimeout: Double = 60
     /// Most open connections; past it new ones are closed at once. Default 1024.
     public var maxConnections: Int = 1024
+    /// Longest chunk-size line of a chunked body, its chunk extensions and
+    /// CRLF included (RFC 9112 §7.1.1; 400 past it). Extensions carry nothing
+    /// the server uses, so this only bounds the work a client can cause.
+    /// Default 4 KiB.
+    public var maxChunkLineBytes: Int = 4 << 10
 
     public init() {}
 }

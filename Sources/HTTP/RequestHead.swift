@@ -23,6 +23,17 @@ public struct RequestHead: Sendable {
         self.headers = headers
     }
 
+    /// A head whose path the caller has already cut from the target (the
+    /// request parser does, from the bytes, and takes it from an absolute-form
+    /// target's path).
+    init(method: Method, target: String, path: String, version: Version, headers: Headers) {
+        self.method = method
+        self.target = target
+        self.path = path
+        self.version = version
+        self.headers = headers
+    }
+
     /// Whether the connection stays open after this request (RFC 9112 §9.3):
     /// HTTP/1.1 unless `Connection: close`; HTTP/1.0 only with `Connection: keep-alive`.
     public var keepAlive: Bool {
@@ -34,6 +45,8 @@ public struct RequestHead: Sendable {
         }
     }
 }
+
+extension RequestHead: Equatable {}
 
 extension Substring {
     func trimmingASCIISpaces() -> Substring {

@@ -16,7 +16,10 @@ public protocol Responder: Sendable {
     func prepare(_ response: inout Response, for head: RequestHead?)
 
     /// Called once each response has been written or the connection failed
-    /// while writing it: for metrics and access logs.
+    /// while writing it: for metrics and access logs. Also called once, with
+    /// status 499 (nginx's "Client Closed Request"), for a request passed to
+    /// `respond(to:)` whose client went away before its response could be
+    /// written, so that every `respond(to:)` is matched by one `completed(_:)`.
     func completed(_ exchange: Exchange)
 }
 

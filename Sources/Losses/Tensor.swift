@@ -23,6 +23,19 @@ public struct Tensor: Sendable, Equatable {
         self.data = data
     }
 
+    /// A tensor of class indices (the targets of a cross entropy), stored as doubles.
+    /// Throws when `indices` does not fill `shape`.
+    public init(shape: [Int], indices: [Int]) throws(LossError) {
+        try self.init(shape: shape, data: indices.map(Double.init))
+    }
+
+    /// A tensor whose shape and element count the caller has already matched.
+    init(checkedShape shape: [Int], data: [Double]) {
+        assert(shape.reduce(1, *) == data.count)
+        self.shape = shape
+        self.data = data
+    }
+
     /// A 0-d tensor holding one value.
     public init(_ scalar: Double) {
         self.shape = []

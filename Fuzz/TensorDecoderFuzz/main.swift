@@ -1,0 +1,65 @@
+// libFuzzer target for TensorDecoder: arbitrary bytes, fed at fuzzer-chosen
+// split points. Besides "never crash", it checks the decoder's contract:
+// the result (members or error) never depends on where the chunks split,
+// and every decoded tensor's data fills its shape.
+//
+// Input layout: byte 0 seeds the chunking; the rest is the body.
+
+import Losses
+
+/// SplitMix64: the split points follow from the fuzzer's first byte.
+private struct SplitMix {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+private func decode(_ body: UnsafeRawBufferPointer, chunkSizes: (inout SplitMix) -> Int, seed: UInt64)
+    -> Result<[String: JSONMember], DecodeError>
+{
+    var decoder = TensorDecoder()
+    var random = SplitMix(state: seed)
+    var start = 0
+    do throws(DecodeError) {
+        while start < body.count {
+            let end = min(body.count, start + chunkSizes(&random))
+            try decoder.feed(UnsafeRawBufferPointer(rebasing: body[start..<end]))
+            start = end
+        }
+        return .success(try decoder.finish())
+    } catch {
+        return .failure(error)
+    }
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    guard size > 0 else { return 0 }
+    let seed = UInt64(data[0])
+    let body = UnsafeRawBufferPointer(start: data + 1, count: size - 1)
+    let whole = decode(body, chunkSizes: { _ in Int.max }, seed: seed)
+    let maxChunk = Int(seed & 0x1F) + 1
+    let chunked = decode(body, chunkSizes: { Int($0.next() % UInt64(maxChunk)) + 1 }, seed: seed)
+    precondition(whole == chunked, "chunking changed the result: \(whole) vs \(chunked)")
+    if body.count <= 256 {
+        let bytewise = decode(body, chunkSizes: { _ in 1 }, seed: seed)
+        precondition(whole == bytewise, "byte-by-byte changed the result: \(whole) vs \(bytewise)")
+    }
+    switch whole {
+    case .success(let members):
+        for case .tensor(let tensor) in members.values {
+            precondition(tensor.shape.reduce(1, *) == tensor.count, "a tensor's data does not fill its shape")
+            precondition(tensor.data.allSatisfy(\.isFinite), "a non-finite number was accepted")
+        }
+    case .failure(.malformed(let offset, _)):
+        precondition(offset >= 0 && offset <= body.count, "offset \(offset) outside a body of \(body.count) bytes")
+    case .failure(.invalid(let message)):
+        precondition(!message.isEmpty)
+    }
+    return 0
+}

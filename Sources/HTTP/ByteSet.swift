@@ -1,0 +1,81 @@
+/// A set of byte values as a 256-bit mask: the character classes of the HTTP
+/// grammar, tested in a couple of instructions with no table lookup through a
+/// lazily initialised global (the masks are literal constants).
+struct ByteSet: Sendable {
+    private let w0, w1, w2, w3: UInt64
+
+    init(_ w0: UInt64, _ w1: UInt64, _ w2: UInt64, _ w3: UInt64) {
+        (self.w0, self.w1, self.w2, self.w3) = (w0, w1, w2, w3)
+    }
+
+    @inline(__always)
+    func contains(_ byte: UInt8) -> Bool {
+        let word: UInt64
+        switch byte >> 6 {
+        case 0: word = w0
+        case 1: word = w1
+        case 2: word = w2
+        default: word = w3
+        }
+        return (word >> UInt64(byte & 63)) & 1 != 0
+    }
+
+    /// tchar (RFC 9110 §5.6.2): the bytes of a method, a field name, a transfer-coding name.
+    static let token = ByteSet(0x03FF_6CFA_0000_0000, 0x57FF_FFFF_C7FF_FFFE, 0, 0)
+    /// The bytes of an origin-form target and of an absolute-form path and query (RFC 3986 §3.3, §3.4):
+    /// unreserved, sub-delims, ":", "@", "/", "?" and "%" (which must start a pct-encoding).
+    static let requestTarget = ByteSet(0xAFFF_FFF2_0000_0000, 0x47FF_FFFE_87FF_FFFF, 0, 0)
+    /// The bytes of uri-host [":" port] (RFC 3986 §3.2.2), as in Host and an absolute-form authority:
+    /// unreserved, sub-delims, ":", "[", "]" and "%".
+    static let host = ByteSet(0x2FFF_7FF2_0000_0000, 0x47FF_FFFE_AFFF_FFFE, 0, 0)
+    /// field-vchar, SP and HTAB (RFC 9110 §5.5): every byte but the CTLs (NUL, CR, LF, DEL, …).
+    static let fieldValue = ByteSet(0xFFFF_FFFF_0000_0200, 0x7FFF_FFFF_FFFF_FFFF, .max, .max)
+    /// HEXDIG (RFC 5234 Appendix B.1), either case.
+    static let hexDigit = ByteSet(0x03FF_0000_0000_0000, 0x0000_007E_0000_007E, 0, 0)
+}
+
+// Byte helpers shared by the request parser and the chunked decoder.
+
+extension UInt8 {
+    static let cr = UInt8(ascii: "\r")
+    static let lf = UInt8(ascii: "\n")
+    static let space = UInt8(ascii: " ")
+    static let tab = UInt8(ascii: "\t")
+
+    /// Two hex digits, for error details.
+    var hexText: String {
+        let digits: StaticString = "0123456789ABCDEF"
+        let p = digits.utf8Start
+        return String(decoding: [p[Int(self >> 4)], p[Int(self & 15)]], as: UTF8.self)
+    }
+}
+
+extension UnsafeRawBufferPointer {
+    /// The first index of `byte` at or after `start`.
+    func firstIndex(of byte: UInt8, from start: Int) -> Int? {
+        var i = start
+        while i < count {
+            if self[i] == byte { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    /// Byte equality with an ASCII literal.
+    func equalsASCII(_ literal: StaticString) -> Bool {
+        guard count == literal.utf8CodeUnitCount else { return false }
+        let p = literal.utf8Start
+        for i in 0..<count where self[i] != p[i] { return false }
+        return true
+    }
+
+    /// ASCII case-insensitive equality with a lowercase literal of letters, digits and "-"
+    /// (RFC 9110 §5.1, §7: field names and coding names are case-insensitive). Callers pass
+    /// tokens, and among token bytes `b | 0x20` maps only A–Z onto the literal's bytes.
+    func equalsASCIILowercase(_ literal: StaticString) -> Bool {
+        guard count == literal.utf8CodeUnitCount else { return false }
+        let p = literal.utf8Start
+        for i in 0..<count where self[i] | 0x20 != p[i] { return false }
+        return true
+    }
+}

@@ -1,0 +1,704 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Dispatch
+import Synchronization
+
+/// One client connection: reads requests, hands them to the responder and
+/// writes the responses, in order, on the connection's own serial queue.
+///
+/// Backpressure: while a response (or a `100 Continue`) is not yet wholly
+/// accepted by the socket, the connection neither reads nor parses, so a
+/// client that pipelines requests without reading the answers stalls itself
+/// and never grows a buffer. Requests already buffered are answered one at a
+/// time, each after the previous response was written.
+///
+/// Confinement: every stored `var` is touched only on `queue`; the only state
+/// shared with other threads is `deadline`, an atomic the server's sweeper
+/// reads. Hence `@unchecked Sendable`.
+final class Connection: @unchecked Sendable {
+    /// What the connection is reading.
+    private enum State {
+        /// Between requests, nothing of the next one received (idle timeout).
+        case idle
+        /// Part of a request head received (head timeout from its first byte).
+        case head
+        /// A request body: for the handler, or dropped after an early answer.
+        case body
+        /// The sending side is shut down; reading and dropping until the client closes.
+        case lingering
+        case closed
+    }
+
+    let queue: DispatchQueue
+    /// Monotonic nanoseconds after which the sweeper asks this connection to
+    /// check its timeout; 0 for none.
+    let deadline = Atomic<UInt64>(0)
+
+    private let fd: Int32
+    /// Strong: the server keeps its connections until each unregisters, so neither outlives the other by accident.
+    private let server: Server
+    private let configuration: ServerConfiguration
+    private let limits: Limits
+    private let responder: any Responder
+
+    private var readSource: DispatchSourceRead?
+    private var writeSource: DispatchSourceWrite?
+    private var readSuspended = false
+    private var writeResumed = false
+    private var sourcesToCancel = 0
+
+    // The read buffer, reused for every request: bytes [start, end) are unconsumed.
+    private var buffer: UnsafeMutableRawBufferPointer
+    private var start = 0
+    private var end = 0
+
+    private var state = State.idle
+    private var parser: RequestParser
+    private var writer = ResponseWriter()
+    private var deflater: Deflater?
+
+    /// Bytes not yet accepted by the socket, and the exchange to report once they are.
+    private var pending: [UInt8] = []
+    private var pendingOffset = 0
+    private var pendingExchange: Exchange?
+    private var writePending = false
+    private var closeAfterWrite = false
+
+    private var peerClosed = false
+    private var draining = false
+    private var lingerBudget = 0
+
+    // The request in progress.
+    private var requestStart: UInt64 = 0
+    private var current: RequestHead?
+    /// True from `respond(to:)` until its exchange is reported.
+    private var exchangeOpen = false
+    private var requestBodyBytes = 0
+    private var bodyRemaining = 0
+    private var chunked: ChunkedDecoder?
+    private var inflater: Inflater?
+    private var handler: (any BodyHandler)?
+    private var earlyResponse: Response?
+    /// Wire bytes of body still allowed to be dropped after an early answer.
+    private var discardBudget = 0
+
+    /// The status reported for a routed request whose client went away before
+    /// its response could be written (nginx's convention).
+    static let clientClosedRequest = Status(code: 499, reasonPhrase: "Client Closed Request")
+
+    init(fd: Int32, server: Server, queue: DispatchQueue) {
+        self.fd = fd
+        self.server = server
+        self.queue = queue
+        self.configuration = server.configuration
+        self.limits = server.configuration.limits
+        self.responder = server.responder
+        self.parser = RequestParser(limits: server.configuration.limits)
+        self.buffer = .allocate(byteCount: max(1024, server.configuration.readBufferBytes), alignment: 16)
+    }
+
+    deinit {
+        buffer.deallocate()
+    }
+
+    // MARK: - Life cycle
+
+    /// Starts reading; called once, after the server registered the connection.
+    func activate() {
+        queue.async { [self] in
+            guard state != .closed else { return }  // a drain may have closed it before it started
+            let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
+            source.setEventHandler { [unowned self] in readable() }
+            source.setCancelHandler { [self] in sourceCancelled() }
+            readSource = source
+            sourcesToCancel += 1
+            setDeadline(after: limits.idleTimeout)
+            source.activate()
+        }
+    }
+
+    /// Closes a connection that was never started (over the cap, or draining).
+    func discard() {
+        state = .closed
+        Glibc.close(fd)
+    }
+
+    /// The server began draining: close now if idle, else after the response in progress.
+    func beginDrain() {
+        draining = true
+        if state == .idle && start == end && !writePending { close() }
+    }
+
+    /// Called by the server's sweeper once `deadline` has passed.
+    func deadlinePassed() {
+        let due = deadline.load(ordering: .relaxed)
+        guard due != 0, Server.now() >= due, state != .closed else { return }
+        if writePending || state == .lingering || state == .idle {
+            // A client that reads nothing, a lingering close done, or an idle
+            // connection: close without a response.
+            close()
+            return
+        }
+        if state == .body && handler == nil {
+            linger()  // an early answer was sent; the rest of its body is not worth waiting for
+            return
+        }
+        let detail = state == .head
+            ? "the request head did not arrive within \(limits.headTimeout) seconds"
+            : "the request body made no progress for \(limits.bodyTimeout) seconds"
+        fail(HTTPError(status: .requestTimeout, detail: detail))
+    }
+
+    /// Closes at once: cancels the sources, whose cancel handlers close the descriptor.
+    func close() {
+        guard state != .closed else { return }
+        state = .closed
+        deadline.store(0, ordering: .relaxed)
+        if exchangeOpen || pendingExchange != nil {
+            report(pendingExchange ?? exchange(status: Connection.clientClosedRequest, responseBodyBytes: 0))
+        }
+        handler = nil
+        inflater = nil
+        if let readSource {
+            if readSuspended { readSource.resume() }
+            readSource.cancel()
+        }
+        if let writeSource {
+            if !writeResumed { writeSource.resume() }
+            writeSource.cancel()
+        }
+        if sourcesToCancel == 0 { sourceCancelled() }
+    }
+
+    private func sourceCancelled() {
+        sourcesToCancel -= 1
+        guard sourcesToCancel <= 0 else { return }
+        // Only now: libdispatch must have forgotten the descriptor before it is closed and reused.
+        Glibc.close(fd)
+        readSource = nil
+        writeSource = nil
+        server.unregister(self)
+    }
+
+    private func setDeadline(after seconds: Double) {
+        deadline.store(Server.now() &+ UInt64(max(0, seconds) * 1e9), ordering: .relaxed)
+    }
+
+    private func pauseReading() {
+        guard !readSuspended, let readSource else { return }
+        readSource.suspend()
+        readSuspended = true
+    }
+
+    private func resumeReading() {
+        guard readSuspended, !peerClosed, let readSource else { return }
+        readSource.resume()
+        readSuspended = false
+    }
+
+    // MARK: - Reading
+
+    private func readable() {
+        guard state != .closed, !writePending else { return }
+        makeRoom()
+        if end == buffer.count {
+            // Full and the parser or decoder still wants more: a line no limit allows.
+            if state == .body && handler == nil {
+                linger()
+            } else {
+                fail(HTTPError(status: state == .body ? .badRequest : .requestHeaderFieldsTooLarge,
+                               detail: state == .body ? "a chunk-size line is too long"
+                                   : "the request head is larger than \(limits.maxHeaderBytes) bytes"))
+            }
+            return
+        }
+        let count = read(fd, buffer.baseAddress! + end, buffer.count - end)
+        if count > 0 {
+            if state == .lingering {
+                lingerBudget -= count
+                end = start  // dropped
+                if lingerBudget <= 0 { close() }
+                return
+            }
+            end += count
+            processInput()
+        } else if count == 0 {
+            peerClosed = true
+            if state == .lingering {
+                close()
+                return
+            }
+            pauseReading()  // EOF stays readable; the buffered requests are still answered
+            processInput()
+        } else if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
+            close()  // ECONNRESET and the like: nobody left to answer
+        }
+    }
+
+    /// Makes room at the end of the buffer: moves unconsumed bytes to the
+    /// front, or grows the buffer while a request head is larger than it.
+    private func makeRoom() {
+        if state == .body && buffer.count < Connection.bodyReadBytes && (chunked != nil || bodyRemaining > buffer.count) {
+            grow(to: Connection.bodyReadBytes)  // a large body: fewer, larger reads
+        }
+        if start == end {
+            start = 0
+            end = 0
+            return
+        }
+        guard end == buffer.count else { return }
+        if start > 0 {
+            (buffer.baseAddress! + 0).copyMemory(from: buffer.baseAddress! + start, byteCount: end - start)
+            end -= start
+            start = 0
+            return
+        }
+        // A head (or a chunk-size line) larger than the buffer: grow it, up to
+        // a bound that lets the parser see every limit it enforces.
+        let bound = limits.maxRequestLineBytes + limits.maxHeaderBytes + 1024
+        guard buffer.count < bound else { return }
+        grow(to: min(bound, buffer.count * 2))
+    }
+
+    private func grow(to size: Int) {
+        let grown = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
+        grown.baseAddress!.copyMemory(from: buffer.baseAddress! + start, byteCount: end - start)
+        end -= start
+        start = 0
+        buffer.deallocate()
+        buffer = grown
+    }
+
+    /// The read size for large request bodies.
+    static let bodyReadBytes = 64 << 10
+
+    /// Answers what the buffer holds, request after request, until it needs
+    /// more bytes, a write is pending, or the connection is ending.
+    private func processInput() {
+        while !writePending && !closeAfterWrite {
+            switch state {
+            case .idle, .head:
+                if start == end {
+                    if peerClosed || (draining && state == .idle) {
+                        close()
+                    } else if state == .idle {
+                        setDeadline(after: limits.idleTimeout)
+                    }
+                    return
+                }
+                if state == .idle {
+                    state = .head
+                    current = nil
+                    requestStart = Server.now()
+                    setDeadline(after: limits.headTimeout)
+                }
+                let result = parser.parse(UnsafeRawBufferPointer(rebasing: buffer[start..<end]))
+                switch result {
+                case .incomplete:
+                    if peerClosed {
+                        // The client half-closed mid-head; it may still be reading, so tell it why.
+                        fail(HTTPError(status: .badRequest,
+                                       detail: "the request head ended after \(end - start) bytes, before its empty line (RFC 9112 §2.1)"))
+                    } else if start == 0 && end == buffer.count
+                        && buffer.count >= limits.maxRequestLineBytes + limits.maxHeaderBytes + 1024 {
+                        fail(HTTPError(status: .requestHeaderFieldsTooLarge,
+                                       detail: "the request head is larger than \(limits.maxHeaderBytes) bytes"))
+                    }
+                    return
+                case .failed(let error):
+                    fail(error)
+                case .complete(let head, let framing, let headLength):
+                    start += headLength
+                    parser.reset()
+                    begin(head, framing)
+                }
+            case .body:
+                if start == end {
+                    if peerClosed && handler == nil {
+                        close()  // already answered
+                    } else if peerClosed {
+                        fail(HTTPError(status: .badRequest,
+                                       detail: "the request body ended after \(requestBodyBytes) bytes, before its end (RFC 9112 §6)"))
+                    }
+                    return
+                }
+                readBody()
+            case .lingering, .closed:
+                return
+            }
+        }
+    }
+
+    // MARK: - Requests
+
+    private func begin(_ head: RequestHead, _ framing: BodyFraming) {
+        current = head
+        requestBodyBytes = 0
+        earlyResponse = nil
+        handler = nil
+        inflater = nil
+        chunked = nil
+
+        // RFC 9110 §10.1.1: only 100-continue is defined; a 1.0 client's is ignored.
+        var expectsContinue = false
+        let expectations = head.headers.values("Expect")
+        if !expectations.isEmpty {
+            guard expectations.count == 1,
+                  Headers.equalsIgnoringCase(Substring(expectations[0]).trimmingASCIISpaces().description, "100-continue")
+            else {
+                fail(HTTPError(status: .expectationFailed,
+                               detail: "the only expectation supported is 100-continue, not \(expectations.joined(separator: ", "))"))
+                return
+            }
+            expectsContinue = head.version == .http1_1
+        }
+
+        var length = 0
+        switch framing {
+        case .none: length = 0
+        case .length(let n): length = n
+        case .chunked: length = -1
+        }
+
+        // RFC 9110 §8.4: gzip (x-gzip, §8.4.1.3) and identity are the codings
+        // understood; a coding on an empty body has nothing to decode.
+        var gzip = false
+        for value in length == 0 ? [] : head.headers.values("Content-Encoding") {
+            for coding in value.split(separator: ",") {
+                let name = coding.trimmingASCIISpaces()
+                if Headers.equalsIgnoringCase(String(name), "gzip") || Headers.equalsIgnoringCase(String(name), "x-gzip"),
+                   !gzip {
+                    gzip = true
+                } else if !Headers.equalsIgnoringCase(String(name), "identity") {
+                    fail(HTTPError(status: .unsupportedMediaType,
+                                   detail: "Content-Encoding \(value) is not supported; send gzip or identity"))
+                    return
+                }
+            }
+        }
+
+        // Checked before anything is read: a 413 without reading the body (RFC 9110 §15.5.14).
+        if length > limits.maxBodyBytes {
+            fail(HTTPError(status: .contentTooLarge,
+                           detail: "the request body of \(length) bytes is larger than the limit of \(limits.maxBodyBytes) bytes"))
+            return
+        }
+
+        exchangeOpen = true
+        switch responder.respond(to: head) {
+        case .response(let response):
+            // The state is set before `send`, which may end the connection.
+            if length == 0 {
+                state = .idle
+                send(response)
+            } else if expectsContinue {
+                // The client waits for 100 Continue and sends no body: nothing to drop, so close.
+                send(response, close: true)
+            } else if length > 0 && length <= configuration.discardBodyBytes || length < 0 {
+                startBody(length: length, gzip: false, handler: nil)
+                send(response)
+            } else {
+                send(response, close: true)
+            }
+        case .body(let bodyHandler):
+            if length == 0 {
+                finishBody(handler: bodyHandler)
+                return
+            }
+            startBody(length: length, gzip: gzip, handler: bodyHandler)
+            if expectsContinue { enqueue(ResponseWriter.continueHead, body: [], exchange: nil) }
+        }
+    }
+
+    /// Enters the body state. A nil handler drops the body (after an early answer).
+    private func startBody(length: Int, gzip: Bool, handler: (any BodyHandler)?) {
+        state = .body
+        if length < 0 {
+            chunked = ChunkedDecoder(limits: limits)
+        } else {
+            bodyRemaining = length
+        }
+        self.handler = handler
+        if handler == nil { discardBudget = configuration.discardBodyBytes }
+        if gzip { inflater = Inflater(limit: limits.maxBodyBytes) }
+        if !writePending { setDeadline(after: limits.bodyTimeout) }
+    }
+
+    /// Feeds the buffered body bytes to the handler (or drops them).
+    private func readBody() {
+        let available = UnsafeRawBufferPointer(rebasing: buffer[start..<end])
+        var consumed = 0
+        var done = false
+        do throws(HTTPError) {
+            if chunked != nil {
+                (consumed, done) = try chunked!.decode(available) { (payload) throws(HTTPError) in
+                    try deliver(payload)
+                }
+            } else {
+                consumed = min(available.count, bodyRemaining)
+                try deliver(UnsafeRawBufferPointer(rebasing: available[..<consumed]))
+                bodyRemaining -= consumed
+                done = bodyRemaining == 0
+            }
+        } catch {
+            if handler == nil {
+                linger()  // dropping a body already answered: no second response
+            } else {
+                fail(error)
+            }
+            return
+        }
+        start += consumed
+        setDeadline(after: limits.bodyTimeout)
+        if handler == nil && earlyResponse == nil {
+            discardBudget -= consumed
+            if discardBudget < 0 && !done {
+                linger()  // the early answer is written; the rest of this body is not worth reading
+                return
+            }
+        }
+        if let response = earlyResponse {
+            earlyResponse = nil
+            handler = nil
+            inflater = nil
+            let small = chunked == nil && bodyRemaining <= configuration.discardBodyBytes
+            if done {
+                endBody()
+                send(response)
+            } else if small || chunked != nil {
+                discardBudget = configuration.discardBodyBytes
+                send(response)
+            } else {
+                send(response, close: true)
+            }
+            return
+        }
+        if done {
+            if let handler {
+                finishBody(handler: handler)
+            } else {
+                endBody()
+            }
+        }
+    }
+
+    /// Hands decoded body bytes to the handler, counting them against the limit.
+    private func deliver(_ payload: UnsafeRawBufferPointer) throws(HTTPError) {
+        requestBodyBytes += payload.count
+        if requestBodyBytes > limits.maxBodyBytes {
+            throw HTTPError(status: .contentTooLarge,
+                            detail: "the request body is larger than the limit of \(limits.maxBodyBytes) bytes")
+        }
+        guard let handler, earlyResponse == nil, payload.count > 0 else { return }
+        if let inflater {
+            _ = try inflater.decode(payload) { piece in
+                if let response = handler.consume(piece) {
+                    earlyResponse = response
+                    return false
+                }
+                return true
+            }
+        } else if let response = handler.consume(payload) {
+            earlyResponse = response
+        }
+    }
+
+    private func finishBody(handler: any BodyHandler) {
+        do throws(HTTPError) {
+            try inflater?.finish()
+        } catch {
+            fail(error)
+            return
+        }
+        self.handler = nil
+        inflater = nil
+        let response = handler.finish()
+        endBody()
+        send(response)
+    }
+
+    private func endBody() {
+        chunked = nil
+        inflater = nil
+        handler = nil
+        state = .idle
+    }
+
+    // MARK: - Responses
+
+    /// Answers with the server's own problem document and closes: after a
+    /// parse error, a timeout or a refused body the stream is no longer in step.
+    private func fail(_ error: HTTPError) {
+        handler = nil
+        inflater = nil
+        chunked = nil
+        if state == .idle { requestStart = Server.now() }
+        send(Problem(status: error.status, detail: error.detail).response, close: true)
+    }
+
+    /// Prepares, checks, compresses and writes `response` for the current request.
+    private func send(_ original: Response, close: Bool = false) {
+        let head = current
+        var response = original
+        responder.prepare(&response, for: head)
+        if let problem = ResponseWriter.problem(in: response) {
+            configuration.log("invalid response to \(head.map { "\($0.method.rawValue) \($0.path)" } ?? "an unparsed request"): \(problem); sent 500 instead")
+            response = Problem(status: .internalServerError, detail: "the server made an invalid response").response
+            responder.prepare(&response, for: head)
+            if ResponseWriter.problem(in: response) != nil {
+                response = Problem(status: .internalServerError, detail: "the server made an invalid response").response
+            }
+        }
+
+        let code = response.status.code
+        let hasBody = code != 204 && code != 304
+        var body = hasBody ? response.body : []
+        var gzipped = false
+        var vary = false
+        if hasBody && body.count >= configuration.gzipMinimumBytes && !response.headers.contains("Content-Encoding") {
+            vary = true  // the representation depends on Accept-Encoding whatever this client sent
+            if let head, ResponseWriter.acceptsGzip(head.headers) {
+                if deflater == nil { deflater = Deflater(level: configuration.gzipLevel) }
+                if let compressed = deflater!.gzip(body), compressed.count < body.count {
+                    body = compressed
+                    gzipped = true
+                }
+            }
+        }
+
+        var closing = close || draining || head == nil || !head!.keepAlive
+        if let value = response.headers["Connection"], value.lowercased().contains("close") { closing = true }
+        if closing { closeAfterWrite = true }
+        let persistence: ResponseWriter.Persistence =
+            closing ? .close : (head!.version == .http1_0 ? .keepAliveHTTP10 : .keepAlive)
+        writer.serialise(response, contentLength: hasBody ? body.count : nil, persistence: persistence,
+                         gzipped: gzipped, vary: vary)
+        if head?.method == .head { body = [] }  // RFC 9110 §9.3.2: the GET response's head, no content
+        let exchange = exchange(status: response.status, responseBodyBytes: body.count)
+        exchangeOpen = false
+        enqueue(writer.head, body: body, exchange: exchange)
+    }
+
+    private func exchange(status: Status, responseBodyBytes: Int) -> Exchange {
+        // The duration is filled in by `report`, once the last byte is written.
+        Exchange(head: current, wasRouted: exchangeOpen, status: status, requestBodyBytes: requestBodyBytes,
+                 responseBodyBytes: responseBodyBytes, duration: 0)
+    }
+
+    private func report(_ exchange: Exchange) {
+        var exchange = exchange
+        exchange.duration = Double(Server.now() &- requestStart) / 1e9
+        pendingExchange = nil
+        exchangeOpen = false
+        responder.completed(exchange)
+    }
+
+    /// Writes head and body with one system call; what the socket does not
+    /// take is kept and written when it can take more, with reading paused.
+    private func enqueue(_ head: [UInt8], body: [UInt8], exchange: Exchange?) {
+        var written = 0
+        let total = head.count + body.count
+        head.withUnsafeBytes { h in
+            body.withUnsafeBytes { b in
+                var vectors = (iovec(iov_base: UnsafeMutableRawPointer(mutating: h.baseAddress), iov_len: h.count),
+                               iovec(iov_base: UnsafeMutableRawPointer(mutating: b.baseAddress), iov_len: b.count))
+                withUnsafeMutableBytes(of: &vectors) { raw in
+                    var message = msghdr()
+                    message.msg_iov = raw.baseAddress!.assumingMemoryBound(to: iovec.self)
+                    message.msg_iovlen = b.count > 0 ? 2 : 1
+                    while true {
+                        // MSG_NOSIGNAL: a vanished client must give EPIPE, not kill the process with SIGPIPE.
+                        let n = sendmsg(fd, &message, Int32(MSG_NOSIGNAL))
+                        if n >= 0 { written = n; return }
+                        if errno == EINTR { continue }
+                        written = (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -1
+                        return
+                    }
+                }
+            }
+        }
+        if written < 0 {
+            if let exchange { report(exchange) }
+            close()
+            return
+        }
+        if written == total {
+            if let exchange { report(exchange) }
+            if closeAfterWrite { linger() }
+            return
+        }
+        // The slow path: keep the rest and wait until the socket takes more.
+        pending.removeAll(keepingCapacity: true)
+        if written < head.count {
+            pending += head[written...]
+            pending += body
+        } else {
+            pending += body[(written - head.count)...]
+        }
+        pendingOffset = 0
+        pendingExchange = exchange
+        writePending = true
+        pauseReading()
+        setDeadline(after: configuration.writeTimeout)
+        if writeSource == nil {
+            let source = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: queue)
+            source.setEventHandler { [unowned self] in writable() }
+            source.setCancelHandler { [self] in sourceCancelled() }
+            writeSource = source
+            sourcesToCancel += 1
+        }
+        if !writeResumed {
+            writeSource!.resume()
+            writeResumed = true
+        }
+    }
+
+    private func writable() {
+        guard writePending, state != .closed else { return }
+        let n = pending.withUnsafeBytes { p in
+            Glibc.send(fd, p.baseAddress! + pendingOffset, p.count - pendingOffset, Int32(MSG_NOSIGNAL))
+        }
+        if n < 0 {
+            if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return }
+            close()
+            return
+        }
+        pendingOffset += n
+        setDeadline(after: configuration.writeTimeout)
+        guard pendingOffset == pending.count else { return }
+
+        writePending = false
+        writeSource!.suspend()
+        writeResumed = false
+        if pending.count > 4096 { pending = [] }  // do not keep a large response's memory for the connection's life
+        if let exchange = pendingExchange { report(exchange) }
+        if closeAfterWrite {
+            linger()
+            return
+        }
+        setDeadline(after: state == .body ? limits.bodyTimeout : limits.idleTimeout)
+        resumeReading()
+        processInput()
+    }
+
+    /// Staged close (RFC 9112 §9.6): send FIN, then read and drop what the
+    /// client still sends, so that closing with unread bytes does not reset
+    /// the connection before the client has read the last response.
+    private func linger() {
+        guard state != .lingering && state != .closed else { return }
+        if peerClosed {
+            close()
+            return
+        }
+        state = .lingering
+        shutdown(fd, Int32(SHUT_WR))
+        lingerBudget = configuration.lingerBytes
+        start = 0
+        end = 0
+        setDeadline(after: configuration.lingerTimeout)
+        resumeReading()
+    }
+}

@@ -1,0 +1,212 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Dispatch
+import Synchronization
+
+/// An HTTP/1.1 server on POSIX sockets and Dispatch.
+///
+/// Each connection has its own serial queue, all of them targeting one
+/// concurrent queue, so requests are parsed, answered and written without a
+/// thread hop and Dispatch spreads connections over the cores. One serial
+/// queue accepts connections and, a few times a second, sweeps their
+/// deadlines (head, body, idle, write and linger timeouts): one timer for the
+/// whole server instead of a timer rescheduled per request.
+///
+/// Thread safety: the configuration is immutable; everything that changes
+/// (listener, connections, drain) is behind `state`'s lock.
+public final class Server: Sendable {
+    let configuration: ServerConfiguration
+    let responder: any Responder
+
+    private let acceptQueue = DispatchQueue(label: "lossd.http.accept")
+    private let connectionQueue = DispatchQueue(label: "lossd.http.connections", attributes: .concurrent)
+
+    private struct State {
+        var started = false
+        var port = 0
+        var acceptSource: DispatchSourceRead? { get { sources?.accept } }
+        /// The accept source while suspended after running out of descriptors.
+        var pausedAcceptSource: DispatchSourceRead?
+        var sweeper: DispatchSourceTimer? { get { sources?.sweeper } }
+        var sources: Sources?
+        var connections: [ObjectIdentifier: Connection] = [:]
+        var draining = false
+        var drainCompletions: [@Sendable () -> Void] = []
+    }
+
+    /// Dispatch sources are thread-safe objects, but the Dispatch overlay does
+    /// not mark them Sendable; this box says so for the two the server keeps.
+    private struct Sources: @unchecked Sendable {
+        let accept: DispatchSourceRead
+        let sweeper: DispatchSourceTimer
+    }
+
+    private let state = Mutex(State())
+
+    public init(configuration: ServerConfiguration, responder: any Responder) {
+        self.configuration = configuration
+        self.responder = responder
+    }
+
+    /// Binds, listens and starts accepting. Returns once listening.
+    /// Throws a `ServerError` naming the address and the reason (address in
+    /// use, permission denied, unknown host, …), or when already started.
+    public func start() throws(ServerError) {
+        let alreadyStarted = state.withLock { s in
+            defer { s.started = true }
+            return s.started
+        }
+        guard !alreadyStarted else { throw ServerError(message: "the server was already started") }
+        let (listener, port) = try Socket.listen(host: configuration.host, port: configuration.port,
+                                                 backlog: Int32(clamping: max(128, configuration.limits.maxConnections)))
+
+        let acceptSource = DispatchSource.makeReadSource(fileDescriptor: listener, queue: acceptQueue)
+        acceptSource.setEventHandler { [self] in acceptConnections(listener) }
+        acceptSource.setCancelHandler { Glibc.close(listener) }
+
+        let sweeper = DispatchSource.makeTimerSource(queue: acceptQueue)
+        let interval = sweepInterval
+        sweeper.schedule(deadline: .now() + interval, repeating: interval, leeway: .milliseconds(Int(interval * 250)))
+        sweeper.setEventHandler { [self] in sweep() }
+
+        acceptSource.activate()
+        sweeper.activate()
+        // Handed to the lock last: from here on only the lock's holder touches them.
+        let sources = Sources(accept: acceptSource, sweeper: sweeper)
+        state.withLock { s in
+            s.port = port
+            s.sources = sources
+        }
+    }
+
+    /// The bound port (the ephemeral one when configured with port 0); 0 before `start()`.
+    public var port: Int { state.withLock { $0.port } }
+
+    /// True once `drain(deadline:completion:)` was called.
+    public var isDraining: Bool { state.withLock { $0.draining } }
+
+    /// The number of open connections (lingering ones included).
+    public var connectionCount: Int { state.withLock { $0.connections.count } }
+
+    /// Graceful drain: stops accepting (new connections are refused), lets
+    /// in-flight requests finish (their responses carry `Connection: close`),
+    /// closes idle connections, and calls `completion` once every connection
+    /// is closed or `deadline` seconds have passed, when the remaining ones
+    /// are closed. Calling it again adds a completion to the same drain.
+    public func drain(deadline: Double, completion: @escaping @Sendable () -> Void) {
+        let (connections, first) = state.withLock { s in
+            let first = !s.draining
+            s.draining = true
+            s.drainCompletions.append(completion)
+            if first {
+                s.acceptSource?.cancel()  // its cancel handler closes the listener: new connections are refused
+            }
+            return (Array(s.connections.values), first)
+        }
+        if first {
+            for connection in connections {
+                connection.queue.async { connection.beginDrain() }
+            }
+            acceptQueue.asyncAfter(deadline: .now() + max(0, deadline)) { [self] in
+                let remaining = state.withLock { Array($0.connections.values) }
+                for connection in remaining {
+                    connection.queue.async { connection.close() }
+                }
+            }
+        }
+        finishDrainIfDone()
+    }
+
+    // MARK: - Accepting
+
+    private func acceptConnections(_ listener: Int32) {
+        while true {
+            let (accepted, error) = Socket.accept(listener)
+            guard let fd = accepted else {
+                switch error {
+                case EAGAIN, EWOULDBLOCK: return
+                case EINTR, ECONNABORTED: continue
+                case EMFILE, ENFILE, ENOBUFS, ENOMEM:
+                    // Out of descriptors: pause accepting briefly rather than spin on a listener that stays readable.
+                    configuration.log("accept(): \(Socket.errorText(error)); pausing accepts for 100 ms")
+                    state.withLock { s in
+                        s.acceptSource?.suspend()
+                        s.pausedAcceptSource = s.acceptSource
+                    }
+                    acceptQueue.asyncAfter(deadline: .now() + .milliseconds(100)) { [self] in
+                        state.withLock { s in
+                            s.pausedAcceptSource?.resume()
+                            s.pausedAcceptSource = nil
+                        }
+                    }
+                    return
+                default:
+                    configuration.log("accept(): \(Socket.errorText(error))")
+                    return
+                }
+            }
+            let connection = Connection(
+                fd: fd, server: self,
+                queue: DispatchQueue(label: "lossd.http.connection", target: connectionQueue))
+            let admitted = state.withLock { s in
+                guard !s.draining, s.connections.count < configuration.limits.maxConnections else { return false }
+                s.connections[ObjectIdentifier(connection)] = connection
+                return true
+            }
+            if admitted {
+                connection.activate()
+            } else {
+                // Over the cap (or draining): close at once so the client fails fast, not after a timeout.
+                connection.discard()
+            }
+        }
+    }
+
+    /// Called by a connection once its descriptor is closed.
+    func unregister(_ connection: Connection) {
+        state.withLock { _ = $0.connections.removeValue(forKey: ObjectIdentifier(connection)) }
+        finishDrainIfDone()
+    }
+
+    private func finishDrainIfDone() {
+        let completions: [@Sendable () -> Void] = state.withLock { s in
+            guard s.draining, s.connections.isEmpty, !s.drainCompletions.isEmpty else { return [] }
+            defer {
+                s.drainCompletions = []
+                s.sweeper?.cancel()
+            }
+            return s.drainCompletions
+        }
+        for completion in completions { completion() }
+    }
+
+    // MARK: - Deadlines
+
+    /// A quarter of the shortest timeout, between 10 ms and 1 s: timeouts fire
+    /// at most that late.
+    private var sweepInterval: Double {
+        let limits = configuration.limits
+        let shortest = min(limits.headTimeout, limits.bodyTimeout, limits.idleTimeout,
+                           configuration.writeTimeout, configuration.lingerTimeout)
+        return min(1, max(0.01, shortest / 4))
+    }
+
+    private func sweep() {
+        let now = Server.now()
+        let connections = state.withLock { Array($0.connections.values) }
+        for connection in connections {
+            let due = connection.deadline.load(ordering: .relaxed)
+            if due != 0 && due <= now {
+                connection.queue.async { connection.deadlinePassed() }
+            }
+        }
+    }
+
+    /// Monotonic nanoseconds.
+    static func now() -> UInt64 {
+        DispatchTime.now().uptimeNanoseconds
+    }
+}

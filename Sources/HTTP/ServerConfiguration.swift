@@ -1,0 +1,52 @@
+/// Where and how a `Server` listens, with the limits it enforces on clients.
+///
+/// The client-facing limits of the contract live in `limits`; the values here
+/// are the server's own housekeeping, each with its default in its comment.
+public struct ServerConfiguration: Sendable {
+    /// The address to listen on: an IPv4 literal (`"0.0.0.0"` for every IPv4
+    /// interface, `"127.0.0.1"`), an IPv6 literal (`"::1"`; `"::"` listens on
+    /// every IPv6 interface and, where the system allows dual-stack sockets,
+    /// on every IPv4 interface too) or a host name such as `"localhost"`, of
+    /// which the first address found is used. Default `"0.0.0.0"`.
+    public var host: String = "0.0.0.0"
+    /// The TCP port; 0 asks the system for an ephemeral port (read it back
+    /// from `Server.port`). Default 8080.
+    public var port: Int = 8080
+    /// The limits enforced on every client (body and head sizes, timeouts,
+    /// connection cap). Default `Limits()`, the contract's values.
+    public var limits: Limits = Limits()
+    /// Response bodies smaller than this many bytes are sent uncompressed even
+    /// when the client accepts gzip: below it gzip gains little and costs CPU.
+    /// Default 1024.
+    public var gzipMinimumBytes: Int = 1024
+    /// The zlib level (1 fastest … 9 smallest) for gzip responses. Default 5,
+    /// close to 9's size for JSON at well under half its CPU.
+    public var gzipLevel: Int = 5
+    /// Seconds a response may go without any byte being accepted by the
+    /// client's socket before the connection is closed, so a client that never
+    /// reads cannot hold a connection forever. Default 60.
+    public var writeTimeout: Double = 60
+    /// After a response that ends a connection, the server shuts down its
+    /// sending side and reads (and drops) what the client still sends for at
+    /// most this many seconds before closing, so that closing with unread
+    /// bytes does not reset the connection before the client has read the
+    /// last response (RFC 9112 §9.6). Default 2.
+    public var lingerTimeout: Double = 2
+    /// The most bytes read and dropped during that lingering close. Default 1 MiB.
+    public var lingerBytes: Int = 1 << 20
+    /// When a response is sent before its request's body was read (an early
+    /// answer), a remaining body of at most this many bytes is read and
+    /// dropped so the connection can be kept alive; a larger one closes the
+    /// connection instead. Default 64 KiB.
+    public var discardBodyBytes: Int = 64 << 10
+    /// Bytes of the per-connection read buffer. Request heads larger than
+    /// this grow it up to the head limits. Default 16 KiB.
+    public var readBufferBytes: Int = 16 << 10
+    /// Receives the server's own diagnostics: a response header the responder
+    /// made invalid, an accept error. Default: one line to standard error.
+    public var log: @Sendable (String) -> Void = { message in
+        ServerConfiguration.writeToStandardError("lossd http: " + message + "\n")
+    }
+
+    public init() {}
+}

@@ -1,0 +1,94 @@
+import HTTP
+
+/// Which browser origins may call the service (contract rule 14). By default
+/// any origin (`Access-Control-Allow-Origin: *`); with an allow-list, a
+/// matching `Origin` is echoed back with `Vary: Origin` so that caches keep
+/// one answer per origin.
+public struct CORSPolicy: Sendable, Equatable {
+    /// The origins allowed: any, or an exact allow-list (`https://dash.example`).
+    public enum Origins: Sendable, Equatable {
+        case any
+        case list(Set<String>)
+    }
+
+    /// Headers a browser may send on a cross-origin request: the two a loss POST uses.
+    public static let allowedHeaders = "Content-Type, Content-Encoding"
+    /// Seconds a browser may cache a preflight answer. 7200 is the most Chromium honours.
+    public static let maxAgeSeconds = 7200
+
+    public let origins: Origins
+
+    public init(origins: Origins = .any) {
+        self.origins = origins
+    }
+
+    /// A policy from the `--cors-origins` setting: `*` (the default) or a
+    /// comma-separated allow-list. An entry `*` anywhere in the list allows any origin.
+    public init(setting: String) {
+        let entries = setting.split(separator: ",").map { String($0.trimming(" \t")) }
+            .filter { !$0.isEmpty }
+        if entries.isEmpty || entries.contains("*") {
+            origins = .any
+        } else {
+            origins = .list(Set(entries))
+        }
+    }
+
+    /// The `Access-Control-Allow-Origin` value for a request from `origin`, or
+    /// nil when that origin is not allowed.
+    public func allowOrigin(for origin: String?) -> String? {
+        switch origins {
+        case .any: return "*"
+        case .list(let allowed):
+            guard let origin, allowed.contains(origin) else { return nil }
+            return origin
+        }
+    }
+
+    /// Adds the CORS headers every actual response carries, errors included.
+    public func apply(to response: inout Response, requestHeaders: Headers?) {
+        let origin = requestHeaders?["Origin"]
+        if let allow = allowOrigin(for: origin) {
+            response.headers.set("Access-Control-Allow-Origin", allow)
+        }
+        if case .list = origins {
+            // The answer depends on Origin even when it is refused (no header):
+            // a shared cache must not hand one origin's answer to another.
+            let varies = response.headers.values("Vary").contains { value in
+                value.split(separator: ",").contains { $0.trimming(" \t").lowercased() == "origin" || $0.trimming(" \t") == "*" }
+            }
+            if !varies { response.headers.add("Vary", "Origin") }
+        }
+    }
+
+    /// True when an `OPTIONS` request is a CORS preflight (Fetch standard §3.2.2):
+    /// it carries both `Origin` and `Access-Control-Request-Method`.
+    public static func isPreflight(_ headers: Headers) -> Bool {
+        headers.contains("Origin") && headers.contains("Access-Control-Request-Method")
+    }
+
+    /// The answer to `OPTIONS` on a known route: 204 with `Allow`, and for a
+    /// preflight from an allowed origin the `Access-Control-Allow-*` headers and
+    /// `Access-Control-Max-Age`. (`Access-Control-Allow-Origin` itself is added
+    /// by `apply(to:requestHeaders:)`, as on every response.)
+    public func optionsResponse(for route: Route, requestHeaders: Headers) -> Response {
+        var response = Response(status: .noContent)
+        response.headers.add("Allow", route.allowHeader)
+        if CORSPolicy.isPreflight(requestHeaders), allowOrigin(for: requestHeaders["Origin"]) != nil {
+            response.headers.add("Access-Control-Allow-Methods", route.allowHeader)
+            response.headers.add("Access-Control-Allow-Headers", CORSPolicy.allowedHeaders)
+            response.headers.add("Access-Control-Max-Age", String(CORSPolicy.maxAgeSeconds))
+        }
+        return response
+    }
+}
+
+extension StringProtocol where SubSequence == Substring {
+    /// The string without leading and trailing characters from `set`.
+    func trimming(_ set: String) -> Substring {
+        var s = self[...]
+        while let first = s.first, set.contains(first) { s = s.dropFirst() }
+        while let last = s.last, set.contains(last) { s = s.dropLast() }
+        return s
+    }
+}

@@ -1,0 +1,63 @@
+import HTTP
+import Losses
+
+/// Receives one loss request's body as it arrives and answers it: the bytes
+/// go straight into the push decoder (the JSON text is never held whole), a
+/// malformed byte stops the upload early with 400, and the end of the body
+/// validates the members, scores the loss and writes the result.
+final class LossBodyHandler<Request: LossRequest>: BodyHandler {
+    private var decoder = TensorDecoder()
+    private let metrics: ServiceMetrics
+    /// The early answer already given, if any: the decoder is not fed again.
+    private var failure: Response?
+
+    init(metrics: ServiceMetrics) {
+        self.metrics = metrics
+    }
+
+    func consume(_ bytes: UnsafeRawBufferPointer) -> Response? {
+        if let failure { return failure }
+        do {
+            try decoder.feed(bytes)
+            return nil
+        } catch {
+            failure = LossBodyHandler.problem(for: error)
+            return failure
+        }
+    }
+
+    func finish() -> Response {
+        if let failure { return failure }
+        let members: [String: JSONMember]
+        do {
+            members = try decoder.finish()
+        } catch {
+            return LossBodyHandler.problem(for: error)
+        }
+        let request: Request
+        do {
+            request = try Request(members: members)
+        } catch {
+            return Problem(status: .unprocessableContent, detail: error.message).response
+        }
+        let result: LossResult
+        do {
+            result = try request.score()
+        } catch {
+            return Problem(status: .unprocessableContent, detail: error.message).response
+        }
+        metrics.recordScored(Request.loss, elements: request.elementCount)
+        var response = Response(status: .ok, body: JSONWriter.lossResponse(result))
+        response.headers.add("Content-Type", "application/json")
+        return response
+    }
+
+    /// Malformed JSON is 400 (the detail names the byte offset); well-formed
+    /// JSON that is no valid tensor document is 422.
+    static func problem(for error: DecodeError) -> Response {
+        switch error {
+        case .malformed: return Problem(status: .badRequest, detail: error.description).response
+        case .invalid(let message): return Problem(status: .unprocessableContent, detail: message).response
+        }
+    }
+}

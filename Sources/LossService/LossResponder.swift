@@ -1,0 +1,131 @@
+import HTTP
+import Losses
+
+/// The lossd application: routes each request to a loss, a health answer,
+/// the metrics scrape or the OpenAPI document; answers 404/405/415 and CORS
+/// preflights; adds CORS headers to every response (the server's own errors
+/// included); and records every exchange in the metrics.
+public struct LossResponder: Responder {
+    public let router = Router()
+    public let cors: CORSPolicy
+    public let readiness: Readiness
+    public let metrics: ServiceMetrics
+    /// Called after each exchange is recorded, with its route label (a route
+    /// path or `unmatched`): the executable's access log.
+    private let onCompleted: (@Sendable (Exchange, String) -> Void)?
+
+    public init(cors: CORSPolicy = CORSPolicy(), readiness: Readiness = Readiness(),
+                metrics: ServiceMetrics = ServiceMetrics(),
+                onCompleted: (@Sendable (Exchange, String) -> Void)? = nil) {
+        self.cors = cors
+        self.readiness = readiness
+        self.metrics = metrics
+        self.onCompleted = onCompleted
+    }
+
+    public func respond(to head: RequestHead) -> Reply {
+        // Balanced in completed(_:), which the server calls for every routed request.
+        metrics.inFlight.increment()
+        switch router.match(head.method, path: head.path) {
+        case .notFound:
+            return .response(Problem(status: .notFound, detail: "no route for \(head.path)").response)
+        case .methodNotAllowed(let route):
+            var response = Problem(
+                status: .methodNotAllowed,
+                detail: "\(head.method.rawValue) is not allowed on \(route.path); allowed: \(route.allowHeader)"
+            ).response
+            response.headers.add("Allow", route.allowHeader)  // RFC 9110 §15.5.6
+            return .response(response)
+        case .options(let route):
+            return .response(cors.optionsResponse(for: route, requestHeaders: head.headers))
+        case .route(let route):
+            return answer(route, head: head)
+        }
+    }
+
+    private func answer(_ route: Route, head: RequestHead) -> Reply {
+        switch route {
+        case .livez, .healthz:
+            return .response(LossResponder.status(.ok, #"{"status":"ok"}"#))
+        case .readyz:
+            return .response(readiness.isDraining
+                ? LossResponder.status(.serviceUnavailable, #"{"status":"draining"}"#)
+                : LossResponder.status(.ok, #"{"status":"ready"}"#))
+        case .metrics:
+            var response = Response(status: .ok, body: Array(metrics.render().utf8))
+            response.headers.add("Content-Type", PrometheusText.contentType)
+            response.headers.add("Cache-Control", "no-store")
+            return .response(response)
+        case .openAPI:
+            var response = Response(status: .ok, body: Array(OpenAPIDocument.text.utf8))
+            response.headers.add("Content-Type", "application/yaml")
+            return .response(response)
+        case .crossEntropy:
+            return lossReply(head, LossBodyHandler<CERequest>(metrics: metrics))
+        case .binaryCrossEntropy:
+            return lossReply(head, LossBodyHandler<BCERequest>(metrics: metrics))
+        case .meanSquaredError:
+            return lossReply(head, LossBodyHandler<MSERequest>(metrics: metrics))
+        }
+    }
+
+    /// Reads the body into `handler` once the content type is JSON (rule 11);
+    /// else 415 before a byte of the body is read.
+    private func lossReply(_ head: RequestHead, _ handler: any BodyHandler) -> Reply {
+        if let refusal = LossResponder.refuseContentType(head.headers) {
+            return .response(Problem(status: .unsupportedMediaType, detail: refusal).response)
+        }
+        return .body(handler)
+    }
+
+    /// Why a loss POST's `Content-Type` is refused, or nil when it is
+    /// `application/json` (RFC 9110 §8.3.1: type and subtype are
+    /// case-insensitive; parameters follow `;`). A `charset` other than UTF-8
+    /// is refused too: JSON is UTF-8 (RFC 8259 §8.1).
+    static func refuseContentType(_ headers: Headers) -> String? {
+        let values = headers.values("Content-Type")
+        guard values.count == 1, let value = values.first else {
+            return values.isEmpty ? "a loss request needs Content-Type: application/json"
+                                  : "a loss request needs exactly one Content-Type, application/json"
+        }
+        var parts = value.split(separator: ";", omittingEmptySubsequences: false).makeIterator()
+        let mediaType = parts.next()?.trimming(" \t").lowercased() ?? ""
+        guard mediaType == "application/json" else {
+            return "a loss request needs Content-Type: application/json, got '\(value)'"
+        }
+        while let parameter = parts.next() {
+            let pair = parameter.split(separator: "=", maxSplits: 1)
+            guard pair.count == 2, pair[0].trimming(" \t").lowercased() == "charset" else { continue }
+            var charset = pair[1].trimming(" \t")
+            if charset.count >= 2, charset.first == "\"", charset.last == "\"" {
+                charset = charset.dropFirst().dropLast()
+            }
+            if charset.lowercased() != "utf-8" {
+                return "JSON must be UTF-8 (RFC 8259 §8.1), got charset '\(charset)'"
+            }
+        }
+        return nil
+    }
+
+    /// A `{"status":…}` answer.
+    private static func status(_ status: Status, _ json: String) -> Response {
+        var response = Response(status: status, body: Array(json.utf8))
+        response.headers.add("Content-Type", "application/json")
+        response.headers.add("Cache-Control", "no-store")
+        return response
+    }
+
+    public func prepare(_ response: inout Response, for head: RequestHead?) {
+        cors.apply(to: &response, requestHeaders: head?.headers)
+    }
+
+    public func completed(_ exchange: Exchange) {
+        var route = ServiceMetrics.unmatchedRoute
+        if exchange.wasRouted {
+            metrics.inFlight.decrement()
+            if let head = exchange.head, let known = router.route(forPath: head.path) { route = known.path }
+        }
+        metrics.record(exchange, route: route)
+        onCompleted?(exchange, route)
+    }
+}

@@ -1,1 +1,0 @@
-// Placeholder: the loss routes arrive with the LossService issue.

@@ -1,0 +1,933 @@
+import CFastFloat
+import Losses
+
+/// A push parser for a loss request body: strict RFC 8259 JSON whose top-level
+/// object's members are tensors, strings, booleans or null.
+///
+/// Feed it the body in chunks split anywhere (inside a number, a string, an
+/// escape or a UTF-8 sequence), then call `finish()`. It reads each byte once
+/// and keeps only what the request needs: the numbers of each tensor, straight
+/// into one contiguous `[Double]` (8 bytes per number), the shapes, and the
+/// short strings; never the JSON text itself. A token cut by a chunk boundary
+/// is carried over in a small buffer (a number is at most `maxNumberLength`
+/// bytes).
+///
+/// Errors: the first byte that is not JSON throws `.malformed` at once (from
+/// `feed`, or from `finish` for a truncated body). A body that is JSON but not
+/// a valid request throws `.invalid` from `finish`: the decoder records the
+/// first such problem, drops what it has read, and goes on checking the syntax
+/// only, so that a malformed body is always a 400, whatever comes first.
+struct TensorDecoder {
+    /// Default of `maxDepth`: 64 levels of nested arrays and objects.
+    static let defaultMaxDepth = 64
+    /// Default of `maxNumberLength`: 4096 bytes. The exact decimal expansion of
+    /// any double, written out in full (up to 767 significant digits and 324
+    /// leading zeros), fits in about 1100 bytes; 4096 leaves room for any
+    /// honest writer and bounds the carry-over buffer.
+    static let defaultMaxNumberLength = 4096
+    /// Default of `maxStringLength`: 4096 bytes, decoded, for the strings the
+    /// decoder keeps (member names, top-level string values). Strings it only
+    /// checks (`datatype`, `name`, `parameters`) have no limit but the body's.
+    static let defaultMaxStringLength = 4096
+
+    /// The deepest nesting of arrays and objects allowed, the top-level object
+    /// included; one level more is malformed (a 400). Default 64.
+    let maxDepth: Int
+    /// The longest number, in bytes; a longer one is a 422. Default 4096.
+    let maxNumberLength: Int
+    /// The longest kept string, in decoded bytes; a longer one is a 422. Default 4096.
+    let maxStringLength: Int
+
+    // MARK: Syntax state
+
+    private enum State {
+        case value, valueOrClose, keyOrClose, key, colon, afterValue, done
+        case string, escape, unicodeEscape, afterHighSurrogate, afterHighSurrogateBackslash, utf8
+        case number, literal
+    }
+
+    /// What an open container is for.
+    private enum Role {
+        case top, tensorArray, tensorObject, skipArray, skipObject
+    }
+
+    /// What the next value means to the request.
+    private enum Slot {
+        case root, member, element, shape, data, label, ignored
+    }
+
+    private var state = State.value
+    /// Bytes fed before the current chunk: `consumed + i` is a byte's offset.
+    private var consumed = 0
+    private var depth = 0
+    /// `roles[d]` is the role of the open container at depth `d` (1-based).
+    private var roles: [Role]
+    private var failure: DecodeError?
+    private var problem: DecodeError?
+    private var finished = false
+
+    // Strings
+    private var stringIsKey = false
+    private var storing = false
+    private var text: [UInt8] = []
+    private var textTooLong = false
+    private var utf8Needed = 0
+    private var utf8Low: UInt8 = 0
+    private var utf8High: UInt8 = 0
+    private var hexCount = 0
+    private var hexValue: UInt32 = 0
+    private var highSurrogate: UInt32 = 0
+    private var highSurrogateOffset = 0
+    private var escapeOffset = 0
+
+    // Literals
+    private var literal: Literal = .true
+    private var literalIndex = 0
+
+    // A number cut by a chunk boundary
+    private var carry: [UInt8] = []
+    private var carryLength = 0
+    private var numberGrammar = NumberGrammar.integer
+
+    // Semantics
+    private var members: [String: JSONMember] = [:]
+    private var memberName = ""
+    private var tracker: TensorShapeTracker
+    /// The depth of the open tensor's outermost array, so an array at depth `d` is at level `d - trackerBase + 1`.
+    private var trackerBase = 0
+    private var trackerTarget = Slot.member
+    private var object = TensorObject()
+    /// 10^0 … 10^22: the exactly representable powers of ten (Clinger's fast path).
+    private let powersOfTen: [Double]
+
+    init(
+        maxDepth: Int = TensorDecoder.defaultMaxDepth,
+        maxNumberLength: Int = TensorDecoder.defaultMaxNumberLength,
+        maxStringLength: Int = TensorDecoder.defaultMaxStringLength
+    ) {
+        self.maxDepth = max(1, maxDepth)
+        self.maxNumberLength = max(1, maxNumberLength)
+        self.maxStringLength = max(1, maxStringLength)
+        roles = Array(repeating: .skipArray, count: self.maxDepth + 1)
+        tracker = TensorShapeTracker(maxDepth: self.maxDepth)
+        var powers: [Double] = []
+        var power = 1.0
+        for _ in 0...22 {
+            powers.append(power)
+            power *= 10
+        }
+        powersOfTen = powers
+    }
+
+    /// Reads the next bytes of the body. Throws `.malformed` at the first byte
+    /// that is not JSON; after that every call throws the same error.
+    mutating func feed(_ bytes: UnsafeRawBufferPointer) throws(DecodeError) {
+        if let failure { throw failure }
+        guard !finished else { throw fail(consumed, "data after the end of the body") }
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        do {
+            try run(base.assumingMemoryBound(to: UInt8.self), bytes.count)
+        } catch {
+            failure = error
+            members = [:]
+            tracker.data = []
+            throw error
+        }
+        consumed += bytes.count
+    }
+
+    /// The body is complete. Returns the top-level object's members by name.
+    mutating func finish() throws(DecodeError) -> [String: JSONMember] {
+        if let failure { throw failure }
+        finished = true
+        if state == .number {
+            guard numberGrammar.isComplete else { throw fail(consumed, "unexpected end of input") }
+            completeCarriedNumber()
+        }
+        guard state == .done else {
+            throw fail(consumed, consumed == 0 ? "the body is empty" : "unexpected end of input")
+        }
+        if let problem { throw problem }
+        return members
+    }
+
+    // MARK: The scanner
+
+    /// One pass over a chunk. The states inside tensors are the hot path; see `scanNumbers`.
+    private mutating func run(_ p: UnsafePointer<UInt8>, _ n: Int) throws(DecodeError) {
+        var i = 0
+        while i < n {
+            let c = p[i]
+            switch state {
+            case .value, .valueOrClose:
+                if isSpace(c) {
+                    i += 1
+                    continue
+                }
+                if depth == 0 && c != UInt8(ascii: "{") && problem == nil && startsValue(c) {
+                    invalidate("the request body must be a JSON object")
+                }
+                switch c {
+                case UInt8(ascii: "{"):
+                    try open(isArray: false, at: i)
+                    state = .keyOrClose
+                    i += 1
+                case UInt8(ascii: "["):
+                    try open(isArray: true, at: i)
+                    state = .valueOrClose
+                    i += 1
+                case UInt8(ascii: "]") where state == .valueOrClose:
+                    close()
+                    i += 1
+                case UInt8(ascii: "\""):
+                    beginString(isKey: false)
+                    i += 1
+                case UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "n"):
+                    literal = c == UInt8(ascii: "t") ? .true : c == UInt8(ascii: "f") ? .false : .null
+                    literalIndex = 1
+                    state = .literal
+                    i += 1
+                case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                    if depth > 0 && roles[depth] == .tensorArray && problem == nil {
+                        try scanNumbers(p, n, &i)
+                    } else {
+                        try scanNumber(p, n, &i)
+                    }
+                case UInt8(ascii: "]") where depth > 0 && isArray(roles[depth]):
+                    throw fail(consumed + i, "trailing comma before ']'")
+                default:
+                    throw fail(consumed + i, "expected a value")
+                }
+
+            case .afterValue:
+                if isSpace(c) {
+                    i += 1
+                    continue
+                }
+                let inArray = isArray(roles[depth])
+                if c == UInt8(ascii: ",") {
+                    state = inArray ? .value : .key
+                } else if c == (inArray ? UInt8(ascii: "]") : UInt8(ascii: "}")) {
+                    close()
+                } else {
+                    throw fail(consumed + i, inArray ? "expected ',' or ']'" : "expected ',' or '}'")
+                }
+                i += 1
+
+            case .keyOrClose, .key:
+                if isSpace(c) {
+                    i += 1
+                    continue
+                }
+                if c == UInt8(ascii: "\"") {
+                    beginString(isKey: true)
+                } else if c == UInt8(ascii: "}") && state == .keyOrClose {
+                    close()
+                } else if c == UInt8(ascii: "}") {
+                    throw fail(consumed + i, "trailing comma before '}'")
+                } else {
+                    throw fail(consumed + i, state == .key ? "expected a member name" : "expected a member name or '}'")
+                }
+                i += 1
+
+            case .colon:
+                if isSpace(c) {
+                    i += 1
+                    continue
+                }
+                guard c == UInt8(ascii: ":") else { throw fail(consumed + i, "expected ':'") }
+                state = .value
+                i += 1
+
+            case .done:
+                // RFC 8259 §2: only whitespace may follow the one top-level value.
+                guard isSpace(c) else { throw fail(consumed + i, "unexpected data after the top-level value") }
+                i += 1
+
+            case .string:
+                // Plain ASCII runs are copied (or skipped) in one go.
+                let start = i
+                while i < n {
+                    let b = p[i]
+                    if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b < 0x20 || b >= 0x80 { break }
+                    i += 1
+                }
+                if storing && i > start { appendText(UnsafeBufferPointer(start: p + start, count: i - start)) }
+                guard i < n else { break }
+                let b = p[i]
+                if b == UInt8(ascii: "\"") {
+                    endString()
+                } else if b == UInt8(ascii: "\\") {
+                    escapeOffset = consumed + i
+                    state = .escape
+                } else if b < 0x20 {
+                    // RFC 8259 §7: control characters must be escaped.
+                    throw fail(consumed + i, "unescaped control character in a string")
+                } else {
+                    try beginUTF8(b, at: i)
+                    state = .utf8
+                }
+                i += 1
+
+            case .utf8:
+                // RFC 3629 §4 (the table of well-formed sequences): no overlongs,
+                // no surrogates, nothing above U+10FFFF.
+                guard c >= utf8Low && c <= utf8High else { throw fail(consumed + i, "invalid UTF-8") }
+                if storing { appendText(c) }
+                utf8Low = 0x80
+                utf8High = 0xBF
+                utf8Needed -= 1
+                if utf8Needed == 0 { state = .string }
+                i += 1
+
+            case .escape:
+                // RFC 8259 §7: the two-character escapes and \uXXXX.
+                let unescaped: UInt8
+                switch c {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): unescaped = c
+                case UInt8(ascii: "b"): unescaped = 0x08
+                case UInt8(ascii: "f"): unescaped = 0x0C
+                case UInt8(ascii: "n"): unescaped = 0x0A
+                case UInt8(ascii: "r"): unescaped = 0x0D
+                case UInt8(ascii: "t"): unescaped = 0x09
+                case UInt8(ascii: "u"):
+                    hexCount = 0
+                    hexValue = 0
+                    state = .unicodeEscape
+                    i += 1
+                    continue
+                default:
+                    throw fail(consumed + i, "invalid escape in a string")
+                }
+                if storing { appendText(unescaped) }
+                state = .string
+                i += 1
+
+            case .unicodeEscape:
+                guard let digit = hexDigit(c) else { throw fail(consumed + i, "expected a hex digit in a \\u escape") }
+                hexValue = hexValue << 4 | digit
+                hexCount += 1
+                i += 1
+                if hexCount == 4 { try endUnicodeEscape() }
+
+            case .afterHighSurrogate:
+                // RFC 8259 §7: a high surrogate escape must be followed by a low one.
+                guard c == UInt8(ascii: "\\") else { throw fail(highSurrogateOffset, "lone surrogate in a \\u escape") }
+                escapeOffset = consumed + i
+                state = .afterHighSurrogateBackslash
+                i += 1
+
+            case .afterHighSurrogateBackslash:
+                guard c == UInt8(ascii: "u") else { throw fail(highSurrogateOffset, "lone surrogate in a \\u escape") }
+                hexCount = 0
+                hexValue = 0
+                state = .unicodeEscape
+                i += 1
+
+            case .literal:
+                let expected = literal.bytes
+                guard c == expected[literalIndex] else {
+                    throw fail(consumed + i, "invalid literal (expected '\(literal.name)')")
+                }
+                literalIndex += 1
+                i += 1
+                if literalIndex == expected.count { endLiteral() }
+
+            case .number:
+                switch numberGrammar.next(c) {
+                case .more(let next):
+                    numberGrammar = next
+                    if carryLength < maxNumberLength { carry.append(c) }
+                    carryLength += 1
+                    i += 1
+                case .end:
+                    completeCarriedNumber()  // c is not consumed: it follows the number
+                case .error(let reason):
+                    throw fail(consumed + i, reason)
+                }
+            }
+        }
+    }
+
+    private func isSpace(_ c: UInt8) -> Bool {
+        // RFC 8259 §2: space, horizontal tab, line feed, carriage return.
+        c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09
+    }
+
+    private func isArray(_ role: Role) -> Bool {
+        role == .tensorArray || role == .skipArray
+    }
+
+    private func startsValue(_ c: UInt8) -> Bool {
+        switch c {
+        case UInt8(ascii: "["), UInt8(ascii: "\""), UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "n"),
+            UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            true
+        default: false
+        }
+    }
+
+    /// Records a malformed-JSON error; it is thrown now and by every later call.
+    private mutating func fail(_ offset: Int, _ reason: String) -> DecodeError {
+        let error = DecodeError.malformed(offset: offset, reason: reason)
+        failure = error
+        members = [:]
+        tracker.data = []
+        return error
+    }
+
+    /// Records the first reason the body is not a valid request, and drops what was read.
+    private mutating func invalidate(_ message: String) {
+        guard problem == nil else { return }
+        problem = .invalid(message)
+        members = [:]
+        tracker.data = []
+        object = TensorObject()
+    }
+
+    private func slot() -> Slot {
+        if problem != nil { return .ignored }
+        if depth == 0 { return .root }
+        switch roles[depth] {
+        case .top: return .member
+        case .tensorArray: return .element
+        case .tensorObject:
+            switch object.current {
+            case .shape: return .shape
+            case .data: return .data
+            case .datatype, .name: return .label
+            case .parameters: return .ignored
+            }
+        case .skipArray, .skipObject: return .ignored
+        }
+    }
+
+    /// The level, within the open tensor, of the array open at the current depth.
+    private var level: Int { depth - trackerBase + 1 }
+
+    // MARK: Containers
+
+    private mutating func open(isArray: Bool, at i: Int) throws(DecodeError) {
+        guard depth < maxDepth else { throw fail(consumed + i, "nesting deeper than \(maxDepth) levels") }
+        var role: Role = isArray ? .skipArray : .skipObject
+        switch slot() {
+        case .root:
+            role = .top
+        case .member:
+            if isArray {
+                startTensor(path: memberName, target: .member)
+                role = .tensorArray
+            } else {
+                object = TensorObject(name: memberName)
+                role = .tensorObject
+            }
+        case .element:
+            if isArray {
+                if let message = tracker.openArray(atLevel: level) {
+                    invalidate(message)
+                } else {
+                    role = .tensorArray
+                }
+            } else {
+                invalidate(tracker.nonNumber(atLevel: level, what: "an object"))
+            }
+        case .shape:
+            if isArray {
+                startTensor(path: "\(object.name).shape", target: .shape)
+                role = .tensorArray
+            } else {
+                invalidate(object.shapeMessage)
+            }
+        case .data:
+            if isArray {
+                startTensor(path: "\(object.name).data", target: .data)
+                role = .tensorArray
+            } else {
+                invalidate(object.dataMessage)
+            }
+        case .label:
+            invalidate(object.labelMessage)
+        case .ignored:
+            break
+        }
+        depth += 1
+        roles[depth] = role
+    }
+
+    private mutating func startTensor(path: String, target: Slot) {
+        var reserve = 0
+        if target == .data, let shape = object.shape {
+            // The shape came first: reserve the data exactly, up to 2^20
+            // elements, so a tiny body cannot claim a huge allocation.
+            var product = 1
+            for size in shape { product = product.multipliedReportingOverflow(by: size).partialValue }
+            reserve = min(max(product, 0), 1 << 20)
+        }
+        tracker.start(path: path, reserve: reserve)
+        trackerBase = depth + 1
+        trackerTarget = target
+    }
+
+    private mutating func close() {
+        if problem == nil {
+            switch roles[depth] {
+            case .tensorArray:
+                let level = self.level
+                if let message = tracker.closeArray(atLevel: level) {
+                    invalidate(message)
+                } else if level == 1 {
+                    completeTensor()
+                }
+            case .tensorObject:
+                completeTensorObject()
+            case .top, .skipArray, .skipObject:
+                break
+            }
+        }
+        depth -= 1
+        state = depth == 0 ? .done : .afterValue
+    }
+
+    private mutating func completeTensor() {
+        let shape = tracker.shape
+        let data = tracker.data
+        tracker.data = []
+        switch trackerTarget {
+        case .shape:
+            guard shape.count == 1 else { return invalidate(object.shapeMessage) }
+            var sizes: [Int] = []
+            for (index, value) in data.enumerated() {
+                // Integral values are integers whatever their spelling (2, 2.0, 2e0).
+                guard value >= 0, value <= 9_007_199_254_740_992, value.rounded(.towardZero) == value else {
+                    return invalidate("\(object.name).shape[\(index)] = \(Self.format(value)) is not a non-negative integer")
+                }
+                sizes.append(Int(value))
+            }
+            object.shape = sizes
+        case .data:
+            object.data = data
+        default:
+            do throws(LossError) {
+                members[memberName] = .tensor(try Tensor(shape: shape, data: data))
+            } catch {
+                invalidate("\(memberName): \(error.message)")
+            }
+        }
+    }
+
+    private mutating func completeTensorObject() {
+        let name = object.name
+        guard let shape = object.shape else { return invalidate("\(name) is a tensor object without 'shape'") }
+        guard let data = object.data else { return invalidate("\(name) is a tensor object without 'data'") }
+        var count = 1
+        for size in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: size)
+            guard !overflow else { return invalidate("\(name) has shape \(shape), which has too many elements") }
+            count = product
+        }
+        guard count == data.count else {
+            return invalidate("\(name) has shape \(shape) (\(count) elements) but data has \(data.count)")
+        }
+        do throws(LossError) {
+            members[name] = .tensor(try Tensor(shape: shape, data: data))
+        } catch {
+            invalidate("\(name): \(error.message)")
+        }
+        object = TensorObject()
+    }
+
+    // MARK: Strings
+
+    private mutating func beginString(isKey: Bool) {
+        stringIsKey = isKey
+        if isKey {
+            storing = problem == nil && (roles[depth] == .top || roles[depth] == .tensorObject)
+        } else {
+            storing = slot() == .member
+        }
+        text.removeAll(keepingCapacity: true)
+        textTooLong = false
+        state = .string
+    }
+
+    private mutating func appendText(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard text.count + bytes.count <= maxStringLength else {
+            textTooLong = true
+            return
+        }
+        text.append(contentsOf: bytes)
+    }
+
+    private mutating func appendText(_ byte: UInt8) {
+        guard text.count < maxStringLength else {
+            textTooLong = true
+            return
+        }
+        text.append(byte)
+    }
+
+    private mutating func beginUTF8(_ lead: UInt8, at i: Int) throws(DecodeError) {
+        // RFC 3629 §4: the lead byte fixes the length and the range of the
+        // second byte (which is where overlongs, surrogates and values above
+        // U+10FFFF are excluded).
+        switch lead {
+        case 0xC2...0xDF: (utf8Needed, utf8Low, utf8High) = (1, 0x80, 0xBF)
+        case 0xE0: (utf8Needed, utf8Low, utf8High) = (2, 0xA0, 0xBF)
+        case 0xE1...0xEC, 0xEE...0xEF: (utf8Needed, utf8Low, utf8High) = (2, 0x80, 0xBF)
+        case 0xED: (utf8Needed, utf8Low, utf8High) = (2, 0x80, 0x9F)
+        case 0xF0: (utf8Needed, utf8Low, utf8High) = (3, 0x90, 0xBF)
+        case 0xF1...0xF3: (utf8Needed, utf8Low, utf8High) = (3, 0x80, 0xBF)
+        case 0xF4: (utf8Needed, utf8Low, utf8High) = (3, 0x80, 0x8F)
+        default: throw fail(consumed + i, "invalid UTF-8")
+        }
+        if storing { appendText(lead) }
+    }
+
+    private func hexDigit(_ c: UInt8) -> UInt32? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt32(c - UInt8(ascii: "0"))
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): UInt32(c - UInt8(ascii: "a") + 10)
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): UInt32(c - UInt8(ascii: "A") + 10)
+        default: nil
+        }
+    }
+
+    private mutating func endUnicodeEscape() throws(DecodeError) {
+        let unit = hexValue
+        var scalar = unit
+        if highSurrogate != 0 {
+            guard (0xDC00...0xDFFF).contains(unit) else { throw fail(highSurrogateOffset, "lone surrogate in a \\u escape") }
+            scalar = 0x10000 + ((highSurrogate - 0xD800) << 10) + (unit - 0xDC00)
+            highSurrogate = 0
+        } else if (0xD800...0xDBFF).contains(unit) {
+            highSurrogate = unit
+            highSurrogateOffset = escapeOffset
+            state = .afterHighSurrogate
+            return
+        } else if (0xDC00...0xDFFF).contains(unit) {
+            throw fail(escapeOffset, "lone surrogate in a \\u escape")
+        }
+        if storing {
+            for byte in Unicode.UTF8.encode(Unicode.Scalar(scalar)!)! { appendText(byte) }
+        }
+        state = .string
+    }
+
+    private mutating func endString() {
+        state = stringIsKey ? .colon : (depth == 0 ? .done : .afterValue)
+        guard problem == nil else { return }
+        if stringIsKey {
+            endKey()
+            return
+        }
+        switch slot() {
+        case .member:
+            if textTooLong {
+                invalidate("\(memberName) is a string longer than \(maxStringLength) bytes")
+            } else {
+                members[memberName] = .string(String(decoding: text, as: UTF8.self))
+            }
+        case .element: invalidate(tracker.nonNumber(atLevel: level, what: "a string"))
+        case .shape: invalidate(object.shapeMessage)
+        case .data: invalidate(object.dataMessage)
+        case .root, .label, .ignored: break
+        }
+    }
+
+    private mutating func endKey() {
+        guard storing else { return }
+        let name = String(decoding: text, as: UTF8.self)
+        if textTooLong { return invalidate("a member name is longer than \(maxStringLength) bytes") }
+        if roles[depth] == .top {
+            if members[name] != nil { return invalidate("duplicate member '\(name)'") }
+            memberName = name
+            return
+        }
+        guard let member = TensorObject.Member(rawValue: name) else {
+            return invalidate("unknown member '\(name)' in \(object.name)")
+        }
+        guard !object.seen.contains(member) else { return invalidate("duplicate member '\(name)' in \(object.name)") }
+        object.seen.insert(member)
+        object.current = member
+    }
+
+    // MARK: Literals
+
+    private mutating func endLiteral() {
+        state = depth == 0 ? .done : .afterValue
+        switch slot() {
+        case .member:
+            members[memberName] = literal == .null ? .null : .bool(literal == .true)
+        case .element:
+            invalidate(tracker.nonNumber(atLevel: level, what: literal.name))
+        case .shape where literal != .null:
+            invalidate(object.shapeMessage)
+        case .data where literal != .null:
+            invalidate(object.dataMessage)
+        case .label where literal != .null:
+            invalidate(object.labelMessage)
+        default:
+            break  // null is the same as an absent member
+        }
+    }
+
+    // MARK: Numbers
+
+    /// The hot path: a run of numbers in the innermost arrays of a tensor
+    /// (`1.5, -2e-3, …`). One pass over the bytes, each number checked against
+    /// RFC 8259 §6 and converted in place, appended straight to the tensor's
+    /// `[Double]`: no String, no token copy, no per-number allocation.
+    private mutating func scanNumbers(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: inout Int) throws(DecodeError) {
+        let level = self.level
+        if tracker.rank == -1 { tracker.rank = level }
+        guard tracker.rank == level else { return try scanNumber(p, n, &i) }  // the general path says what is wrong
+        while true {
+            let start = i
+            guard let (end, value) = try scanNumberToken(p, n, start) else {
+                startCarry(p, start, n)
+                i = n
+                return
+            }
+            tracker.counts[level] += 1
+            i = end
+            guard value.isFinite && end - start <= maxNumberLength else {
+                state = .afterValue
+                return numberProblem(path: tracker.elementPath(level), value: value, text: p + start, end - start)
+            }
+            tracker.data.append(value)
+            while i < n && isSpace(p[i]) { i += 1 }
+            guard i < n && p[i] == UInt8(ascii: ",") else {
+                state = .afterValue
+                return
+            }
+            i += 1
+            while i < n && isSpace(p[i]) { i += 1 }
+            guard i < n, p[i] == UInt8(ascii: "-") || p[i] &- UInt8(ascii: "0") < 10 else {
+                state = .value
+                return
+            }
+        }
+    }
+
+    /// One number anywhere (outside the hot path).
+    private mutating func scanNumber(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: inout Int) throws(DecodeError) {
+        let start = i
+        guard let (end, value) = try scanNumberToken(p, n, start) else {
+            startCarry(p, start, n)
+            i = n
+            return
+        }
+        i = end
+        deliverNumber(value, text: p + start, end - start)
+        state = depth == 0 ? .done : .afterValue
+    }
+
+    /// Checks the number that starts at `start` against RFC 8259 §6 and
+    /// converts it, correctly rounded. Returns nil when the chunk ends before
+    /// the number does (the byte after a number must be seen to know it ended).
+    @inline(__always)
+    private func scanNumberToken(
+        _ p: UnsafePointer<UInt8>, _ n: Int, _ start: Int
+    ) throws(DecodeError) -> (end: Int, value: Double)? {
+        var i = start
+        var negative = false
+        if p[i] == UInt8(ascii: "-") {
+            negative = true
+            i += 1
+            guard i < n else { return nil }
+        }
+        // The significand's digits, while there are at most 19 (10^19 < 2^64).
+        var significand: UInt64 = 0
+        var digits = 0
+        var exponent = 0
+        var c = p[i]
+        if c == UInt8(ascii: "0") {
+            i += 1
+            guard i < n else { return nil }
+            c = p[i]
+            if c &- UInt8(ascii: "0") < 10 { throw DecodeError.malformed(offset: consumed + i, reason: NumberGrammar.leadingZero) }
+        } else if c &- UInt8(ascii: "0") < 10 {
+            repeat {
+                significand = significand &* 10 &+ UInt64(c &- UInt8(ascii: "0"))
+                digits += 1
+                i += 1
+                guard i < n else { return nil }
+                c = p[i]
+            } while c &- UInt8(ascii: "0") < 10
+        } else {
+            throw DecodeError.malformed(offset: consumed + i, reason: NumberGrammar.digitAfterMinus)
+        }
+        if c == UInt8(ascii: ".") {
+            i += 1
+            guard i < n else { return nil }
+            c = p[i]
+            guard c &- UInt8(ascii: "0") < 10 else {
+                throw DecodeError.malformed(offset: consumed + i, reason: NumberGrammar.digitAfterPoint)
+            }
+            repeat {
+                significand = significand &* 10 &+ UInt64(c &- UInt8(ascii: "0"))
+                digits += 1
+                exponent -= 1
+                i += 1
+                guard i < n else { return nil }
+                c = p[i]
+            } while c &- UInt8(ascii: "0") < 10
+        }
+        if c | 0x20 == UInt8(ascii: "e") {
+            i += 1
+            guard i < n else { return nil }
+            c = p[i]
+            var exponentIsNegative = false
+            if c == UInt8(ascii: "+") || c == UInt8(ascii: "-") {
+                exponentIsNegative = c == UInt8(ascii: "-")
+                i += 1
+                guard i < n else { return nil }
+                c = p[i]
+            }
+            guard c &- UInt8(ascii: "0") < 10 else {
+                throw DecodeError.malformed(offset: consumed + i, reason: NumberGrammar.digitInExponent)
+            }
+            var written = 0
+            repeat {
+                // Saturates: past 10^5 the value is 0 or ∞ whatever the digits.
+                if written < 100_000 { written = written * 10 + Int(c &- UInt8(ascii: "0")) }
+                i += 1
+                guard i < n else { return nil }
+                c = p[i]
+            } while c &- UInt8(ascii: "0") < 10
+            exponent += exponentIsNegative ? -written : written
+        }
+        let value: Double
+        if digits <= 19 && significand <= 1 << 53 && exponent >= -22 && exponent <= 22 {
+            // Clinger's fast path: both operands are exact doubles, so the one
+            // IEEE 754 multiplication or division rounds correctly.
+            let exact = Double(significand)
+            let magnitude = exponent < 0 ? exact / powersOfTen[-exponent] : exact * powersOfTen[exponent]
+            value = negative ? -magnitude : magnitude
+        } else {
+            // Everything else: fast_float (Eisel–Lemire, exact fallback).
+            var converted = 0.0
+            p.withMemoryRebound(to: CChar.self, capacity: n) { chars in
+                _ = cff_parse_double(chars + start, chars + i, &converted)
+            }
+            value = converted
+        }
+        return (i, value)
+    }
+
+    /// A number runs to the end of the chunk: keep its bytes for the next one.
+    private mutating func startCarry(_ p: UnsafePointer<UInt8>, _ start: Int, _ n: Int) {
+        carry.removeAll(keepingCapacity: true)
+        carryLength = 0
+        numberGrammar = NumberGrammar(first: p[start])
+        for j in start..<n {
+            if j > start, case .more(let next) = numberGrammar.next(p[j]) { numberGrammar = next }
+            if carryLength < maxNumberLength { carry.append(p[j]) }
+            carryLength += 1
+        }
+        state = .number
+    }
+
+    private mutating func completeCarriedNumber() {
+        var value = 0.0
+        if carryLength <= maxNumberLength {
+            carry.append(0x20)  // a sentinel: the token's end must be seen
+            let token = carry
+            token.withUnsafeBufferPointer { buffer in
+                if let (_, converted) = try? scanNumberToken(buffer.baseAddress!, buffer.count, 0) { value = converted }
+            }
+            carry.removeLast()
+        }
+        let token = carry
+        token.withUnsafeBufferPointer { buffer in
+            deliverNumber(value, text: buffer.baseAddress!, carryLength)
+        }
+        state = depth == 0 ? .done : .afterValue
+    }
+
+    /// A complete number outside the hot path (or carried across chunks).
+    private mutating func deliverNumber(_ value: Double, text: UnsafePointer<UInt8>, _ length: Int) {
+        switch slot() {
+        case .member:
+            if value.isFinite && length <= maxNumberLength {
+                members[memberName] = .tensor(Tensor(value))
+            } else {
+                numberProblem(path: memberName, value: value, text: text, length)
+            }
+        case .element:
+            let level = self.level
+            if let message = tracker.number(atLevel: level) { return invalidate(message) }
+            if value.isFinite && length <= maxNumberLength {
+                tracker.data.append(value)
+            } else {
+                numberProblem(path: tracker.elementPath(level), value: value, text: text, length)
+            }
+        case .data:
+            if value.isFinite && length <= maxNumberLength {
+                object.data = [value]
+            } else {
+                numberProblem(path: "\(object.name).data", value: value, text: text, length)
+            }
+        case .shape: invalidate(object.shapeMessage)
+        case .label: invalidate(object.labelMessage)
+        case .root, .ignored: break
+        }
+    }
+
+    private mutating func numberProblem(path: String, value: Double, text: UnsafePointer<UInt8>, _ length: Int) {
+        if length > maxNumberLength {
+            return invalidate("\(path) is a number longer than \(maxNumberLength) bytes")
+        }
+        // RFC 8259 §6 leaves the range to the implementation; ours is IEEE 754 binary64.
+        let shown = String(decoding: UnsafeBufferPointer(start: text, count: min(length, 40)), as: UTF8.self)
+        invalidate("\(path) = \(shown)\(length > 40 ? "…" : "") is out of range for a double")
+    }
+
+    static func format(_ value: Double) -> String {
+        if value.isFinite, value.rounded(.towardZero) == value, abs(value) < 1e15 { return String(Int(value)) }
+        return "\(value)"
+    }
+}
+
+/// The literal names of RFC 8259 §3.
+private enum Literal {
+    case `true`, `false`, null
+
+    private static let trueBytes = Array("true".utf8)
+    private static let falseBytes = Array("false".utf8)
+    private static let nullBytes = Array("null".utf8)
+
+    var bytes: [UInt8] {
+        switch self {
+        case .true: Self.trueBytes
+        case .false: Self.falseBytes
+        case .null: Self.nullBytes
+        }
+    }
+
+    var name: String {
+        switch self {
+        case .true: "true"
+        case .false: "false"
+        case .null: "null"
+        }
+    }
+}
+
+/// The tensor object being read (`{"shape": [...], "data": [...]}`), the
+/// Open Inference Protocol v2 layout.
+private struct TensorObject {
+    enum Member: String {
+        case shape, data, datatype, name, parameters
+    }
+
+    var name = ""
+    var seen: Set<Member> = []
+    var current = Member.parameters
+    var shape: [Int]?
+    var data: [Double]?
+
+    var shapeMessage: String { "\(name).shape must be an array of non-negative integers" }
+    var dataMessage: String { "\(name).data must be a number or an array of numbers" }
+    var labelMessage: String { "\(name).\(current.rawValue) must be a string" }
+}

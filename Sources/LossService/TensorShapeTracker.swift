@@ -1,0 +1,104 @@
+/// Infers and checks the shape of one nested JSON array of numbers while
+/// `TensorDecoder` streams through it, and collects the numbers in row-major
+/// order. Levels are 1-based: level 1 is the outermost array.
+///
+/// The first number met (or the first empty array closed) fixes the rank; the
+/// first array of each level to close fixes that level's size (it is always the
+/// `[0]…[0]` one, since arrays close in document order), and every later array
+/// of the level must match it. So `[]` is `[0]`, `[[]]` is `[1, 0]`, and a
+/// ragged array is caught at the close of the first row that differs.
+struct TensorShapeTracker {
+    /// The member path used in messages: `predictions`, `predictions.data`, …
+    var path = ""
+    /// The rank, or -1 until a number or an empty innermost array fixes it.
+    var rank = -1
+    /// `dims[k]` is the size of level `k`, or -1 until its first array closes.
+    var dims: [Int]
+    /// `counts[k]` is the number of elements begun in the open array of level
+    /// `k`, so `counts[k] - 1` is the index of the current one.
+    var counts: [Int]
+    /// The numbers read so far, row-major.
+    var data: [Double] = []
+
+    /// A tracker for arrays nested at most `maxDepth` levels deep.
+    init(maxDepth: Int) {
+        dims = Array(repeating: -1, count: maxDepth + 2)
+        counts = Array(repeating: 0, count: maxDepth + 2)
+    }
+
+    /// Starts a new tensor whose outermost array has just opened.
+    mutating func start(path: String, reserve: Int) {
+        self.path = path
+        rank = -1
+        for k in dims.indices {
+            dims[k] = -1
+            counts[k] = 0
+        }
+        data = []
+        if reserve > 0 { data.reserveCapacity(reserve) }
+    }
+
+    /// A number begins as an element of the level-`k` array. Returns a
+    /// message when a number cannot stand there.
+    mutating func number(atLevel k: Int) -> String? {
+        counts[k] += 1
+        if rank == k { return nil }
+        if rank == -1 {
+            rank = k
+            return nil
+        }
+        return "\(elementPath(k)) is a number where an array is expected"
+    }
+
+    /// An array opens as an element of the level-`k` array (so it is at level `k + 1`).
+    mutating func openArray(atLevel k: Int) -> String? {
+        counts[k] += 1
+        if rank != -1 && k + 1 > rank {
+            return "\(elementPath(k)) is an array where a number is expected"
+        }
+        counts[k + 1] = 0
+        return nil
+    }
+
+    /// The open array of level `k` closes. Returns a message when its length
+    /// differs from the first array of the same level.
+    mutating func closeArray(atLevel k: Int) -> String? {
+        let count = counts[k]
+        if rank == -1 { rank = k }
+        if dims[k] == -1 {
+            dims[k] = count
+            return nil
+        }
+        if dims[k] == count { return nil }
+        return "\(arrayPath(k)) has \(elements(count)) but \(referencePath(k)) has \(dims[k])"
+    }
+
+    /// Something that is neither a number nor an array (`what`: "a string",
+    /// "true", "an object", …) begins as an element of the level-`k` array.
+    mutating func nonNumber(atLevel k: Int, what: String) -> String {
+        counts[k] += 1
+        return "\(elementPath(k)) is \(what), not a number"
+    }
+
+    /// The shape, once the outermost array has closed.
+    var shape: [Int] { rank < 1 ? [] : Array(dims[1...rank]) }
+
+    /// The path of the current element of level `k`: `predictions[1][0]`.
+    func elementPath(_ k: Int) -> String {
+        var result = path
+        for level in 1...max(k, 1) where level <= k { result += "[\(counts[level] - 1)]" }
+        return result
+    }
+
+    /// The path of the open array of level `k`.
+    private func arrayPath(_ k: Int) -> String { elementPath(k - 1) }
+
+    /// The path of the first array of level `k`: `predictions[0][0]`.
+    private func referencePath(_ k: Int) -> String {
+        path + String(repeating: "[0]", count: k - 1)
+    }
+
+    private func elements(_ count: Int) -> String {
+        count == 1 ? "1 element" : "\(count) elements"
+    }
+}

@@ -1,0 +1,96 @@
+#if canImport(Darwin)
+import Darwin
+#elseif canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Binary cross entropy, as `torch.nn.functional.binary_cross_entropy`
+/// (probabilities, logs clamped at -100) or, with `fromLogits`,
+/// `binary_cross_entropy_with_logits` (the numerically stable form), in float64.
+public struct BinaryCrossEntropy: Sendable {
+    /// Per-element weights, broadcast (NumPy rules, never growing the shape) to the predictions.
+    public var weight: Tensor?
+    /// Weights of the positive term, broadcast like `weight`; only with `fromLogits`.
+    public var posWeight: Tensor?
+    /// `true`: predictions are logits; `false`: probabilities in [0, 1].
+    public var fromLogits: Bool
+    public var reduction: Reduction
+
+    public init(weight: Tensor? = nil, posWeight: Tensor? = nil, fromLogits: Bool = false, reduction: Reduction = .mean) {
+        self.weight = weight
+        self.posWeight = posWeight
+        self.fromLogits = fromLogits
+        self.reduction = reduction
+    }
+
+    public func callAsFunction(predictions: Tensor, targets: Tensor) throws(LossError) -> LossResult {
+        if posWeight != nil && !fromLogits {
+            throw LossError("pos_weight is only supported with from_logits: true")
+        }
+        try requireNonEmpty(predictions, name: "predictions")
+        try requireNonEmpty(targets, name: "targets")
+        let shape = predictions.shape
+        guard targets.shape == shape else {
+            throw LossError("targets have shape \(targets.shape) but predictions have shape \(shape); they must be the same")
+        }
+        var weightOperand = BroadcastOperand.ones
+        if let weight { weightOperand = try BroadcastOperand(weight, to: shape, name: "weight") }
+        var posWeightOperand = BroadcastOperand.ones
+        if let posWeight { posWeightOperand = try BroadcastOperand(posWeight, to: shape, name: "pos_weight") }
+        if !fromLogits { try requireUnitInterval(predictions, name: "predictions") }
+        try requireUnitInterval(targets, name: "targets")
+
+        let count = predictions.count
+        let patternLength = BroadcastOperand.commonLength([weightOperand, posWeightOperand], total: count)
+        let weights = weightOperand.tiled(to: patternLength)
+        let keep = reduction == .none
+        let outcome: (elements: [Double], sum: Double)
+        if fromLogits {
+            let posWeights = posWeightOperand.tiled(to: patternLength)
+            outcome = predictions.data.withUnsafeBufferPointer { p in
+                targets.data.withUnsafeBufferPointer { t in
+                    weights.withUnsafeBufferPointer { w in
+                        posWeights.withUnsafeBufferPointer { pw in
+                            ElementwiseLoss.run(count: count, patternLength: patternLength, keepElements: keep) {
+                                start, offset, out, length in
+                                let x = p.baseAddress! + start, y = t.baseAddress! + start
+                                let w = w.baseAddress! + offset, pw = pw.baseAddress! + offset
+                                // The exponentials first, in a loop of their own that vectorises.
+                                for i in 0..<length { out[i] = expNonPositive(-abs(x[i])) }
+                                for i in 0..<length {
+                                    // log σ(x) = min(x, 0) - log1p(exp(-|x|)): no overflow, no cancellation (ATen's form).
+                                    let logSigmoid = Swift.min(x[i], 0) - log1p(out[i])
+                                    let logWeight = (pw[i] - 1) * y[i] + 1
+                                    out[i] = ((1 - y[i]) * x[i] - logSigmoid * logWeight) * w[i]
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        } else {
+            outcome = predictions.data.withUnsafeBufferPointer { p in
+                targets.data.withUnsafeBufferPointer { t in
+                    weights.withUnsafeBufferPointer { w in
+                        ElementwiseLoss.run(count: count, patternLength: patternLength, keepElements: keep) {
+                            start, offset, out, length in
+                            let x = p.baseAddress! + start, y = t.baseAddress! + start
+                            let w = w.baseAddress! + offset
+                            for i in 0..<length {
+                                // ATen's expression and clamp, so that p = 0 or 1 gives the same finite loss.
+                                let logP = Swift.max(log(x[i]), -100)
+                                let log1mP = Swift.max(log1p(-x[i]), -100)
+                                out[i] = ((y[i] - 1) * log1mP - y[i] * logP) * w[i]
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return LossResult(
+            reducing: outcome, reduction: reduction, shape: shape,
+            count: count, weightSum: Double(count))
+    }
+}

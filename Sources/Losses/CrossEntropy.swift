@@ -1,0 +1,315 @@
+#if canImport(Darwin)
+import Darwin
+#elseif canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Cross entropy, as `torch.nn.functional.cross_entropy` in float64: class
+/// indices or class probabilities as targets (the targets' shape decides),
+/// class weights, an ignored index and label smoothing. With `fromLogits:
+/// false` the predictions are probabilities and `log_softmax` becomes
+/// `max(log p, -100)`, as `binary_cross_entropy` clamps.
+public struct CrossEntropy: Sendable {
+    /// One weight per class, shape `(C)`.
+    public var weight: Tensor?
+    /// A class index whose targets take no part (index targets only).
+    public var ignoreIndex: Int
+    /// In [0, 1]: the share of each target spread evenly over all classes.
+    public var labelSmoothing: Double
+    /// `true`: predictions are unnormalised logits; `false`: probabilities in [0, 1].
+    public var fromLogits: Bool
+    public var reduction: Reduction
+
+    public init(
+        weight: Tensor? = nil, ignoreIndex: Int = -100, labelSmoothing: Double = 0,
+        fromLogits: Bool = true, reduction: Reduction = .mean
+    ) {
+        self.weight = weight
+        self.ignoreIndex = ignoreIndex
+        self.labelSmoothing = labelSmoothing
+        self.fromLogits = fromLogits
+        self.reduction = reduction
+    }
+
+    public func callAsFunction(predictions: Tensor, targets: Tensor) throws(LossError) -> LossResult {
+        guard labelSmoothing >= 0 && labelSmoothing <= 1 else {
+            throw LossError("label_smoothing = \(formatNumber(labelSmoothing)) is outside [0, 1]")
+        }
+        try requireNonEmpty(predictions, name: "predictions")
+        guard predictions.rank >= 1 else {
+            throw LossError("predictions must have shape (C), (N, C) or (N, C, d1, ..., dk), not a 0-d tensor")
+        }
+        try requireNonEmpty(targets, name: "targets")
+        let layout = ClassLayout(predictions.shape)
+        var classWeights = [Double](repeating: 1, count: layout.classes)
+        if let weight {
+            guard weight.shape == [layout.classes] else {
+                throw LossError("weight has shape \(weight.shape) but predictions have \(layout.classes) classes")
+            }
+            classWeights = weight.data
+        }
+        if !fromLogits { try requireUnitInterval(predictions, name: "predictions") }
+
+        if targets.shape == predictions.shape {
+            // PyTorch refuses an ignore_index it cannot honour with probabilities; -100 is its "none".
+            guard ignoreIndex < 0 else {
+                throw LossError(
+                    "ignore_index = \(ignoreIndex) is not supported with class-probability targets "
+                        + "(targets of the predictions' shape \(predictions.shape)); leave it out or make it negative")
+            }
+            try requireUnitInterval(targets, name: "targets")
+        } else if targets.shape == layout.positionShape {
+            try requireClassIndices(targets, classes: layout.classes)
+        } else {
+            throw LossError(
+                "targets have shape \(targets.shape) but predictions have shape \(predictions.shape): "
+                    + "class indices need shape \(layout.positionShape), class probabilities shape \(predictions.shape)")
+        }
+        return score(
+            predictions: predictions, targets: targets, layout: layout, classWeights: classWeights,
+            indexTargets: targets.shape != predictions.shape)
+    }
+
+    /// Throws, naming the first offender, unless every target is an integer in [0, classes) or `ignoreIndex`.
+    private func requireClassIndices(_ targets: Tensor, classes: Int) throws(LossError) {
+        let ignored = Double(ignoreIndex)
+        let limit = Double(classes)
+        for (index, value) in targets.data.enumerated() where value != ignored {
+            guard value.rounded(.towardZero) == value else {
+                throw LossError("\(targets.describeElement(index, name: "targets")) is not a class index (an integer)")
+            }
+            guard value >= 0 && value < limit else {
+                throw LossError("\(targets.describeElement(index, name: "targets")) is out of range for \(classes) classes")
+            }
+        }
+    }
+
+    /// The loss over validated inputs.
+    private func score(
+        predictions: Tensor, targets: Tensor, layout: ClassLayout, classWeights: [Double], indexTargets: Bool
+    ) -> LossResult {
+        let positions = layout.batch * layout.inner
+        let keep = reduction == .none
+        var elements = [Double](repeating: 0, count: keep ? positions : 0)
+        var lossSum = 0.0, weightSum = Double(positions), count = positions
+        predictions.data.withUnsafeBufferPointer { predictions in
+            targets.data.withUnsafeBufferPointer { targets in
+                classWeights.withUnsafeBufferPointer { weights in
+                    elements.withUnsafeMutableBufferPointer { elements in
+                        var kernel = CrossEntropyKernel(
+                            predictions: predictions.baseAddress!, targets: targets.baseAddress!,
+                            weights: weights.baseAddress!, layout: layout, loss: self, indexTargets: indexTargets)
+                        lossSum = kernel.run(output: keep ? elements.baseAddress! : nil)
+                        if indexTargets {
+                            count = kernel.count
+                            weightSum = kernel.weightSum.total
+                        }
+                    }
+                }
+            }
+        }
+        return LossResult(
+            reducing: (elements, lossSum), reduction: reduction, shape: layout.positionShape,
+            count: count, weightSum: weightSum)
+    }
+}
+
+/// One cross entropy evaluation over raw buffers of validated inputs.
+///
+/// Hot path: per tile of positions, the maximum and the sum of exponentials
+/// run along contiguous class rows with a vectorisable exp, so the one `log`
+/// per position is the only libm call; scratch is allocated once per call,
+/// nothing per element. A struct with `mutating` methods, not closures over
+/// local variables, so no access to the running sums is checked at run time.
+private struct CrossEntropyKernel {
+    /// Positions scored together in `(N, C, d1, ..., dk)` inputs: a tile's
+    /// C class rows (C·256·8 bytes) stay in cache across the passes over them.
+    static let tileWidth = 256
+
+    let predictions: UnsafePointer<Double>
+    let targets: UnsafePointer<Double>
+    let weights: UnsafePointer<Double>
+    let batch: Int, classes: Int, inner: Int
+    let fromLogits: Bool
+    let indexTargets: Bool
+    let smoothing: Double
+    let uniformShare: Double
+    let ignored: Double
+
+    /// Index targets that took part, and the sum of their class weights.
+    var count = 0
+    var weightSum = CompensatedSum()
+
+    init(
+        predictions: UnsafePointer<Double>, targets: UnsafePointer<Double>, weights: UnsafePointer<Double>,
+        layout: ClassLayout, loss: CrossEntropy, indexTargets: Bool
+    ) {
+        self.predictions = predictions
+        self.targets = targets
+        self.weights = weights
+        batch = layout.batch
+        classes = layout.classes
+        inner = layout.inner
+        fromLogits = loss.fromLogits
+        self.indexTargets = indexTargets
+        smoothing = loss.labelSmoothing
+        uniformShare = loss.labelSmoothing / Double(layout.classes)
+        ignored = Double(loss.ignoreIndex)
+    }
+
+    /// Scores every position, writing the losses to `output` when given;
+    /// returns their compensated sum when not.
+    mutating func run(output: UnsafeMutablePointer<Double>?) -> Double {
+        let tileWidth = Swift.min(inner, Self.tileWidth)
+        // Per position of a tile: the maximum, log Σ exp(x - max), the losses; then the C exponentials
+        // of one row (inner == 1) or the ties at each position's maximum (inner > 1).
+        let scratch = UnsafeMutablePointer<Double>.allocate(capacity: 3 * tileWidth + Swift.max(classes, tileWidth))
+        defer { scratch.deallocate() }
+        let maximum = scratch, logSumExp = scratch + tileWidth, tileLosses = scratch + 2 * tileWidth
+        let exponentials = scratch + 3 * tileWidth
+        var lossSum = CompensatedSum()
+
+        for sample in 0..<batch {
+            var first = 0
+            while first < inner {
+                let width = Swift.min(tileWidth, inner - first)
+                // Class c of the tile's position s is x[c * inner + s].
+                let x = predictions + sample * classes * inner + first
+                let losses = output.map { $0 + sample * inner + first } ?? tileLosses
+                if fromLogits {
+                    // log_softmax as ATen, (x - max) - log Σ exp(x - max), finite for any finite x; but
+                    // as log1p of the sum without the maximum's own exp(0) = 1, so a confident prediction's
+                    // small loss keeps its digits (ATen's log(1 + 1e-17) is 0). Ties at the maximum
+                    // are counted apart so the sum stays free of cancellation.
+                    if inner == 1 {
+                        var rowMaximum = x[0]
+                        for c in 1..<classes { rowMaximum = Swift.max(rowMaximum, x[c]) }
+                        var ties = -1.0
+                        for c in 0..<classes {
+                            let d = x[c] - rowMaximum
+                            exponentials[c] = d == 0 ? 0 : expNonPositive(d)
+                            ties += d == 0 ? 1 : 0
+                        }
+                        var rest = ties
+                        for c in 0..<classes { rest += exponentials[c] }
+                        maximum[0] = rowMaximum
+                        logSumExp[0] = log1p(rest)
+                    } else {
+                        for s in 0..<width { maximum[s] = x[s] }
+                        for c in 1..<classes {
+                            let row = x + c * inner
+                            for s in 0..<width { maximum[s] = Swift.max(maximum[s], row[s]) }
+                        }
+                        let ties = exponentials  // the first `width` scratch slots, when inner > 1
+                        for s in 0..<width {
+                            logSumExp[s] = 0
+                            ties[s] = -1
+                        }
+                        for c in 0..<classes {
+                            let row = x + c * inner
+                            for s in 0..<width {
+                                let d = row[s] - maximum[s]
+                                logSumExp[s] += d == 0 ? 0 : expNonPositive(d)
+                                ties[s] += d == 0 ? 1 : 0
+                            }
+                        }
+                        for s in 0..<width { logSumExp[s] = log1p(logSumExp[s] + ties[s]) }
+                    }
+                    let logProbability = { (row: UnsafePointer<Double>, s: Int) in (row[s] - maximum[s]) - logSumExp[s] }
+                    if inner == 1 {
+                        scoreTile(sample: sample, first: first, width: 1, stride: 1, losses: losses, logProbability)
+                    } else {
+                        scoreTile(sample: sample, first: first, width: width, stride: inner, losses: losses, logProbability)
+                    }
+                } else {
+                    let logProbability = { (row: UnsafePointer<Double>, s: Int) in Swift.max(log(row[s]), -100) }
+                    if inner == 1 {
+                        scoreTile(sample: sample, first: first, width: 1, stride: 1, losses: losses, logProbability)
+                    } else {
+                        scoreTile(sample: sample, first: first, width: width, stride: inner, losses: losses, logProbability)
+                    }
+                }
+                if output == nil { lossSum.add(UnsafeBufferPointer(start: losses, count: width)) }
+                first += width
+            }
+        }
+        return lossSum.total
+    }
+
+    /// The losses of one tile, given log p of the class row at `row`, position `s`.
+    /// Called with literal `width` and `stride` of 1 for `(N, C)`, so the position loops fold away.
+    @inline(__always)
+    private mutating func scoreTile(
+        sample: Int, first: Int, width: Int, stride: Int, losses: UnsafeMutablePointer<Double>,
+        _ logProbability: (UnsafePointer<Double>, Int) -> Double
+    ) {
+        let x = predictions + sample * classes * inner + first
+        let w = weights
+        if indexTargets {
+            let t = targets + sample * inner + first
+            if smoothing > 0 {
+                // ATen's smoothing term: Σ_c w_c·log p_c, later negated and scaled by ε/C.
+                for s in 0..<width { losses[s] = 0 }
+                for c in 0..<classes {
+                    let row = x + c * stride
+                    for s in 0..<width { losses[s] += logProbability(row, s) * w[c] }
+                }
+            }
+            for s in 0..<width {
+                let target = t[s]
+                if target == ignored {
+                    losses[s] = 0
+                    continue
+                }
+                let k = Int(target)
+                count += 1
+                weightSum.add(w[k])
+                let nll = -logProbability(x + k * stride, s) * w[k]
+                losses[s] = smoothing > 0 ? (1 - smoothing) * nll + -losses[s] * uniformShare : nll
+            }
+        } else {
+            let t = targets + sample * classes * inner + first
+            for s in 0..<width { losses[s] = 0 }
+            for c in 0..<classes {
+                let row = x + c * stride, target = t + c * stride
+                if smoothing > 0 {
+                    for s in 0..<width {
+                        let smoothed = target[s] * (1 - smoothing) + uniformShare
+                        losses[s] += logProbability(row, s) * smoothed * w[c]
+                    }
+                } else {
+                    for s in 0..<width { losses[s] += logProbability(row, s) * target[s] * w[c] }
+                }
+            }
+            for s in 0..<width { losses[s] = -losses[s] }
+        }
+    }
+}
+
+/// How cross entropy reads a predictions shape: `(C)`, `(N, C)` or `(N, C, d1, ..., dk)`.
+struct ClassLayout {
+    /// N (1 for `(C)`).
+    let batch: Int
+    /// C.
+    let classes: Int
+    /// d1·…·dk (1 when there are none): the stride between two classes of one position.
+    let inner: Int
+    /// The shape of index targets and of the `none` result: the predictions' without C.
+    let positionShape: [Int]
+
+    init(_ shape: [Int]) {
+        if shape.count == 1 {
+            batch = 1
+            classes = shape[0]
+            inner = 1
+            positionShape = []
+        } else {
+            batch = shape[0]
+            classes = shape[1]
+            inner = shape[2...].reduce(1, *)
+            positionShape = [shape[0]] + shape[2...]
+        }
+    }
+}

@@ -1,0 +1,69 @@
+/// The driver shared by the element-wise losses (BCE, MSE): it runs a kernel
+/// over the flat positions in blocks and reduces what the kernel writes.
+enum ElementwiseLoss {
+    /// Positions per block: the block's losses stay in L1 before they are summed.
+    static let blockLength = 2048
+
+    /// Calls `kernel(start, patternOffset, output, length)` for consecutive
+    /// blocks covering `0..<count`, none crossing the end of a pattern of
+    /// `patternLength` elements, so the kernel reads its operands contiguously
+    /// from `patternOffset`. Returns the per-position losses (`none`) or
+    /// their compensated sum (`mean`, `sum`).
+    @inline(__always)
+    static func run(
+        count: Int, patternLength: Int, keepElements: Bool,
+        kernel: (_ start: Int, _ patternOffset: Int, _ output: UnsafeMutablePointer<Double>, _ length: Int) -> Void
+    ) -> (elements: [Double], sum: Double) {
+        // Hot path: no allocation per element; for `none` the output is written once, never zero-filled first.
+        if keepElements {
+            let elements = [Double](unsafeUninitializedCapacity: count) { buffer, initialized in
+                forEachBlock(count: count, patternLength: patternLength) { start, offset, length in
+                    kernel(start, offset, buffer.baseAddress! + start, length)
+                }
+                initialized = count
+            }
+            return (elements, .nan)
+        }
+        let scratch = UnsafeMutablePointer<Double>.allocate(capacity: Swift.min(count, blockLength))
+        defer { scratch.deallocate() }
+        var sum = CompensatedSum()
+        forEachBlock(count: count, patternLength: patternLength) { start, offset, length in
+            kernel(start, offset, scratch, length)
+            sum.add(UnsafeBufferPointer(start: scratch, count: length))
+        }
+        return ([], sum.total)
+    }
+
+    /// Consecutive blocks `(start, patternOffset, length)` covering `0..<count`,
+    /// each at most `blockLength` long and none crossing the end of a pattern.
+    @inline(__always)
+    private static func forEachBlock(
+        count: Int, patternLength: Int, _ body: (_ start: Int, _ patternOffset: Int, _ length: Int) -> Void
+    ) {
+        var start = 0
+        var offset = 0
+        while start < count {
+            let length = Swift.min(blockLength, patternLength - offset, count - start)
+            body(start, offset, length)
+            start += length
+            offset += length
+            if offset == patternLength { offset = 0 }
+        }
+    }
+}
+
+extension LossResult {
+    /// The result for `reduction`, from the per-position losses (`none`) or their sum.
+    init(
+        reducing outcome: (elements: [Double], sum: Double), reduction: Reduction,
+        shape: [Int], count: Int, weightSum: Double
+    ) {
+        let loss: Tensor
+        switch reduction {
+        case .none: loss = Tensor(checkedShape: shape, data: outcome.elements)
+        case .sum: loss = Tensor(outcome.sum)
+        case .mean: loss = Tensor(outcome.sum / weightSum)
+        }
+        self.init(loss: loss, reduction: reduction, count: count, weightSum: weightSum)
+    }
+}

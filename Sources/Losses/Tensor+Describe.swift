@@ -1,0 +1,51 @@
+// Helpers that make LossError messages name the exact element, e.g. `targets[1][3] = 7`.
+
+extension Tensor {
+    /// `true` when some dimension has size 0: there is nothing to score.
+    var isEmpty: Bool { data.isEmpty }
+
+    /// The full multi-index of the element at row-major `flatIndex`, as a
+    /// client would write it: `[1][3]`, or `""` for a 0-d tensor.
+    func indexDescription(_ flatIndex: Int) -> String {
+        var remainder = flatIndex
+        var parts = [Int](repeating: 0, count: shape.count)
+        for axis in shape.indices.reversed() {
+            parts[axis] = remainder % shape[axis]
+            remainder /= shape[axis]
+        }
+        return parts.map { "[\($0)]" }.joined()
+    }
+
+    /// `name[i][j] = value`, the way messages quote one element.
+    func describeElement(_ flatIndex: Int, name: String) -> String {
+        "\(name)\(indexDescription(flatIndex)) = \(formatNumber(data[flatIndex]))"
+    }
+}
+
+/// A number as a client wrote it: `7` rather than `7.0`, `1.3` as `1.3`.
+func formatNumber(_ value: Double) -> String {
+    if value.isFinite, value == value.rounded(), abs(value) < 1e15 {
+        return String(Int64(value))
+    }
+    return "\(value)"
+}
+
+/// Throws unless `tensor` has at least one element.
+func requireNonEmpty(_ tensor: Tensor, name: String) throws(LossError) {
+    if tensor.isEmpty {
+        throw LossError("\(name) has shape \(tensor.shape), which is empty: there is nothing to score")
+    }
+}
+
+/// Throws, naming the first offender, unless every element lies in [0, 1] (NaN does not).
+func requireUnitInterval(_ tensor: Tensor, name: String) throws(LossError) {
+    // Hot path: a branch-free count over the whole buffer vectorises; the slow search runs only on failure.
+    let outside = tensor.data.withUnsafeBufferPointer { buffer in
+        var outside = 0
+        for value in buffer { outside &+= (value >= 0 && value <= 1) ? 0 : 1 }
+        return outside
+    }
+    guard outside > 0 else { return }
+    let index = tensor.data.firstIndex { !($0 >= 0 && $0 <= 1) }!
+    throw LossError("\(tensor.describeElement(index, name: name)) is outside [0, 1]")
+}

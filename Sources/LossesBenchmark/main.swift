@@ -1,0 +1,93 @@
+// Elements per second of each loss at 10^6 prediction elements, single thread.
+//
+//     swift build -c release --product LossesBenchmark && .build/release/LossesBenchmark
+//     python3 scripts/torch_bench.py     # the same cases in torch, side by side
+//
+// Each line is `case<TAB>elements per second`; the best of several runs is
+// kept. Time is the thread's CPU time, so a busy shared machine does not
+// count time the benchmark spent descheduled (torch_bench.py does the same).
+// Arguments: [repeats] [substring of the case names to run].
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Losses
+
+/// CPU time of this thread, in nanoseconds.
+func threadNanoseconds() -> UInt64 {
+    var now = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
+    return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+}
+
+/// SplitMix64: a fixed, dependency-free stream so every run scores the same inputs.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+nonisolated(unsafe) var generator = SplitMix64(state: 42)  // set-up only, single thread
+func uniform(_ count: Int, in range: ClosedRange<Double> = 0...1) -> [Double] {
+    (0..<count).map { _ in Double.random(in: range, using: &generator) }
+}
+func tensor(_ shape: [Int], _ data: [Double]) -> Tensor {
+    try! Tensor(shape: shape, data: data)
+}
+
+let elements = 1_000_000
+let (batch, classes) = (100_000, 10)
+let logits = tensor([batch, classes], uniform(elements, in: -5...5))
+let indices = tensor([batch], (0..<batch).map { _ in Double(Int.random(in: 0..<classes, using: &generator)) })
+let probabilities = tensor([batch, classes], uniform(elements))
+let segmentation = tensor([4, classes, 125, 200], uniform(elements, in: -5...5))
+let segmentationIndices = tensor([4, 125, 200], (0..<100_000).map { _ in Double(Int.random(in: 0..<classes, using: &generator)) })
+let flat = tensor([elements], uniform(elements, in: -5...5))
+let flatProbabilities = tensor([elements], uniform(elements, in: 0.001...0.999))
+let flatTargets = tensor([elements], uniform(elements))
+let flatWeight = tensor([elements], uniform(elements))
+let classWeight = tensor([classes], uniform(classes))
+let flatAsMatrix = tensor([batch, classes], flatTargets.data)
+let logitsAsMatrix = tensor([batch, classes], flat.data)
+
+let cases: [(String, () throws -> LossResult)] = [
+    ("ce index (1e5, 10) mean", { try CrossEntropy()(predictions: logits, targets: indices) }),
+    ("ce index (1e5, 10) weight smoothing mean", {
+        try CrossEntropy(weight: classWeight, labelSmoothing: 0.1)(predictions: logits, targets: indices)
+    }),
+    ("ce probabilities (1e5, 10) mean", { try CrossEntropy()(predictions: logits, targets: probabilities) }),
+    ("ce index (4, 10, 125, 200) mean", { try CrossEntropy()(predictions: segmentation, targets: segmentationIndices) }),
+    ("ce index (1e5, 10) none", { try CrossEntropy(reduction: .none)(predictions: logits, targets: indices) }),
+    ("bce probabilities (1e6) mean", { try BinaryCrossEntropy()(predictions: flatProbabilities, targets: flatTargets) }),
+    ("bce logits (1e5, 10) pos_weight mean", {
+        try BinaryCrossEntropy(posWeight: classWeight, fromLogits: true)(predictions: logitsAsMatrix, targets: flatAsMatrix)
+    }),
+    ("mse (1e6) mean", { try MeanSquaredError()(predictions: flat, targets: flatTargets) }),
+    ("mse (1e6) weight mean", { try MeanSquaredError(weight: flatWeight)(predictions: flat, targets: flatTargets) }),
+    ("mse (1e6) none", { try MeanSquaredError(reduction: .none)(predictions: flat, targets: flatTargets) }),
+]
+
+let arguments = CommandLine.arguments.dropFirst()
+let repeats = arguments.first.flatMap(Int.init) ?? 7
+let filter = arguments.dropFirst().first ?? ""
+var sink = 0.0
+for (name, run) in cases where filter.isEmpty || name.contains(filter) {
+    var best = UInt64.max
+    for _ in 0..<repeats {
+        let start = threadNanoseconds()
+        let result = try run()
+        let elapsed = threadNanoseconds() - start
+        sink += result.loss.data[0]
+        best = min(best, elapsed)
+    }
+    let perSecond = Double(elements) / (Double(best) / 1e9)
+    print("\(name)\t\(Int(perSecond.rounded()))")
+}
+if sink == 42 { print("") }  // keeps the results observable so no run is optimised away

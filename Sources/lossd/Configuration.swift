@@ -1,0 +1,105 @@
+import ArgumentParser
+import HTTP
+import LossService
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// lossd's settings, resolved from the flags, then the `LOSSD_*` environment
+/// variables, then the defaults (contract rule 13), and checked.
+struct Configuration {
+    /// The log line format on standard error.
+    enum LogFormat: String { case text, json }
+
+    var server: ServerConfiguration
+    var cors: CORSPolicy
+    /// Seconds a drain may take. Default 20.
+    var drainTimeout: Double
+    var logLevel: Logger.Level
+    var logFormat: LogFormat
+
+    init(flags: Lossd, environment: [String: String]) throws {
+        let env = Environment(values: environment)
+        var server = ServerConfiguration()
+        server.host = try env.pick(flags.host, "LOSSD_HOST", "0.0.0.0") { $0.isEmpty ? nil : $0 }
+        server.port = try env.pick(flags.port, "LOSSD_PORT", 8080, Int.init)
+        guard (0...65535).contains(server.port) else { throw ValidationError("port \(server.port) is not in 0...65535") }
+
+        var limits = Limits()
+        limits.maxBodyBytes = try env.positive(flags.maxBodyBytes, "LOSSD_MAX_BODY_BYTES", 134_217_728)
+        limits.maxRequestLineBytes = try env.positive(flags.maxRequestLineBytes, "LOSSD_MAX_REQUEST_LINE_BYTES", 8192)
+        limits.maxHeaderBytes = try env.positive(flags.maxHeaderBytes, "LOSSD_MAX_HEADER_BYTES", 32768)
+        limits.maxHeaderCount = try env.positive(flags.maxHeaderCount, "LOSSD_MAX_HEADER_COUNT", 100)
+        limits.headTimeout = try env.seconds(flags.headTimeout, "LOSSD_HEAD_TIMEOUT", 10)
+        limits.bodyTimeout = try env.seconds(flags.bodyTimeout, "LOSSD_BODY_TIMEOUT", 10)
+        limits.idleTimeout = try env.seconds(flags.idleTimeout, "LOSSD_IDLE_TIMEOUT", 60)
+        limits.maxConnections = try env.positive(flags.maxConnections, "LOSSD_MAX_CONNECTIONS", 1024)
+        server.limits = limits
+        server.gzipMinimumBytes = try env.pick(flags.gzipMinBytes, "LOSSD_GZIP_MIN_BYTES", 1024) { Int($0).flatMap { $0 >= 0 ? $0 : nil } }
+        self.server = server
+
+        drainTimeout = try env.seconds(flags.drainTimeout, "LOSSD_DRAIN_TIMEOUT", 20)
+        cors = CORSPolicy(setting: try env.pick(flags.corsOrigins, "LOSSD_CORS_ORIGINS", "*") { $0 })
+        let level = try env.pick(flags.logLevel, "LOSSD_LOG_LEVEL", "info") { $0 }
+        guard let logLevel = Logger.Level(rawValue: level.lowercased()) else {
+            throw ValidationError("log level '\(level)' is not one of trace, debug, info, notice, warning, error, critical")
+        }
+        self.logLevel = logLevel
+        let format = try env.pick(flags.logFormat, "LOSSD_LOG_FORMAT", "text") { $0 }
+        guard let logFormat = LogFormat(rawValue: format.lowercased()) else {
+            throw ValidationError("log format '\(format)' is not text or json")
+        }
+        self.logFormat = logFormat
+    }
+
+    /// The host as written in a URL: IPv6 addresses in brackets (RFC 3986 §3.2.2).
+    static func urlHost(_ host: String) -> String {
+        host.contains(":") ? "[\(host)]" : host
+    }
+
+    /// The process environment.
+    static func processEnvironment() -> [String: String] {
+        var values: [String: String] = [:]
+        var entry = environ
+        while let pointer = entry.pointee {
+            let pair = String(cString: pointer)
+            if let equals = pair.firstIndex(of: "=") {
+                values[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+            }
+            entry += 1
+        }
+        return values
+    }
+}
+
+/// Reads one setting: the flag if given, else the variable if set and not
+/// empty, else the default. A variable that does not parse is an error that
+/// names it, not a silent fallback to the default.
+struct Environment {
+    var values: [String: String]
+
+    func pick<T>(_ flag: T?, _ variable: String, _ defaultValue: T, _ parse: (String) -> T?) throws -> T {
+        if let flag {
+            return flag
+        }
+        guard let raw = values[variable], !raw.isEmpty else { return defaultValue }
+        guard let value = parse(raw) else { throw ValidationError("\(variable)='\(raw)' is not a valid value") }
+        return value
+    }
+
+    func positive(_ flag: Int?, _ variable: String, _ defaultValue: Int) throws -> Int {
+        let value = try pick(flag, variable, defaultValue) { Int($0) }
+        guard value > 0 else { throw ValidationError("\(variable) (or its flag) must be positive, got \(value)") }
+        return value
+    }
+
+    func seconds(_ flag: Double?, _ variable: String, _ defaultValue: Double) throws -> Double {
+        let value = try pick(flag, variable, defaultValue) { Double($0) }
+        guard value > 0, value.isFinite else {
+            throw ValidationError("\(variable) (or its flag) must be a positive number of seconds, got \(value)")
+        }
+        return value
+    }
+}

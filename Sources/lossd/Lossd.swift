@@ -1,0 +1,106 @@
+import ArgumentParser
+import Dispatch
+import HTTP
+import LossService
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The `lossd` command: serves the loss API until SIGTERM or SIGINT, then
+/// drains and exits 0. Every option is also read from an environment
+/// variable (for containers); a flag on the command line wins.
+@main
+struct Lossd: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lossd",
+        abstract: "Scores model predictions against targets over HTTP, exactly as PyTorch does.",
+        discussion: """
+            Every option can also be set with the environment variable named in its help; \
+            a flag on the command line wins over the variable.
+            """,
+        subcommands: [Healthcheck.self])
+
+    @Option(help: "Address to listen on. (default: 0.0.0.0, env: LOSSD_HOST)")
+    var host: String?
+
+    @Option(help: "TCP port to listen on; 0 picks a free port. (default: 8080, env: LOSSD_PORT)")
+    var port: Int?
+
+    @Option(help: "Largest request body in bytes, on the wire and after gzip decoding; 413 past it. (default: 134217728, env: LOSSD_MAX_BODY_BYTES)")
+    var maxBodyBytes: Int?
+
+    @Option(help: "Longest request line in bytes, CRLF included; 414 past it. (default: 8192, env: LOSSD_MAX_REQUEST_LINE_BYTES)")
+    var maxRequestLineBytes: Int?
+
+    @Option(help: "Largest request header section in bytes, CRLFs included; 431 past it. (default: 32768, env: LOSSD_MAX_HEADER_BYTES)")
+    var maxHeaderBytes: Int?
+
+    @Option(help: "Most request header fields, Host included; 431 past it. (default: 100, env: LOSSD_MAX_HEADER_COUNT)")
+    var maxHeaderCount: Int?
+
+    @Option(help: "Seconds within which a request head must arrive after its first byte; 408 past it. (default: 10, env: LOSSD_HEAD_TIMEOUT)")
+    var headTimeout: Double?
+
+    @Option(help: "Seconds a request body may go without progress; 408 past it. (default: 10, env: LOSSD_BODY_TIMEOUT)")
+    var bodyTimeout: Double?
+
+    @Option(help: "Seconds an idle connection is kept open. (default: 60, env: LOSSD_IDLE_TIMEOUT)")
+    var idleTimeout: Double?
+
+    @Option(help: "Most open connections. (default: 1024, env: LOSSD_MAX_CONNECTIONS)")
+    var maxConnections: Int?
+
+    @Option(help: "Seconds a graceful drain on SIGTERM/SIGINT may take before remaining connections are closed. (default: 20, env: LOSSD_DRAIN_TIMEOUT)")
+    var drainTimeout: Double?
+
+    @Option(help: "Smallest response body in bytes that is gzip-compressed for clients that accept it. (default: 1024, env: LOSSD_GZIP_MIN_BYTES)")
+    var gzipMinBytes: Int?
+
+    @Option(help: "Origins allowed to call from a browser: * or a comma-separated list such as https://dash.example. (default: *, env: LOSSD_CORS_ORIGINS)")
+    var corsOrigins: String?
+
+    @Option(help: "Lowest log level written: trace, debug, info, notice, warning, error or critical. (default: info, env: LOSSD_LOG_LEVEL)")
+    var logLevel: String?
+
+    @Option(help: "Log line format on standard error: text or json. (default: text, env: LOSSD_LOG_FORMAT)")
+    var logFormat: String?
+
+    mutating func run() throws {
+        let configuration = try Configuration(flags: self, environment: Configuration.processEnvironment())
+        let level = configuration.logLevel
+        let format = configuration.logFormat
+        LoggingSystem.bootstrap { label in
+            switch format {
+            case .text: return TextLogHandler(label: label, logLevel: level)
+            case .json: return JSONLogHandler(label: label, logLevel: level)
+            }
+        }
+        let logger = Logger(label: "lossd")
+        let accessLog = AccessLog(logger: Logger(label: "lossd.access"))
+
+        var serverConfiguration = configuration.server
+        let serverLogger = Logger(label: "lossd.http")
+        serverConfiguration.log = { message in serverLogger.warning("\(message)") }
+
+        let readiness = Readiness()
+        let responder = LossResponder(cors: configuration.cors, readiness: readiness,
+                                      onCompleted: { exchange, route in accessLog.record(exchange, route: route) })
+        let server = Server(configuration: serverConfiguration, responder: responder)
+        signal(SIGPIPE, SIG_IGN)
+        do {
+            try server.start()
+        } catch {
+            logger.critical("cannot listen on \(configuration.server.host):\(configuration.server.port): \(error)")
+            throw ExitCode.failure
+        }
+        let shutdown = Shutdown(server: server, readiness: readiness, drainTimeout: configuration.drainTimeout,
+                                logger: logger)
+        shutdown.install()
+        LogTime.write("lossd listening on http://\(Configuration.urlHost(configuration.server.host)):\(server.port)\n",
+                      to: 1)
+        logger.info("ready", metadata: ["host": "\(configuration.server.host)", "port": "\(server.port)"])
+        withExtendedLifetime(shutdown) { dispatchMain() }
+    }
+}

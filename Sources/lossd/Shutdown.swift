@@ -1,0 +1,60 @@
+import Dispatch
+import HTTP
+import LossService
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Graceful shutdown on SIGTERM or SIGINT: readiness flips to 503 at once
+/// (so a load balancer stops sending), the server drains in-flight requests
+/// within the drain timeout, and the process exits 0. A second signal during
+/// the drain exits at once with status 1.
+final class Shutdown {
+    private let server: Server
+    private let readiness: Readiness
+    private let drainTimeout: Double
+    private let logger: Logger
+    private var sources: [DispatchSourceSignal] = []
+
+    init(server: Server, readiness: Readiness, drainTimeout: Double, logger: Logger) {
+        self.server = server
+        self.readiness = readiness
+        self.drainTimeout = drainTimeout
+        self.logger = logger
+    }
+
+    /// Replaces the default signal actions with Dispatch sources on the main queue.
+    func install() {
+        for signalNumber in [SIGTERM, SIGINT] {
+            // The default action would kill the process before the source sees the signal.
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .main)
+            source.setEventHandler { [self] in received(signalNumber) }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    private func received(_ signalNumber: Int32) {
+        let name = signalNumber == SIGTERM ? "SIGTERM" : "SIGINT"
+        if readiness.isDraining {
+            logger.warning("\(name) again during the drain: exiting now")
+            exit(1)
+        }
+        readiness.beginDraining()
+        logger.notice("\(name): draining, at most \(drainTimeout) s")
+        let logger = self.logger
+        server.drain(deadline: drainTimeout) {
+            logger.notice("drained: exiting")
+            exit(0)
+        }
+        // Should the server never report back, the contract's promise still holds.
+        let drainTimeout = self.drainTimeout
+        DispatchQueue.main.asyncAfter(deadline: .now() + drainTimeout + 1) {
+            logger.warning("drain did not finish within \(drainTimeout) s: exiting")
+            exit(0)
+        }
+    }
+}

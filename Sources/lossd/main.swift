@@ -1,2 +1,0 @@
-// Placeholder: the executable arrives with the service issue.
-print("lossd: not yet wired")

@@ -1,6 +1,0 @@
-import Testing
-@testable import HTTP
-
-@Test func moduleBuilds() {
-    #expect(Bool(true))
-}

@@ -1,0 +1,553 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+import Synchronization
+import Testing
+@testable import HTTP
+
+/// The server over real sockets on the loopback interface.
+@Suite struct ServerTests {
+    // MARK: - Keep-alive, pipelining, versions
+
+    @Test func keepAliveServesSeveralRequestsOnOneConnection() throws {
+        let (server, responder) = try startServer()
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        for _ in 0..<3 {
+            client.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+            let response = try client.readResponse()
+            #expect(response.status == 200)
+            #expect(response.text == "hello")
+            #expect(response.header("Content-Length") == "5")
+            #expect(response.header("Connection") == nil)
+            #expect(response.header("Date")?.hasSuffix(" GMT") == true)
+            #expect(response.header("X-Prepared") == "head")
+        }
+        let exchanges = responder.waitForExchanges(3)
+        #expect(exchanges.count == 3)
+        #expect(exchanges.allSatisfy { $0.wasRouted && $0.status.code == 200 && $0.responseBodyBytes == 5 })
+    }
+
+    @Test func pipelinedRequestsAreAnsweredInOrder() throws {
+        let (server, _) = try startServer()
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        let batch = Array("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n".utf8) + post("/echo", Array("first".utf8))
+            + Array("GET /missing HTTP/1.1\r\nHost: t\r\n\r\n".utf8) + post("/echo", Array("second".utf8))
+        client.send(batch)
+        #expect(try client.readResponse().text == "hello")
+        #expect(try client.readResponse().text == "first")
+        #expect(try client.readResponse().status == 404)
+        #expect(try client.readResponse().text == "second")
+    }
+
+    @Test func pipelinedRequestsBeforeAHalfCloseAreAllAnswered() throws {
+        let (server, _) = try startServer()
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        client.send(String(repeating: "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n", count: 3))
+        client.shutdownWrite()
+        for _ in 0..<3 { #expect(try client.readResponse().text == "hello") }
+        #expect(client.isClosedWithoutResponse())
+    }
+
+    @Test func http10WithoutKeepAliveIsClosedAfterTheResponse() throws {
+        let (server, _) = try startServer()
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        client.send("GET /hello HTTP/1.0\r\n\r\n")
+        let response = try client.readResponse()
+        #expect(response.text == "hello")
+        #expect(response.header("Connection") == "close")
+        #expect(client.isClosedWithoutResponse())
+    }
+
+    @Test func http10WithKeepAliveStaysOpen() throws {
+        let (server, _) = try startServer()
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        for _ in 0..<2 {
+            client.send("GET /hello HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+            let response = try client.readResponse()
+            #expect(response.text == "hello")
+            #expect(response.header("Connection") == "keep-alive")
+        }
+    }
+
+    @Test func connectionCloseFromTheClientClosesAfterTheResponse() throws {
+        let (server, _) = try startServer()
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        client.send("GET /hello HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        #expect(try client.readResponse().header("Connection") == "close")
+        #expect(client.isClosedWithoutResponse())
+    }
+
+    @Test func connectionCloseFromTheResponderClosesAfterTheResponse() throws {
+        let (server, _) = try startServer()
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        client.send("GET /close HTTP/1.1\r\nHost: t\r\n\r\n")
+        let response = try client.readResponse()
+        #expect(response.text == "bye")
+        #expect(response.headers.filter { $0.name == "Connection" }.map(\.value) == ["close"])
+        #expect(client.isClosedWithoutResponse())
+    }
+
+    @Test func headGetsTheHeadersOfGetWithoutTheBody() throws {
+        let (server, _) = try startServer()
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        client.send("HEAD /big HTTP/1.1\r\nHost: t\r\n\r\n")
+        let head = try client.readResponse(bodyless: true)
+        #expect(head.status == 200)
+        #expect(head.header("Content-Length") == String(TestResponder.bigBody.count))
+        // A body after the HEAD response would be read as the next status line here.
+        client.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(try client.readResponse().text == "hello")
+    }
+
+    @Test func noContentHasNoContentLength() throws {
+        let (server, _) = try startServer()
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        client.send("GET /empty HTTP/1.1\r\nHost: t\r\n\r\nGET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+        let empty = try client.readResponse()
+        #expect(empty.status == 204)
+        #expect(empty.header("Content-Length") == nil)
+        #expect(try client.readResponse().text == "hello")
+    }
+
+    @Test func ipv6LoopbackIsServed() throws {
+        let (server, _) = try startServer(host: "::1")
+        defer { stop(server) }
+        let client = try TestClient(port: server.port, host: "::1")
+        client.send("GET /hello HTTP/1.1\r\nHost: [::1]\r\n\r\n")
+        #expect(try client.readResponse().text == "hello")
+    }
+
+    @Test func startFailsWithAClearMessageWhenThePortIsTaken() throws {
+        let (server, _) = try startServer()
+        defer { stop(server) }
+        var configuration = ServerConfiguration()
+        configuration.host = "127.0.0.1"
+        configuration.port = server.port
+        let second = Server(configuration: configuration, responder: TestResponder())
+        #expect {
+            try second.start()
+        } throws: { error in
+            "\(error)".contains("address already in use") && "\(error)".contains("127.0.0.1:\(server.port)")
+        }
+    }
+
+    // MARK: - Bodies
+
+    @Test func chunkedBodiesAreDechunked() throws {
+        let (server, _) = try startServer()
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        client.send("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n")
+        usleep(20_000)
+        client.send("7\r\n, world\r\n0\r\n\r\n")
+        let response = try client.readResponse()
+        #expect(response.text == "hello, world")
+    }
+
+    @Test func continueIsSentWhenTheResponderWantsTheBody() throws {
+        let (server, _) = try startServer()
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        client.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n")
+        let interim = try client.readResponse()
+        #expect(interim.status == 100)
+        client.send("ping")
+        #expect(try client.readResponse().text == "ping")
+    }
+
+    @Test func continueIsNotSentForABodyOverTheLimit() throws {
+        let (server, responder) = try startServer { $0.limits.maxBodyBytes = 1000 }
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        client.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 1001\r\nExpect: 100-continue\r\n\r\n")
+        let response = try client.readResponse()
+        #expect(response.status == 413)
+        #expect(response.header("Content-Type") == "application/problem+json")
+        #expect(response.header("Connection") == "close")
+        #expect(client.isClosedWithoutResponse())
+        let exchange = responder.waitForExchanges(1).first
+        #expect(exchange?.wasRouted == false)
+        #expect(exchange?.status.code == 413)
+    }
+
+    @Test func continueIsNotSentWhenTheResponderAnswersAtOnce() throws {
+        let (server, _) = try startServer()
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        client.send("POST /reject HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\nExpect: 100-continue\r\n\r\n")
+        let response = try client.readResponse()
+        #expect(response.status == 404)
+        #expect(response.header("Connection") == "close")
+        #expect(client.isClosedWithoutResponse())
+    }
+
+    @Test func anotherExpectationIsAnswered417() throws {
+        let (server, _) = try startServer()
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        client.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\nExpect: teapot\r\n\r\nhi")
+        #expect(try client.readResponse().status == 417)
+    }
+
+    @Test func aContentLengthOverTheLimitIsRefusedBeforeTheBodyIsSent() throws {
+        let (server, _) = try startServer { $0.limits.maxBodyBytes = 1000 }
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        client.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5000000\r\n\r\n")
+        let response = try client.readResponse()
+        #expect(response.status == 413)
+        #expect(response.text.contains("5000000"))
+    }
+
+    @Test func aChunkedBodyOverTheLimitIs413() throws {
+        let (server, _) = try startServer { $0.limits.maxBodyBytes = 1000 }
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        let chunk = String(repeating: "x", count: 600)
+        client.send("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n258\r\n\(chunk)\r\n258\r\n\(chunk)\r\n0\r\n\r\n")
+        #expect(try client.readResponse().status == 413)
+    }
+
+    @Test func gzipRequestBodiesAreInflated() throws {
+        let (server, responder) = try startServer()
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        for coding in ["gzip", "x-gzip"] {
+            client.send(post("/echo", GzipTests.pythonGzip, headers: "Content-Encoding: \(coding)\r\n"))
+            #expect(try client.readResponse().text == #"{"hello":"gzip"}"#)
+        }
+        let exchanges = responder.waitForExchanges(2)
+        #expect(exchanges.first?.requestBodyBytes == GzipTests.pythonGzip.count)
+    }
+
+    @Test func aGzipBombIsRefusedWith413() throws {
+        let (server, _) = try startServer { $0.limits.maxBodyBytes = 100_000 }
+        defer { stop(server) }
+        let bomb = try #require(Deflater(level: 9).gzip([UInt8](repeating: 0, count: 10_000_000)))
+        #expect(bomb.count < 100_000)
+        let client = try TestClient(port: server.port)
+        client.send(post("/echo", bomb, headers: "Content-Encoding: gzip\r\n"))
+        let response = try client.readResponse()
+        #expect(response.status == 413)
+        #expect(response.text.contains("inflates"))
+    }
+
+    @Test func aCorruptGzipBodyIs400() throws {
+        let (server, _) = try startServer()
+        defer { stop(server) }
+        var corrupt = GzipTests.pythonGzip
+        corrupt[12] ^= 0xFF
+        let client = try TestClient(port: server.port)
+        client.send(post("/echo", corrupt, headers: "Content-Encoding: gzip\r\n"))
+        #expect(try client.readResponse().status == 400)
+    }
+
+    @Test func anUnknownContentCodingIs415() throws {
+        let (server, _) = try startServer()
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        client.send(post("/echo", Array("abc".utf8), headers: "Content-Encoding: br\r\n"))
+        #expect(try client.readResponse().status == 415)
+    }
+
+    @Test func anEarlyAnswerWithASmallBodyKeepsTheConnection() throws {
+        let (server, _) = try startServer()
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        client.send(Array("POST /stop-early HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n".utf8) + [UInt8](repeating: 65, count: 300))
+        let early = try client.readResponse()
+        #expect(early.status == 422)
+        #expect(early.header("Connection") == nil)
+        client.send([UInt8](repeating: 65, count: 700) + Array("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n".utf8))
+        #expect(try client.readResponse().text == "hello")
+    }
+
+    @Test func anEarlyAnswerWithALargeBodyClosesTheConnection() throws {
+        let (server, _) = try startServer { $0.discardBodyBytes = 1000 }
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        client.send(Array("POST /stop-early HTTP/1.1\r\nHost: t\r\nContent-Length: 500000\r\n\r\n".utf8) + [UInt8](repeating: 65, count: 100))
+        let early = try client.readResponse()
+        #expect(early.status == 422)
+        #expect(early.header("Connection") == "close")
+    }
+
+    // MARK: - Responses
+
+    @Test func largeResponsesAreGzippedWhenTheClientAcceptsIt() throws {
+        let (server, _) = try startServer()
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        client.send("GET /big HTTP/1.1\r\nHost: t\r\nAccept-Encoding: br, gzip;q=0.5\r\n\r\n")
+        let response = try client.readResponse()
+        #expect(response.header("Content-Encoding") == "gzip")
+        #expect(response.header("Vary") == "Accept-Encoding")
+        #expect(response.body.count < TestResponder.bigBody.count)
+        #expect(try GzipTests.inflate(response.body) == TestResponder.bigBody)
+    }
+
+    @Test(arguments: ["", "Accept-Encoding: gzip;q=0\r\n", "Accept-Encoding: identity\r\n", "Accept-Encoding: *;q=0\r\n"])
+    func largeResponsesAreSentPlainWhenGzipIsNotAccepted(_ acceptEncoding: String) throws {
+        let (server, _) = try startServer()
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        client.send("GET /big HTTP/1.1\r\nHost: t\r\n\(acceptEncoding)\r\n")
+        let response = try client.readResponse()
+        #expect(response.header("Content-Encoding") == nil)
+        #expect(response.header("Vary") == "Accept-Encoding")
+        #expect(response.body == TestResponder.bigBody)
+    }
+
+    @Test func smallResponsesAreNeverGzipped() throws {
+        let (server, _) = try startServer()
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        client.send("GET /hello HTTP/1.1\r\nHost: t\r\nAccept-Encoding: gzip\r\n\r\n")
+        let response = try client.readResponse()
+        #expect(response.header("Content-Encoding") == nil)
+        #expect(response.header("Vary") == nil)
+        #expect(response.text == "hello")
+    }
+
+    @Test(arguments: ["/bad-header", "/bad-name"])
+    func anInvalidResponseHeaderBecomesA500(_ path: String) throws {
+        let logged = Mutex<[String]>([])
+        let (server, _) = try startServer { configuration in
+            configuration.log = { line in logged.withLock { $0.append(line) } }
+        }
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        client.send("GET \(path) HTTP/1.1\r\nHost: t\r\n\r\n")
+        let response = try client.readResponse()
+        #expect(response.status == 500)
+        #expect(response.header("Set-Cookie") == nil)
+        #expect(response.header("X-Note") == nil)
+        #expect(logged.withLock { $0.count } == 1)
+        client.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(try client.readResponse().text == "hello")
+    }
+
+    @Test func aMalformedRequestGetsAProblemAndTheConnectionCloses() throws {
+        let (server, responder) = try startServer()
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        client.send("\u{01}\u{02} nonsense\r\n\r\n")
+        let response = try client.readResponse()
+        #expect(response.status == 400)
+        #expect(response.header("Content-Type") == "application/problem+json")
+        #expect(response.header("Connection") == "close")
+        #expect(response.header("X-Prepared") == "no-head")
+        #expect(client.isClosedWithoutResponse())
+        let exchange = responder.waitForExchanges(1).first
+        #expect(exchange?.head == nil)
+        #expect(exchange?.wasRouted == false)
+    }
+
+    // MARK: - Timeouts
+
+    @Test func aSlowHeadGets408() throws {
+        let (server, _) = try startServer { $0.limits.headTimeout = 0.3 }
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        client.send("GET /hello HTTP/1.1\r\nHost:")
+        let seconds = try elapsed {
+            let response = try client.readResponse()
+            #expect(response.status == 408)
+            #expect(response.header("Connection") == "close")
+        }
+        #expect(seconds < 1.5)
+        #expect(client.isClosedWithoutResponse())
+    }
+
+    @Test func aStalledBodyGets408() throws {
+        let (server, responder) = try startServer { $0.limits.bodyTimeout = 0.3 }
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        client.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc")
+        let response = try client.readResponse()
+        #expect(response.status == 408)
+        #expect(response.header("X-Prepared") == "head")
+        #expect(responder.waitForExchanges(1).first?.wasRouted == true)
+    }
+
+    @Test func anIdleConnectionIsClosedWithoutAResponse() throws {
+        let (server, _) = try startServer { $0.limits.idleTimeout = 0.3 }
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        client.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(try client.readResponse().text == "hello")
+        let seconds = elapsed { #expect(client.isClosedWithoutResponse()) }
+        #expect(seconds < 1.5)
+    }
+
+    @Test func idleConnectionsDoNotDelayANewClient() throws {
+        let (server, _) = try startServer()
+        defer { stop(server) }
+        let idle = try (0..<200).map { _ in try TestClient(port: server.port) }
+        let seconds = try elapsed {
+            let client = try TestClient(port: server.port)
+            client.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+            #expect(try client.readResponse().text == "hello")
+        }
+        #expect(seconds < 1)
+        #expect(idle.count == 200)
+    }
+
+    // MARK: - Connection cap and drain
+
+    @Test func connectionsOverTheCapAreClosedAtOnce() throws {
+        let (server, _) = try startServer { $0.limits.maxConnections = 3 }
+        defer { stop(server) }
+        let admitted = try (0..<3).map { _ in try TestClient(port: server.port) }
+        for client in admitted {
+            client.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+            #expect(try client.readResponse().text == "hello")
+        }
+        let refused = try TestClient(port: server.port)
+        refused.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(refused.isClosedWithoutResponse())
+        #expect(server.connectionCount == 3)
+    }
+
+    @Test func drainFinishesInFlightRequestsClosesIdleOnesAndRefusesNewOnes() throws {
+        let (server, responder) = try startServer()
+        let idle = try TestClient(port: server.port)
+        idle.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(try idle.readResponse().text == "hello")
+        let busy = try TestClient(port: server.port)
+        busy.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 8\r\n\r\nhalf")
+        responder.waitForRequests(2)
+
+        let drained = DispatchSemaphore(value: 0)
+        server.drain(deadline: 5) { drained.signal() }
+        #expect(server.isDraining)
+        #expect(idle.isClosedWithoutResponse())
+        #expect(throws: TestClientError.self) { try TestClient(port: server.port) }
+
+        busy.send("done")
+        let response = try busy.readResponse()
+        #expect(response.text == "halfdone")
+        #expect(response.header("Connection") == "close")
+        #expect(drained.wait(timeout: .now() + 3) == .success)
+    }
+
+    @Test func drainClosesWhatRemainsAtTheDeadline() throws {
+        let (server, responder) = try startServer()
+        let stalled = try TestClient(port: server.port)
+        stalled.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 8\r\n\r\nhalf")
+        responder.waitForRequests(1)
+        let drained = DispatchSemaphore(value: 0)
+        let seconds = elapsed {
+            server.drain(deadline: 0.2) { drained.signal() }
+            #expect(drained.wait(timeout: .now() + 3) == .success)
+        }
+        #expect(seconds < 1)
+        #expect(server.connectionCount == 0)
+    }
+}
+
+/// Behaviours that need a socket the test drives without blocking.
+@Suite struct ServerBackpressureTests {
+    @Test func aClientThatPipelinesWithoutReadingStallsItselfNotTheServer() throws {
+        let (server, _) = try startServer()
+        defer { stop(server) }
+        let flooder = try TestClient(port: server.port)
+        _ = fcntl(flooder.fd, F_SETFL, fcntl(flooder.fd, F_GETFL) | O_NONBLOCK)
+        let request = Array(String(repeating: "GET /big HTTP/1.1\r\nHost: t\r\n\r\n", count: 64).utf8)
+        var sent = 0
+        var stalled = false
+        // Unbounded reading would take all 64 MiB; backpressure stops it at the socket buffers.
+        while sent < 64 << 20 {
+            let n = request.withUnsafeBytes { send(flooder.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n > 0 {
+                sent += n
+                continue
+            }
+            var poller = pollfd(fd: flooder.fd, events: Int16(POLLOUT), revents: 0)
+            if poll(&poller, 1, 300) == 0 {
+                stalled = true
+                break
+            }
+        }
+        #expect(stalled)
+        #expect(sent < 32 << 20)
+        let other = try TestClient(port: server.port)
+        other.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(try other.readResponse().text == "hello")
+    }
+
+    @Test func anEarlyAnswerToAChunkedBodyDropsTheRestAndKeepsTheConnection() throws {
+        let (server, _) = try startServer()
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        client.send("POST /stop-early HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n")
+        #expect(try client.readResponse().status == 422)
+        client.send("4\r\ndefg\r\n0\r\n\r\nGET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(try client.readResponse().text == "hello")
+    }
+
+    @Test func aClientThatResetsMidBodyIsReportedAs499() throws {
+        let (server, responder) = try startServer()
+        defer { stop(server) }
+        do {
+            let client = try TestClient(port: server.port)
+            client.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc")
+            responder.waitForRequests(1)
+            var reset = linger(l_onoff: 1, l_linger: 0)  // close() then sends RST, not FIN
+            setsockopt(client.fd, SOL_SOCKET, SO_LINGER, &reset, socklen_t(MemoryLayout<linger>.size))
+        }
+        let exchange = responder.waitForExchanges(1).first
+        #expect(exchange?.status.code == 499)
+        #expect(exchange?.wasRouted == true)
+    }
+
+    @Test func aBodyCutShortByAHalfCloseGets400() throws {
+        let (server, responder) = try startServer()
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        client.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc")
+        client.shutdownWrite()
+        let response = try client.readResponse()
+        #expect(response.status == 400)
+        #expect(response.text.contains("after 3 bytes"))
+        #expect(responder.waitForExchanges(1).first?.wasRouted == true)
+    }
+
+    @Test func aHeadCutShortByAHalfCloseGets400() throws {
+        let (server, _) = try startServer()
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        client.send("GET /hello HTTP/1.1\r\nHost: t\r\n")
+        client.shutdownWrite()
+        #expect(try client.readResponse().status == 400)
+    }
+
+    @Test func aConnectionClosedWithoutAByteGetsNoResponse() throws {
+        let (server, _) = try startServer()
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        client.shutdownWrite()
+        #expect(client.isClosedWithoutResponse())
+    }
+
+    @Test func aLargeBodyIsReadWhole() throws {
+        let (server, responder) = try startServer { $0.limits.maxBodyBytes = 8 << 20 }
+        defer { stop(server) }
+        let body = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        let client = try TestClient(port: server.port)
+        DispatchQueue.global().async { client.send(post("/echo", body)) }
+        let response = try client.readResponse()
+        #expect(response.body == body)
+        #expect(responder.waitForExchanges(1).first?.requestBodyBytes == body.count)
+    }
+}

@@ -1,6 +1,0 @@
-import Testing
-@testable import LossService
-
-@Test func moduleBuilds() {
-    #expect(Bool(true))
-}

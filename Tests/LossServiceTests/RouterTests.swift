@@ -1,0 +1,50 @@
+import HTTP
+import Testing
+@testable import LossService
+
+@Suite struct RouterTests {
+    let router = Router()
+
+    @Test("each route answers its own methods", arguments: [
+        (Method.post, "/loss/ce", Route.crossEntropy),
+        (.post, "/loss/bce", .binaryCrossEntropy),
+        (.post, "/loss/mse", .meanSquaredError),
+        (.get, "/livez", .livez), (.head, "/livez", .livez),
+        (.get, "/healthz", .healthz), (.get, "/readyz", .readyz), (.head, "/readyz", .readyz),
+        (.get, "/metrics", .metrics), (.get, "/openapi.yaml", .openAPI),
+    ])
+    func routes(method: Method, path: String, route: Route) {
+        #expect(router.match(method, path: path) == .route(route))
+    }
+
+    @Test("a known path with a method it does not answer is 405", arguments: [
+        (Method.get, "/loss/ce", Route.crossEntropy), (.head, "/loss/mse", .meanSquaredError),
+        (.put, "/loss/bce", .binaryCrossEntropy), (.post, "/livez", .livez), (.delete, "/metrics", .metrics),
+        (.patch, "/openapi.yaml", .openAPI),
+    ])
+    func methodNotAllowed(method: Method, path: String, route: Route) {
+        #expect(router.match(method, path: path) == .methodNotAllowed(route))
+    }
+
+    @Test("paths match exactly: no trailing slash, case or prefix folding",
+          arguments: ["/", "/loss", "/loss/", "/loss/ce/", "/LOSS/CE", "/loss/ce2", "/loss/huber", "//loss/ce",
+                      "/livez/", "/metrics.txt", "*", ""])
+    func unknownPaths(path: String) {
+        #expect(router.match(.get, path: path) == .notFound)
+        #expect(router.match(.post, path: path) == .notFound)
+        #expect(router.match(.options, path: path) == .notFound)
+    }
+
+    @Test("OPTIONS on any known route is answered by the CORS policy")
+    func options() {
+        for route in Route.allCases {
+            #expect(router.match(.options, path: route.path) == .options(route))
+        }
+    }
+
+    @Test("Allow lists the route's methods and OPTIONS")
+    func allowHeader() {
+        #expect(Route.crossEntropy.allowHeader == "POST, OPTIONS")
+        #expect(Route.readyz.allowHeader == "GET, HEAD, OPTIONS")
+    }
+}

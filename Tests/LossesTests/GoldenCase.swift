@@ -1,0 +1,140 @@
+import Foundation
+import Losses
+
+/// One case of `Fixtures/golden.json`: inputs, options and PyTorch's float64
+/// answer, written by `scripts/make_golden.py`.
+struct GoldenCase: Decodable, Sendable, CustomStringConvertible {
+    struct Expected: Decodable, Sendable {
+        var loss: Tensor
+        var count: Int
+        var weightSum: Double
+
+        enum CodingKeys: String, CodingKey {
+            case loss, count
+            case weightSum = "weight_sum"
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            loss = try container.decode(FixtureTensor.self, forKey: .loss).tensor
+            count = try container.decode(Int.self, forKey: .count)
+            weightSum = try container.decode(FixtureNumber.self, forKey: .weightSum).value
+        }
+    }
+
+    var name: String
+    var loss: String
+    var predictions: Tensor
+    var targets: Tensor
+    var weight: Tensor?
+    var posWeight: Tensor?
+    var ignoreIndex: Int
+    var labelSmoothing: Double
+    var fromLogits: Bool?
+    var reduction: Reduction
+    var expected: Expected
+
+    var description: String { name }
+
+    enum CodingKeys: String, CodingKey {
+        case name, loss, predictions, targets, weight, reduction, expected
+        case posWeight = "pos_weight"
+        case ignoreIndex = "ignore_index"
+        case labelSmoothing = "label_smoothing"
+        case fromLogits = "from_logits"
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        loss = try container.decode(String.self, forKey: .loss)
+        predictions = try container.decode(FixtureTensor.self, forKey: .predictions).tensor
+        targets = try container.decode(FixtureTensor.self, forKey: .targets).tensor
+        weight = try container.decodeIfPresent(FixtureTensor.self, forKey: .weight)?.tensor
+        posWeight = try container.decodeIfPresent(FixtureTensor.self, forKey: .posWeight)?.tensor
+        ignoreIndex = try container.decodeIfPresent(Int.self, forKey: .ignoreIndex) ?? -100
+        labelSmoothing = try container.decodeIfPresent(Double.self, forKey: .labelSmoothing) ?? 0
+        fromLogits = try container.decodeIfPresent(Bool.self, forKey: .fromLogits)
+        let reductionName = try container.decode(String.self, forKey: .reduction)
+        guard let reduction = Reduction(rawValue: reductionName) else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .reduction, in: container, debugDescription: "unknown reduction \(reductionName)")
+        }
+        self.reduction = reduction
+        expected = try container.decode(Expected.self, forKey: .expected)
+    }
+
+    /// Runs the case through the loss it names.
+    func run() throws(LossError) -> LossResult {
+        switch loss {
+        case "ce":
+            let loss = CrossEntropy(
+                weight: weight, ignoreIndex: ignoreIndex, labelSmoothing: labelSmoothing,
+                fromLogits: fromLogits ?? true, reduction: reduction)
+            return try loss(predictions: predictions, targets: targets)
+        case "bce":
+            let loss = BinaryCrossEntropy(
+                weight: weight, posWeight: posWeight, fromLogits: fromLogits ?? false, reduction: reduction)
+            return try loss(predictions: predictions, targets: targets)
+        default:
+            return try MeanSquaredError(weight: weight, reduction: reduction)(predictions: predictions, targets: targets)
+        }
+    }
+
+    /// Every case of the committed fixture file.
+    static let all: [GoldenCase] = {
+        // JSONDecoder reads doubles correctly rounded (JSONSerialization on Linux does not).
+        guard let url = Bundle.module.url(forResource: "golden", withExtension: "json", subdirectory: "Fixtures"),
+            let data = try? Data(contentsOf: url),
+            let file = try? JSONDecoder().decode(GoldenFile.self, from: data)
+        else { return [] }
+        return file.cases
+    }()
+}
+
+/// The fixture file: its provenance and its cases.
+struct GoldenFile: Decodable {
+    var generator: String
+    var torchVersion: String
+    var seed: Int
+    var cases: [GoldenCase]
+
+    enum CodingKeys: String, CodingKey {
+        case generator, seed, cases
+        case torchVersion = "torch_version"
+    }
+}
+
+/// A fixture tensor, `{"shape": [...], "data": [...]}`.
+struct FixtureTensor: Decodable {
+    var tensor: Tensor
+
+    enum CodingKeys: String, CodingKey { case shape, data }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let shape = try container.decode([Int].self, forKey: .shape)
+        let data = try container.decode([FixtureNumber].self, forKey: .data).map(\.value)
+        tensor = try Tensor(shape: shape, data: data)
+    }
+}
+
+/// A fixture number: a JSON number, or `"nan"`, `"inf"`, `"-inf"`.
+struct FixtureNumber: Decodable {
+    var value: Double
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let number = try? container.decode(Double.self) {
+            value = number
+            return
+        }
+        switch try container.decode(String.self) {
+        case "nan": value = .nan
+        case "inf": value = .infinity
+        case "-inf": value = -.infinity
+        case let other:
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not a number: \(other)")
+        }
+    }
+}

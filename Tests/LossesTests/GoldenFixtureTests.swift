@@ -1,0 +1,33 @@
+import Losses
+import Testing
+
+/// Our answers against PyTorch's own, case by case (`scripts/make_golden.py`).
+@Suite struct GoldenFixtureTests {
+    @Test func fixtureFileLoadsWithHundredsOfCasesOfEveryLoss() {
+        let cases = GoldenCase.all
+        #expect(cases.count >= 500)
+        for loss in ["ce", "bce", "mse"] {
+            #expect(cases.contains { $0.loss == loss }, "no \(loss) cases")
+        }
+    }
+
+    @Test(arguments: GoldenCase.all)
+    func matchesPyTorchWithin1e12Relative(_ golden: GoldenCase) throws {
+        let result = try golden.run()
+        #expect(result.reduction == golden.reduction)
+        #expect(result.loss.shape == golden.expected.loss.shape)
+        #expect(result.count == golden.expected.count)
+        #expect(isClose(result.weightSum, golden.expected.weightSum), "weight_sum")
+        guard result.loss.shape == golden.expected.loss.shape else { return }
+        for (index, (actual, expected)) in zip(result.loss.data, golden.expected.loss.data).enumerated() {
+            #expect(isClose(actual, expected), "element \(index): \(actual) vs PyTorch \(expected)")
+        }
+    }
+}
+
+/// Within 1e-12 relative or 1e-15 absolute; NaN matches NaN, infinities match exactly.
+func isClose(_ actual: Double, _ expected: Double, relative: Double = 1e-12, absolute: Double = 1e-15) -> Bool {
+    if expected.isNaN { return actual.isNaN }
+    if expected.isInfinite { return actual == expected }
+    return abs(actual - expected) <= max(absolute, relative * abs(expected))
+}

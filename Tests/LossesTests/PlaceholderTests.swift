@@ -1,6 +1,0 @@
-import Testing
-@testable import Losses
-
-@Test func moduleBuilds() {
-    #expect(Bool(true))
-}

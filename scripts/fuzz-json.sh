@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Builds the TensorDecoder libFuzzer target (address sanitizer on) and runs it.
+#
+#   scripts/fuzz-json.sh [seconds] [more libFuzzer flags]   # default 600 s
+#
+# Self-contained: swiftc builds Losses and the decoder's files as two modules,
+# clang++ builds the fast_float shim, and the two are linked with libFuzzer.
+# The growing corpus lives in Fuzz/corpus-json/ (seeded from
+# Fuzz/TensorDecoderFuzz/seeds/), crash files in Fuzz/build/json/crashes/;
+# neither is committed. A crash becomes a test row in TensorDecoderTests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+seconds="${1:-600}"
+shift || true
+out=Fuzz/build/json
+mkdir -p "$out/include" "$out/crashes" Fuzz/corpus-json
+
+cat > "$out/include/module.modulemap" <<MAP
+module CFastFloat {
+    header "$PWD/Sources/CFastFloat/include/CFastFloat.h"
+    export *
+}
+MAP
+
+clang++ -std=c++17 -O2 -g -fsanitize=fuzzer-no-link,address \
+    -I Sources/CFastFloat/include -c Sources/CFastFloat/CFastFloat.cpp -o "$out/CFastFloat.o"
+
+swiftc -O -g -wmo -parse-as-library -sanitize=fuzzer,address -module-name Losses \
+    -emit-module -emit-module-path "$out/Losses.swiftmodule" -c Sources/Losses/*.swift -o "$out/Losses.o"
+
+swiftc -O -g -wmo -parse-as-library -sanitize=fuzzer,address -module-name TensorDecoderFuzz \
+    -I "$out" -I "$out/include" \
+    Sources/LossService/TensorDecoder.swift Sources/LossService/TensorShapeTracker.swift \
+    Sources/LossService/NumberGrammar.swift Sources/LossService/DecodeError.swift \
+    Sources/LossService/JSONMember.swift Fuzz/TensorDecoderFuzz/main.swift \
+    "$out/Losses.o" "$out/CFastFloat.o" -lstdc++ -o "$out/tensor-decoder-fuzz"
+
+exec "$out/tensor-decoder-fuzz" Fuzz/corpus-json Fuzz/TensorDecoderFuzz/seeds \
+    -dict=Fuzz/TensorDecoderFuzz/json.dict -max_total_time="$seconds" -max_len=4096 \
+    -artifact_prefix="$out/crashes/" -print_final_stats=1 "$@"

@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""Elements per second of torch.nn.functional's losses (float64, one thread) on
+the same cases as the Swift LossesBenchmark, printed side by side with it.
+
+    swift build -c release --product LossesBenchmark
+    pip install torch numpy
+    python3 scripts/torch_bench.py [path/to/LossesBenchmark]
+"""
+
+import os
+import subprocess
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+torch.set_num_threads(1)
+torch.set_default_dtype(torch.float64)
+g = torch.Generator().manual_seed(42)
+
+ELEMENTS = 1_000_000
+N, C = 100_000, 10
+logits = torch.rand(N, C, generator=g) * 10 - 5
+indices = torch.randint(0, C, (N,), generator=g)
+probabilities = torch.rand(N, C, generator=g)
+segmentation = torch.rand(4, C, 125, 200, generator=g) * 10 - 5
+segmentation_indices = torch.randint(0, C, (4, 125, 200), generator=g)
+flat = torch.rand(ELEMENTS, generator=g) * 10 - 5
+flat_probabilities = torch.rand(ELEMENTS, generator=g) * 0.998 + 0.001
+flat_targets = torch.rand(ELEMENTS, generator=g)
+flat_weight = torch.rand(ELEMENTS, generator=g)
+class_weight = torch.rand(C, generator=g)
+
+CASES = [
+    ("ce index (1e5, 10) mean", lambda: F.cross_entropy(logits, indices)),
+    ("ce index (1e5, 10) weight smoothing mean",
+     lambda: F.cross_entropy(logits, indices, weight=class_weight, label_smoothing=0.1)),
+    ("ce probabilities (1e5, 10) mean", lambda: F.cross_entropy(logits, probabilities)),
+    ("ce index (4, 10, 125, 200) mean", lambda: F.cross_entropy(segmentation, segmentation_indices)),
+    ("ce index (1e5, 10) none", lambda: F.cross_entropy(logits, indices, reduction="none")),
+    ("bce probabilities (1e6) mean", lambda: F.binary_cross_entropy(flat_probabilities, flat_targets)),
+    ("bce logits (1e5, 10) pos_weight mean",
+     lambda: F.binary_cross_entropy_with_logits(flat.view(N, C), flat_targets.view(N, C), pos_weight=class_weight)),
+    ("mse (1e6) mean", lambda: F.mse_loss(flat, flat_targets)),
+    ("mse (1e6) weight mean", lambda: F.mse_loss(flat, flat_targets, weight=flat_weight)),
+    ("mse (1e6) none", lambda: F.mse_loss(flat, flat_targets, reduction="none")),
+]
+
+
+def torch_rates(repeats=7):
+    rates = {}
+    with torch.no_grad():
+        for name, run in CASES:
+            best = float("inf")
+            for _ in range(repeats):
+                start = time.thread_time()  # CPU time: the shared machine's other load is not counted
+                run()
+                best = min(best, time.thread_time() - start)
+            rates[name] = ELEMENTS / best
+    return rates
+
+
+def swift_rates(binary):
+    if not os.path.exists(binary):
+        return {}
+    out = subprocess.run([binary], check=True, capture_output=True, text=True).stdout
+    return {name: float(rate) for name, rate in (line.split("\t") for line in out.splitlines() if "\t" in line)}
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    binary = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "..", ".build", "release", "LossesBenchmark")
+    swift = swift_rates(binary)
+    ours = torch_rates()
+    print(f"torch {torch.__version__}, float64, 1 thread; elements/s at 10^6 elements (best of 7, thread CPU time)")
+    print(f"{'case':44} {'lossd Swift':>14} {'torch':>14} {'ratio':>7}")
+    for name, _ in CASES:
+        s = swift.get(name)
+        t = ours[name]
+        s_text = f"{s / 1e6:11.1f} M/s" if s else "           n/a"
+        ratio = f"{s / t:6.2f}x" if s else "    n/a"
+        print(f"{name:44} {s_text} {t / 1e6:11.1f} M/s {ratio}")
+
+
+if __name__ == "__main__":
+    main()
