@@ -202,7 +202,8 @@ private struct CrossEntropyKernel {
                             let row = x + c * inner
                             for s in 0..<width {
                                 let d = row[s] - maximum[s]
-                                logSumExp[s] += d == 0 ? 0 : expNonPositive(d)
+                                // e^-∞ = 0 for the maximum itself: a select of inputs, not a branch around the exp.
+                                logSumExp[s] += expNonPositive(d == 0 ? -.infinity : d)
                                 ties[s] += d == 0 ? 1 : 0
                             }
                         }
