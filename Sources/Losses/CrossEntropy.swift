@@ -112,8 +112,9 @@ public struct CrossEntropy: Sendable {
 ///
 /// Hot path: per tile of positions, the maximum, the sum of exponentials and
 /// the logs run along contiguous class rows with vectorisable exp and log (no
-/// libm call per element); scratch is allocated once per call, nothing per element. A struct with `mutating` methods, not closures over
-/// local variables, so no access to the running sums is checked at run time.
+/// libm call per element); scratch is allocated once per call, nothing per
+/// element. A struct with `mutating` methods, not closures over local
+/// variables, so no access to the running sums is checked at run time.
 private struct CrossEntropyKernel {
     /// Positions scored together in `(N, C, d1, ..., dk)` inputs: a tile's
     /// C class rows (C·256·8 bytes) stay in cache across the passes over them.
@@ -202,7 +203,8 @@ private struct CrossEntropyKernel {
                             let row = x + c * inner
                             for s in 0..<width {
                                 let d = row[s] - maximum[s]
-                                logSumExp[s] += d == 0 ? 0 : expNonPositive(d)
+                                // e^-∞ = 0 for the maximum itself: a select of inputs, not a branch around the exp.
+                                logSumExp[s] += expNonPositive(d == 0 ? -.infinity : d)
                                 ties[s] += d == 0 ? 1 : 0
                             }
                         }
