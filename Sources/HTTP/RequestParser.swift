@@ -396,7 +396,7 @@ struct RequestParser {
 
         if let error = noteFramingField(name, value) { return error }
         if headers.count == 0 { headers.reserveCapacity(16) }
-        headers.add(string(name), string(value))
+        headers.add(RequestParser.fieldName(name), string(value))
         return nil
     }
 
@@ -501,6 +501,27 @@ struct RequestParser {
             return .failure(HTTPError(.lengthRequired, "a \(method.rawValue) request needs Content-Length or Transfer-Encoding: chunked (RFC 9112 §6.3)"))
         default:
             return .success(.none)
+        }
+    }
+
+    /// A field name as a String. The names nearly every request carries, spelt
+    /// as their RFCs spell them, come from literals: cheaper than decoding the
+    /// bytes (hot path). Any other spelling is kept as received.
+    private static func fieldName(_ bytes: UnsafeRawBufferPointer) -> String {
+        switch bytes.count {
+        case 4 where bytes.equalsASCII("Host"): return "Host"
+        case 6 where bytes.equalsASCII("Accept"): return "Accept"
+        case 6 where bytes.equalsASCII("Expect"): return "Expect"
+        case 6 where bytes.equalsASCII("Origin"): return "Origin"
+        case 10 where bytes.equalsASCII("User-Agent"): return "User-Agent"
+        case 10 where bytes.equalsASCII("Connection"): return "Connection"
+        case 12 where bytes.equalsASCII("Content-Type"): return "Content-Type"
+        case 14 where bytes.equalsASCII("Content-Length"): return "Content-Length"
+        case 15 where bytes.equalsASCII("Accept-Encoding"): return "Accept-Encoding"
+        case 15 where bytes.equalsASCII("Accept-Language"): return "Accept-Language"
+        case 16 where bytes.equalsASCII("Content-Encoding"): return "Content-Encoding"
+        case 17 where bytes.equalsASCII("Transfer-Encoding"): return "Transfer-Encoding"
+        default: return String(decoding: bytes, as: UTF8.self)
         }
     }
 
