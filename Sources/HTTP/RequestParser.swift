@@ -42,8 +42,9 @@ enum ParseResult: Equatable {
 /// remembers only offsets between calls and allocates nothing per byte or per
 /// line; the only allocations are the head's own strings (target, path, field
 /// names and values; the method is an enum) and its field list. Measured with
-/// callgrind, a typical 82–206-byte head costs about 7,000 instructions, two
-/// thirds of them building those strings.
+/// callgrind, an 82-byte GET with 3 fields costs about 3,800 instructions and
+/// a 206-byte POST with 8 fields about 7,200, half of them building those
+/// strings and the field list.
 struct RequestParser {
     private let limits: Limits
 
