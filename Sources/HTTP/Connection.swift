@@ -160,7 +160,7 @@ final class Connection: @unchecked Sendable {
         fail(HTTPError(status: .requestTimeout, detail: detail))
     }
 
-    /// Closes at once: cancels the sources, whose cancel handlers close the descriptor.
+    /// Closes at once: leaves the event loop, then closes the descriptor.
     func close() {
         guard state != .closed else { return }
         state = .closed
