@@ -141,6 +141,18 @@ import Testing
         }
     }
 
+    @Test func startFailsWithAClearMessageForAPortOutOfRange() {
+        var configuration = ServerConfiguration()
+        configuration.host = "127.0.0.1"
+        configuration.port = 70000
+        let server = Server(configuration: configuration, responder: TestResponder())
+        #expect {
+            try server.start()
+        } throws: { error in
+            "\(error)".contains("port 70000 is out of range")
+        }
+    }
+
     // MARK: - Bodies
 
     @Test func chunkedBodiesAreDechunked() throws {
