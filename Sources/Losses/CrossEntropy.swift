@@ -1,11 +1,3 @@
-#if canImport(Darwin)
-import Darwin
-#elseif canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-
 /// Cross entropy, as `torch.nn.functional.cross_entropy` in float64: class
 /// indices or class probabilities as targets (the targets' shape decides),
 /// class weights, an ignored index and label smoothing. With `fromLogits:
@@ -118,10 +110,9 @@ public struct CrossEntropy: Sendable {
 
 /// One cross entropy evaluation over raw buffers of validated inputs.
 ///
-/// Hot path: per tile of positions, the maximum and the sum of exponentials
-/// run along contiguous class rows with a vectorisable exp, so the one `log`
-/// per position is the only libm call; scratch is allocated once per call,
-/// nothing per element. A struct with `mutating` methods, not closures over
+/// Hot path: per tile of positions, the maximum, the sum of exponentials and
+/// the logs run along contiguous class rows with vectorisable exp and log (no
+/// libm call per element); scratch is allocated once per call, nothing per element. A struct with `mutating` methods, not closures over
 /// local variables, so no access to the running sums is checked at run time.
 private struct CrossEntropyKernel {
     /// Positions scored together in `(N, C, d1, ..., dk)` inputs: a tile's
@@ -186,16 +177,16 @@ private struct CrossEntropyKernel {
                     if inner == 1 {
                         var rowMaximum = x[0]
                         for c in 1..<classes { rowMaximum = Swift.max(rowMaximum, x[c]) }
-                        var ties = -1.0
+                        for c in 0..<classes { exponentials[c] = expNonPositive(x[c] - rowMaximum) }
+                        var ties = -1
+                        var rest = 0.0
                         for c in 0..<classes {
-                            let d = x[c] - rowMaximum
-                            exponentials[c] = d == 0 ? 0 : expNonPositive(d)
-                            ties += d == 0 ? 1 : 0
+                            let tie = x[c] == rowMaximum
+                            rest += tie ? 0 : exponentials[c]
+                            ties += tie ? 1 : 0
                         }
-                        var rest = ties
-                        for c in 0..<classes { rest += exponentials[c] }
                         maximum[0] = rowMaximum
-                        logSumExp[0] = log1p(rest)
+                        logSumExp[0] = logOnePlus(rest + Double(ties))
                     } else {
                         for s in 0..<width { maximum[s] = x[s] }
                         for c in 1..<classes {
@@ -211,11 +202,12 @@ private struct CrossEntropyKernel {
                             let row = x + c * inner
                             for s in 0..<width {
                                 let d = row[s] - maximum[s]
-                                logSumExp[s] += d == 0 ? 0 : expNonPositive(d)
+                                // e^-∞ = 0 for the maximum itself: a select of inputs, not a branch around the exp.
+                                logSumExp[s] += expNonPositive(d == 0 ? -.infinity : d)
                                 ties[s] += d == 0 ? 1 : 0
                             }
                         }
-                        for s in 0..<width { logSumExp[s] = log1p(logSumExp[s] + ties[s]) }
+                        for s in 0..<width { logSumExp[s] = logOnePlus(logSumExp[s] + ties[s]) }
                     }
                     let logProbability = { (row: UnsafePointer<Double>, s: Int) in (row[s] - maximum[s]) - logSumExp[s] }
                     if inner == 1 {
@@ -224,7 +216,7 @@ private struct CrossEntropyKernel {
                         scoreTile(sample: sample, first: first, width: width, stride: inner, losses: losses, logProbability)
                     }
                 } else {
-                    let logProbability = { (row: UnsafePointer<Double>, s: Int) in Swift.max(log(row[s]), -100) }
+                    let logProbability = { (row: UnsafePointer<Double>, s: Int) in clampedLog(row[s]) }
                     if inner == 1 {
                         scoreTile(sample: sample, first: first, width: 1, stride: 1, losses: losses, logProbability)
                     } else {
