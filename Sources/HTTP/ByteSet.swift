@@ -10,14 +10,37 @@ struct ByteSet: Sendable {
 
     @inline(__always)
     func contains(_ byte: UInt8) -> Bool {
-        let word: UInt64
-        switch byte >> 6 {
-        case 0: word = w0
-        case 1: word = w1
-        case 2: word = w2
-        default: word = w3
-        }
+        // Selects, not a switch: a jump table per byte costs more than the test itself.
+        let word = byte < 128 ? (byte < 64 ? w0 : w1) : (byte < 192 ? w2 : w3)
         return (word >> UInt64(byte & 63)) & 1 != 0
+    }
+
+    /// The index of the first byte of `bytes` outside `fieldValue`, or nil.
+    ///
+    /// Values are most of a head's bytes, so this tests eight at a time: a word
+    /// with no byte below 0x20 and none equal to 0x7F is all field-vchar/SP
+    /// (obs-text included); only a word that may hold a CTL (or an HTAB, which
+    /// is allowed) is looked at byte by byte.
+    static func firstControlByte(in bytes: UnsafeRawBufferPointer) -> Int? {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let n = bytes.count
+        var i = 0
+        if let base = bytes.baseAddress {
+            while i + 8 <= n {
+                let w = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                let below20 = (w &- ones &* 0x20) & ~w & highs  // nonzero iff some byte < 0x20
+                let x = w ^ (ones &* 0x7F)
+                let equals7F = (x &- ones) & ~x & highs  // nonzero iff some byte == 0x7F
+                if below20 | equals7F != 0 { break }
+                i += 8
+            }
+        }
+        while i < n {
+            if !fieldValue.contains(bytes[i]) { return i }
+            i += 1
+        }
+        return nil
     }
 
     /// tchar (RFC 9110 §5.6.2): the bytes of a method, a field name, a transfer-coding name.
