@@ -28,15 +28,6 @@ public enum Route: String, CaseIterable, Sendable {
         (methods + [.options]).map(\.rawValue).joined(separator: ", ")
     }
 
-    /// The loss a route scores, for loss routes.
-    var loss: LossKind? {
-        switch self {
-        case .crossEntropy: return .crossEntropy
-        case .binaryCrossEntropy: return .binaryCrossEntropy
-        case .meanSquaredError: return .meanSquaredError
-        default: return nil
-        }
-    }
 }
 
 /// The three losses, with their metrics label (`lossd_loss_elements_total{loss}`).

@@ -161,7 +161,8 @@ import Testing
         let access = try running.standardError.split(separator: "\n").map { try TestJSON.parse(String($0)) }
             .first { $0["path"]?.string == "/readyz" }
         #expect(access?["method"]?.string == "GET")
-        #expect(access?["status"]?.string == "200")
+        #expect(access?["status"]?.int == 200)
+        #expect(access?["duration_ms"]?.double != nil)
         #expect(access?["level"]?.string == "info")
     }
 
