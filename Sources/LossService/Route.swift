@@ -27,7 +27,6 @@ public enum Route: String, CaseIterable, Sendable {
     public var allowHeader: String {
         (methods + [.options]).map(\.rawValue).joined(separator: ", ")
     }
-
 }
 
 /// The three losses, with their metrics label (`lossd_loss_elements_total{loss}`).
