@@ -231,6 +231,11 @@ import Testing
         let garbage = try service.client()
         garbage.send("GARBAGE\r\n\r\n")
         try Self.expectProblem(garbage.readResponse(), 400)
+        // 501: an unknown method; 505: an unsupported version.
+        try Self.expectProblem(service.client().request("BREW", "/livez"), 501)
+        let version = try service.client()
+        version.send("GET /livez HTTP/2.0\r\nHost: x\r\n\r\n")
+        try Self.expectProblem(version.readResponse(), 505)
         // 408: a head that never completes.
         let slow = try service.client()
         slow.send("GET /livez HTTP/1.1\r\nHost: x\r\n")

@@ -230,6 +230,17 @@ func jsonObject(_ response: Response) throws -> [String: Any] {
         #expect(response.headers["Access-Control-Allow-Origin"] == "*")
     }
 
+    @Test("no client can grow the label set: every unknown path is the one route label unmatched")
+    func boundedLabels() {
+        let metrics = ServiceMetrics(includeProcessMetrics: false)
+        let harness = ResponderHarness(LossResponder(metrics: metrics))
+        let before = metrics.render().split(separator: "\n").count
+        for i in 0..<100 { _ = harness.call(.get, "/probe/\(i)") }
+        let after = metrics.render().split(separator: "\n").count
+        #expect(after == before + 1)  // one new series: GET, unmatched, 404
+        #expect(metrics.requests.value(["GET", "unmatched", "404"]) == 100)
+    }
+
     @Test("a request rejected before routing is counted as unmatched and leaves in-flight alone")
     func rejectedBeforeRouting() {
         let metrics = ServiceMetrics(includeProcessMetrics: false)

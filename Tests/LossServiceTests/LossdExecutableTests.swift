@@ -48,6 +48,11 @@ import Testing
         /// Sends SIGTERM and waits (up to `seconds`) for the exit status.
         func terminate(within seconds: Double = 10) -> Int32? {
             kill(process.processIdentifier, SIGTERM)
+            return waitForExit(within: seconds)
+        }
+
+        /// Waits (up to `seconds`, then kills) for the exit status.
+        func waitForExit(within seconds: Double) -> Int32? {
             let deadline = Date().addingTimeInterval(seconds)
             while process.isRunning && Date() < deadline { usleep(20_000) }
             if process.isRunning {
@@ -119,6 +124,29 @@ import Testing
         #expect(log.contains("path=/loss/mse"), "\(log)")
     }
 
+    @Test("SIGTERM mid-request: the request still gets its answer, then lossd exits 0",
+          .enabled(if: binary != nil, "lossd is not built beside the tests; run swift build first"))
+    func drainsInFlightRequest() throws {
+        let running = try Running(["--host", "127.0.0.1", "--port", "0", "--drain-timeout", "5"])
+        let port = try #require(Self.port(fromListeningLine: running.firstLine()))
+        let client = try LoopbackClient(port: port)
+        let body = #"{"predictions": [1, 2], "targets": [0, 0]}"#
+        client.send("POST /loss/mse HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n"
+                    + body.prefix(10))
+        usleep(200_000)
+        kill(running.process.processIdentifier, SIGTERM)
+        usleep(200_000)
+        #expect(running.process.isRunning, "lossd must wait for the request in flight")
+        client.send(String(body.dropFirst(10)))
+        let response = try client.readResponse()
+        #expect(response.status == 200)
+        #expect(try TestJSON.parse(response.body)["loss"]?.double == 2.5)
+        #expect(response.header("Connection")?.lowercased() == "close")
+        #expect(client.isClosedByPeer())
+        #expect(running.waitForExit(within: 5) == 0)
+        #expect(running.standardError.contains("SIGTERM"))
+    }
+
     @Test("the environment variables apply when no flag is given; JSON logs are one object per line",
           .enabled(if: binary != nil, "lossd is not built beside the tests; run swift build first"))
     func environmentAndJSONLogs() throws {
@@ -133,7 +161,8 @@ import Testing
         let access = try running.standardError.split(separator: "\n").map { try TestJSON.parse(String($0)) }
             .first { $0["path"]?.string == "/readyz" }
         #expect(access?["method"]?.string == "GET")
-        #expect(access?["status"]?.string == "200")
+        #expect(access?["status"]?.int == 200)
+        #expect(access?["duration_ms"]?.double != nil)
         #expect(access?["level"]?.string == "info")
     }
 
