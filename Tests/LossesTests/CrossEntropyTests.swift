@@ -163,6 +163,24 @@ func errorMessage(_ body: () throws(LossError) -> LossResult) -> String? {
         #expect(result.loss.data == [2000, 2000 + 0.6931471805599453])
     }
 
+    /// Rows are scored in blocks (and planes in tiles); no block edge may change a row's loss.
+    @Test(arguments: [[700, 7], [3, 3000], [2, 3, 700]])
+    func blocksAndTilesGiveEachPositionTheLossItHasAlone(shape: [Int]) throws {
+        var generator = TestGenerator(seed: 9)
+        let classes = shape[1], inner = shape[2...].reduce(1, *)
+        let count = shape.reduce(1, *)
+        let logits = (0..<count).map { _ in Double.random(in: -20...20, using: &generator) }
+        let targets = (0..<(count / classes)).map { _ in Double(Int.random(in: 0..<classes, using: &generator)) }
+        let loss = CrossEntropy(labelSmoothing: 0.1, reduction: .none)
+        let whole = try loss(predictions: tensor(shape, logits), targets: tensor([shape[0]] + shape[2...], targets))
+        for position in 0..<(count / classes) {
+            let (sample, s) = position.quotientAndRemainder(dividingBy: inner)
+            let row = (0..<classes).map { logits[(sample * classes + $0) * inner + s] }
+            let alone = try loss(predictions: tensor([classes], row), targets: Tensor(targets[position]))
+            #expect(whole.loss.data[position] == alone.loss.data[0], "position \(position)")
+        }
+    }
+
     /// ATen computes log(1 + e^-40) = 0 here; the exact loss is log1p(e^-40) ≈ 4.2e-18.
     @Test func confidentPredictionsKeepTheirSmallLoss() throws {
         let exact = 4.248354255291589e-18  // log1p(exp(-40)), to the double nearest
