@@ -1,21 +1,6 @@
 import Losses
 import Testing
 
-/// A tensor for tests, from a shape and row-major values.
-func tensor(_ shape: [Int], _ data: [Double]) -> Tensor {
-    try! Tensor(shape: shape, data: data)
-}
-
-/// The message of the error `body` throws, or nil when it throws none.
-func errorMessage(_ body: () throws(LossError) -> LossResult) -> String? {
-    do {
-        _ = try body()
-        return nil
-    } catch {
-        return error.message
-    }
-}
-
 @Suite struct CrossEntropyTests {
     struct ErrorCase: Sendable, CustomStringConvertible {
         var description: String
@@ -220,18 +205,5 @@ func errorMessage(_ body: () throws(LossError) -> LossResult) -> String? {
         #expect(isClose(none.loss.data.reduce(0, +), sum.loss.data[0]))
         #expect(mean.count == sum.count && sum.count == none.count)
         #expect(mean.weightSum == sum.weightSum && sum.weightSum == none.weightSum)
-    }
-}
-
-/// SplitMix64: fixed test inputs without global state.
-struct TestGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
