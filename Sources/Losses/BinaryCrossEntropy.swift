@@ -49,9 +49,11 @@ public struct BinaryCrossEntropy: Sendable {
                                 start, offset, out, length in
                                 let x = p.baseAddress! + start, y = t.baseAddress! + start
                                 let w = w.baseAddress! + offset, pw = pw.baseAddress! + offset
+                                // exp in a loop of its own: one polynomial per loop keeps the SSE registers from spilling.
+                                for i in 0..<length { out[i] = expNonPositive(-abs(x[i])) }
                                 for i in 0..<length {
                                     // log σ(x) = min(x, 0) - log1p(exp(-|x|)): no overflow, no cancellation (ATen's form).
-                                    let logSigmoid = Swift.min(x[i], 0) - logOnePlus(expNonPositive(-abs(x[i])))
+                                    let logSigmoid = Swift.min(x[i], 0) - logOnePlus(out[i])
                                     let logWeight = (pw[i] - 1) * y[i] + 1
                                     out[i] = ((1 - y[i]) * x[i] - logSigmoid * logWeight) * w[i]
                                 }

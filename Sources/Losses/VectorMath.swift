@@ -1,3 +1,6 @@
+// Branch-free exp and log for the hot loops of the losses: the libm versions are calls
+// the compiler cannot vectorise. Each is checked against libm in VectorMathTests.
+
 /// e^x for x ≤ 0 (the exponentials of log-sum-exp after the maximum is
 /// subtracted, and of -|x| in BCE with logits), within 1 ulp.
 ///

@@ -76,7 +76,7 @@ import Testing
 
     @Test func clampedLogsFollowBinaryCrossEntropysClampAtMinus100() {
         #expect(clampedLog(0) == -100)
-        #expect(clampedLog(5e-324) == -100)  // subnormal
+        #expect(clampedLog(.leastNonzeroMagnitude) == -100)  // subnormal
         #expect(clampedLog(2.2250738585072014e-308) == -100)
         #expect(clampedLog(1e-43) == log(1e-43))  // just above e^-100
         #expect(clampedLog(1) == 0)
