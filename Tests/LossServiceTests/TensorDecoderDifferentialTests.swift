@@ -149,6 +149,48 @@ func closeEnough(_ exact: Double, _ approximate: Double) -> Bool {
         #expect(foundationExact > compared / 2)
     }
 
+    /// Random one- and two-byte mutations of valid documents: we call a body
+    /// malformed exactly when JSONSerialization rejects it, but for two
+    /// differences where Foundation is the one off RFC 8259: it accepts
+    /// trailing commas (`[1,]`), and it rejects numbers beyond a double's
+    /// range, which are JSON (a 422 here, not a 400).
+    @Test func mutatedDocumentsAreMalformedExactlyWhenFoundationRejectsThem() throws {
+        var random = SeededGenerator(seed: 5)
+        let documents = [
+            #"{"p":[[1.5,-2e-3],[0,3]],"q":{"shape":[2],"data":[1,2],"datatype":"FP32"},"r":"m\u00e9an\ud83d\ude00é","b":true,"n":null}"#,
+            #"{"a":[0.1,-0,1E+2,12345678901234567890],"s":"\"\\\/\b\f\n\r\t"}"#,
+        ]
+        let alphabet = Array("{}[]:,\"\\ \t\n0123456789-+.eEtrufalsn'xu".utf8)
+            + [0x00, 0x1F, 0x7F, 0x80, 0xC3, 0xA9, 0xED, 0xA0, 0xF4, 0x90, 0xFF, 0xEF, 0xBB, 0xBF]
+        var disagreements = 0
+        var rejected = 0
+        for _ in 0..<20_000 {
+            var bytes = Array(documents.randomElement(using: &random)!.utf8)
+            for _ in 0..<Int.random(in: 1...2, using: &random) {
+                let index = Int.random(in: 0..<bytes.count, using: &random)
+                switch Int.random(in: 0..<3, using: &random) {
+                case 0: bytes.remove(at: index)
+                case 1: bytes.insert(alphabet.randomElement(using: &random)!, at: index)
+                default: bytes[index] = alphabet.randomElement(using: &random)!
+                }
+            }
+            var oursMalformed = false
+            if case .failure(.malformed) = decode(bytes) { oursMalformed = true }
+            let theirsRejected = (try? JSONSerialization.jsonObject(with: Data(bytes), options: .fragmentsAllowed)) == nil
+            if oursMalformed { rejected += 1 }
+            guard oursMalformed != theirsRejected else { continue }
+            let text = String(decoding: bytes, as: UTF8.self)
+            if oursMalformed && text.range(of: #",\s*[\]}]"#, options: .regularExpression) != nil { continue }
+            if !oursMalformed && text.range(of: #"[eE][+-]?[0-9]{3,}"#, options: .regularExpression) != nil { continue }
+            disagreements += 1
+            if disagreements <= 10 {
+                Issue.record("ours malformed: \(oursMalformed), Foundation rejects: \(theirsRejected): \(text.debugDescription)")
+            }
+        }
+        #expect(disagreements == 0)
+        #expect(rejected > 5_000)
+    }
+
     @Test func numbersThatOverflowAreRejectedWhereStrtodGivesInfinity() {
         for text in ["1.7976931348623159e308", "2e308", "-1e309", "1" + String(repeating: "0", count: 309)] {
             #expect(Double(text)!.isInfinite)

@@ -337,6 +337,13 @@ func body(_ before: String, _ raw: [UInt8], _ after: String) -> [UInt8] {
         }
     }
 
+    @Test func aBodyLengthHintChangesNothingButSpeed() {
+        for document in Self.documents {
+            #expect(decode(document, bodyLength: document.count) == decode(document))
+            #expect(decode(document, splits: [document.count / 2], bodyLength: 1) == decode(document))
+        }
+    }
+
     // MARK: After an error
 
     @Test func feedKeepsThrowingTheFirstMalformedError() {
