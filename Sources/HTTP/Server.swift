@@ -109,6 +109,8 @@ public final class Server: Sendable {
     /// closes idle connections, and calls `completion` once every connection
     /// is closed or `deadline` seconds have passed, when the remaining ones
     /// are closed. Calling it again adds a completion to the same drain.
+    /// `completion` runs on a server thread, or on the caller's when no
+    /// connection is open.
     public func drain(deadline: Double, completion: @escaping @Sendable () -> Void) {
         let (connections, first) = state.withLock { s in
             let first = !s.draining
