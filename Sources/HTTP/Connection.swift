@@ -49,11 +49,9 @@ final class Connection: @unchecked Sendable {
     private let limits: Limits
     private let responder: any Responder
 
-    private var readSource: DispatchSourceRead?
-    private var writeSource: DispatchSourceWrite?
-    private var readSuspended = false
-    private var writeResumed = false
-    private var sourcesToCancel = 0
+    private let loop: EventLoop
+    /// This connection's key in the event loop; never reused.
+    private let id: UInt64
 
     // The read buffer, reused for every request: bytes [start, end) are unconsumed.
     private var buffer: UnsafeMutableRawBufferPointer
@@ -97,8 +95,10 @@ final class Connection: @unchecked Sendable {
     /// its response could be written (nginx's convention).
     static let clientClosedRequest = Status(code: 499, reasonPhrase: "Client Closed Request")
 
-    init(fd: Int32, server: Server, queue: DispatchQueue) {
+    init(fd: Int32, id: UInt64, server: Server, loop: EventLoop, queue: DispatchQueue) {
         self.fd = fd
+        self.id = id
+        self.loop = loop
         self.server = server
         self.queue = queue
         self.configuration = server.configuration
@@ -118,13 +118,13 @@ final class Connection: @unchecked Sendable {
     func activate() {
         queue.async { [self] in
             guard state != .closed else { return }  // a drain may have closed it before it started
-            let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
-            source.setEventHandler { [unowned self] in readable() }
-            source.setCancelHandler { [self] in sourceCancelled() }
-            readSource = source
-            sourcesToCancel += 1
             setDeadline(after: limits.idleTimeout)
-            source.activate()
+            guard loop.add(self, fd: fd, id: id) else {
+                state = .closed
+                Glibc.close(fd)
+                server.unregister(self)
+                return
+            }
         }
     }
 
@@ -160,7 +160,7 @@ final class Connection: @unchecked Sendable {
         fail(HTTPError(status: .requestTimeout, detail: detail))
     }
 
-    /// Closes at once: cancels the sources, whose cancel handlers close the descriptor.
+    /// Closes at once: leaves the event loop, then closes the descriptor.
     func close() {
         guard state != .closed else { return }
         state = .closed
@@ -170,79 +170,81 @@ final class Connection: @unchecked Sendable {
         }
         handler = nil
         inflater = nil
-        if let readSource {
-            if readSuspended { readSource.resume() }
-            readSource.cancel()
-        }
-        if let writeSource {
-            if !writeResumed { writeSource.resume() }
-            writeSource.cancel()
-        }
-        if sourcesToCancel == 0 { sourceCancelled() }
+        loop.remove(fd: fd, id: id)  // before close, so the number can be reused safely
+        Glibc.close(fd)
+        server.unregister(self)
     }
 
-    private func sourceCancelled() {
-        sourcesToCancel -= 1
-        guard sourcesToCancel <= 0 else { return }
-        // Only now: libdispatch must have forgotten the descriptor before it is closed and reused.
-        Glibc.close(fd)
-        readSource = nil
-        writeSource = nil
-        server.unregister(self)
+    /// Called on `queue` for each readiness event of the socket.
+    func ioReady(_ events: UInt32) {
+        guard state != .closed else { return }
+        if events & EventLoop.writeEvents != 0 && writePending { writable() }
+        // A hang-up rides on the same edge as the last bytes: read on to the end, past a short read.
+        if events & EventLoop.readEvents != 0 { readable(untilEmpty: events & EventLoop.hangUpEvents != 0) }
     }
 
     private func setDeadline(after seconds: Double) {
         deadline.store(Server.now() &+ UInt64(max(0, seconds) * 1e9), ordering: .relaxed)
     }
 
-    private func pauseReading() {
-        guard !readSuspended, let readSource else { return }
-        readSource.suspend()
-        readSuspended = true
-    }
-
+    /// Reads again after a pause: the edge that announced the bytes waiting
+    /// now may have come, and gone, during the pause.
     private func resumeReading() {
-        guard readSuspended, !peerClosed, let readSource else { return }
-        readSource.resume()
-        readSuspended = false
+        guard !peerClosed else { return }
+        readable(untilEmpty: true)
     }
 
     // MARK: - Reading
 
-    private func readable() {
-        guard state != .closed, !writePending else { return }
-        makeRoom()
-        if end == buffer.count {
-            // Full and the parser or decoder still wants more: a line no limit allows.
-            if state == .body && handler == nil {
-                linger()
+    /// Reads until the socket is drained (edge-triggered: a short read or
+    /// EAGAIN; with `untilEmpty`, EAGAIN or the end), answering as it goes;
+    /// stops while a write is pending.
+    private func readable(untilEmpty: Bool = false) {
+        while state != .closed && !writePending {
+            makeRoom()
+            if end == buffer.count {
+                // Full and the parser or decoder still wants more: a line no limit allows.
+                if state == .body && handler == nil {
+                    linger()
+                } else {
+                    fail(HTTPError(status: state == .body ? .badRequest : .requestHeaderFieldsTooLarge,
+                                   detail: state == .body ? "a chunk-size line is too long"
+                                       : "the request head is larger than \(limits.maxHeaderBytes) bytes"))
+                }
+                return
+            }
+            let room = buffer.count - end
+            let count = read(fd, buffer.baseAddress! + end, room)
+            if count > 0 {
+                if state == .lingering {
+                    lingerBudget -= count
+                    end = start  // dropped
+                    if lingerBudget <= 0 {
+                        close()
+                        return
+                    }
+                } else {
+                    end += count
+                    processInput()
+                }
+                // A short read drained the socket; bytes arriving later raise a new edge.
+                if count < room && !untilEmpty { return }
+            } else if count == 0 {
+                peerClosed = true
+                if state == .lingering {
+                    close()
+                } else {
+                    processInput()  // the buffered requests are still answered
+                }
+                return
+            } else if errno == EINTR {
+                continue
             } else {
-                fail(HTTPError(status: state == .body ? .badRequest : .requestHeaderFieldsTooLarge,
-                               detail: state == .body ? "a chunk-size line is too long"
-                                   : "the request head is larger than \(limits.maxHeaderBytes) bytes"))
-            }
-            return
-        }
-        let count = read(fd, buffer.baseAddress! + end, buffer.count - end)
-        if count > 0 {
-            if state == .lingering {
-                lingerBudget -= count
-                end = start  // dropped
-                if lingerBudget <= 0 { close() }
+                if errno != EAGAIN && errno != EWOULDBLOCK {
+                    close()  // ECONNRESET and the like: nobody left to answer
+                }
                 return
             }
-            end += count
-            processInput()
-        } else if count == 0 {
-            peerClosed = true
-            if state == .lingering {
-                close()
-                return
-            }
-            pauseReading()  // EOF stays readable; the buffered requests are still answered
-            processInput()
-        } else if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
-            close()  // ECONNRESET and the like: nobody left to answer
         }
     }
 
@@ -577,7 +579,7 @@ final class Connection: @unchecked Sendable {
             }
         }
 
-        var closing = close || draining || head == nil || !head!.keepAlive
+        var closing = close || draining || head == nil || !Connection.keepsAlive(head!)
         if let value = response.headers["Connection"], value.lowercased().contains("close") { closing = true }
         if closing { closeAfterWrite = true }
         let persistence: ResponseWriter.Persistence =
@@ -588,6 +590,15 @@ final class Connection: @unchecked Sendable {
         let exchange = exchange(status: response.status, responseBodyBytes: body.count)
         exchangeOpen = false
         enqueue(writer.head, body: body, exchange: exchange)
+    }
+
+    /// `RequestHead.keepAlive` (RFC 9112 §9.3), without its allocations when
+    /// the request has no Connection field, which is the common case.
+    private static func keepsAlive(_ head: RequestHead) -> Bool {
+        for field in head.headers where Headers.equalsIgnoringCase(field.name, "Connection") {
+            return head.keepAlive
+        }
+        return head.version == .http1_1
     }
 
     private func exchange(status: Status, responseBodyBytes: Int) -> Exchange {
@@ -623,20 +634,8 @@ final class Connection: @unchecked Sendable {
         pendingBody = body
         pendingOffset = written
         pendingExchange = exchange
-        writePending = true
-        pauseReading()
+        writePending = true  // reading pauses; the loop's next writable edge resumes the write
         setDeadline(after: configuration.writeTimeout)
-        if writeSource == nil {
-            let source = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: queue)
-            source.setEventHandler { [unowned self] in writable() }
-            source.setCancelHandler { [self] in sourceCancelled() }
-            writeSource = source
-            sourcesToCancel += 1
-        }
-        if !writeResumed {
-            writeSource!.resume()
-            writeResumed = true
-        }
     }
 
     /// One `sendmsg` of `head` and `body` from byte `offset` of the two:
@@ -667,18 +666,20 @@ final class Connection: @unchecked Sendable {
 
     private func writable() {
         guard writePending, state != .closed else { return }
-        let n = sendVectors(pendingHead, pendingBody, from: pendingOffset)
-        if n < 0 {
-            close()
-            return
-        }
-        pendingOffset += n
+        var n = 0
+        // Edge-triggered: write until done or the socket is full again.
+        repeat {
+            n = sendVectors(pendingHead, pendingBody, from: pendingOffset)
+            if n < 0 {
+                close()
+                return
+            }
+            pendingOffset += n
+        } while n > 0 && pendingOffset < pendingHead.count + pendingBody.count
         setDeadline(after: configuration.writeTimeout)
         guard pendingOffset == pendingHead.count + pendingBody.count else { return }
 
         writePending = false
-        writeSource!.suspend()
-        writeResumed = false
         pendingHead = []
         pendingBody = []  // do not keep a large response's memory for the connection's life
         if let exchange = pendingExchange { report(exchange) }
@@ -687,8 +688,8 @@ final class Connection: @unchecked Sendable {
             return
         }
         setDeadline(after: state == .body ? limits.bodyTimeout : limits.idleTimeout)
+        processInput()  // first what is buffered, then what came during the pause
         resumeReading()
-        processInput()
     }
 
     /// Staged close (RFC 9112 §9.6): send FIN, then read and drop what the

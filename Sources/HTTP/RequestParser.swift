@@ -42,8 +42,9 @@ enum ParseResult: Equatable {
 /// remembers only offsets between calls and allocates nothing per byte or per
 /// line; the only allocations are the head's own strings (target, path, field
 /// names and values; the method is an enum) and its field list. Measured with
-/// callgrind, a typical 82–206-byte head costs about 7,000 instructions, two
-/// thirds of them building those strings.
+/// callgrind, an 82-byte GET with 3 fields costs about 3,800 instructions and
+/// a 206-byte POST with 8 fields about 7,200, half of them building those
+/// strings and the field list.
 struct RequestParser {
     private let limits: Limits
 
@@ -396,7 +397,7 @@ struct RequestParser {
 
         if let error = noteFramingField(name, value) { return error }
         if headers.count == 0 { headers.reserveCapacity(16) }
-        headers.add(string(name), string(value))
+        headers.add(RequestParser.fieldName(name), string(value))
         return nil
     }
 
@@ -501,6 +502,27 @@ struct RequestParser {
             return .failure(HTTPError(.lengthRequired, "a \(method.rawValue) request needs Content-Length or Transfer-Encoding: chunked (RFC 9112 §6.3)"))
         default:
             return .success(.none)
+        }
+    }
+
+    /// A field name as a String. The names nearly every request carries, spelt
+    /// as their RFCs spell them, come from literals: cheaper than decoding the
+    /// bytes (hot path). Any other spelling is kept as received.
+    private static func fieldName(_ bytes: UnsafeRawBufferPointer) -> String {
+        switch bytes.count {
+        case 4 where bytes.equalsASCII("Host"): return "Host"
+        case 6 where bytes.equalsASCII("Accept"): return "Accept"
+        case 6 where bytes.equalsASCII("Expect"): return "Expect"
+        case 6 where bytes.equalsASCII("Origin"): return "Origin"
+        case 10 where bytes.equalsASCII("User-Agent"): return "User-Agent"
+        case 10 where bytes.equalsASCII("Connection"): return "Connection"
+        case 12 where bytes.equalsASCII("Content-Type"): return "Content-Type"
+        case 14 where bytes.equalsASCII("Content-Length"): return "Content-Length"
+        case 15 where bytes.equalsASCII("Accept-Encoding"): return "Accept-Encoding"
+        case 15 where bytes.equalsASCII("Accept-Language"): return "Accept-Language"
+        case 16 where bytes.equalsASCII("Content-Encoding"): return "Content-Encoding"
+        case 17 where bytes.equalsASCII("Transfer-Encoding"): return "Transfer-Encoding"
+        default: return String(decoding: bytes, as: UTF8.self)
         }
     }
 
