@@ -579,7 +579,7 @@ final class Connection: @unchecked Sendable {
             }
         }
 
-        var closing = close || draining || head == nil || !head!.keepAlive
+        var closing = close || draining || head == nil || !Connection.keepsAlive(head!)
         if let value = response.headers["Connection"], value.lowercased().contains("close") { closing = true }
         if closing { closeAfterWrite = true }
         let persistence: ResponseWriter.Persistence =
@@ -590,6 +590,15 @@ final class Connection: @unchecked Sendable {
         let exchange = exchange(status: response.status, responseBodyBytes: body.count)
         exchangeOpen = false
         enqueue(writer.head, body: body, exchange: exchange)
+    }
+
+    /// `RequestHead.keepAlive` (RFC 9112 §9.3), without its allocations when
+    /// the request has no Connection field, which is the common case.
+    private static func keepsAlive(_ head: RequestHead) -> Bool {
+        for field in head.headers where Headers.equalsIgnoringCase(field.name, "Connection") {
+            return head.keepAlive
+        }
+        return head.version == .http1_1
     }
 
     private func exchange(status: Status, responseBodyBytes: Int) -> Exchange {

@@ -16,6 +16,8 @@ import Synchronization
 /// deadlines (head, body, idle, write and linger timeouts): one timer for the
 /// whole server instead of a timer rescheduled per request.
 ///
+/// Linux only: readiness comes from epoll (see `EventLoop`).
+///
 /// Thread safety: the configuration is immutable; everything that changes
 /// (listener, connections, drain) is behind `state`'s lock.
 public final class Server: Sendable {
@@ -63,9 +65,15 @@ public final class Server: Sendable {
             return s.started
         }
         guard !alreadyStarted else { throw ServerError(message: "the server was already started") }
-        let loop = try EventLoop()
         let (listener, port) = try Socket.listen(host: configuration.host, port: configuration.port,
                                                  backlog: Int32(clamping: max(128, configuration.limits.maxConnections)))
+        let loop: EventLoop
+        do {
+            loop = try EventLoop()  // after listen: a refused address leaves no thread behind
+        } catch {
+            Glibc.close(listener)
+            throw error
+        }
 
         let acceptSource = DispatchSource.makeReadSource(fileDescriptor: listener, queue: acceptQueue)
         acceptSource.setEventHandler { [self] in acceptConnections(listener) }
@@ -101,6 +109,8 @@ public final class Server: Sendable {
     /// closes idle connections, and calls `completion` once every connection
     /// is closed or `deadline` seconds have passed, when the remaining ones
     /// are closed. Calling it again adds a completion to the same drain.
+    /// `completion` runs on a server thread, or on the caller's when no
+    /// connection is open.
     public func drain(deadline: Double, completion: @escaping @Sendable () -> Void) {
         let (connections, first) = state.withLock { s in
             let first = !s.draining

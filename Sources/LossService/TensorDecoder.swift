@@ -747,6 +747,13 @@ struct TensorDecoder {
     /// Checks the number that starts at `start` against RFC 8259 §6 and
     /// converts it, correctly rounded. Returns nil when the chunk ends before
     /// the number does (the byte after a number must be seen to know it ended).
+    ///
+    /// Why this way: the digits are gathered while the grammar is checked, so
+    /// the common case (at most 2^53 with a power of ten up to 22, e.g. every
+    /// float32 printed with 8 or 9 digits) is one exact IEEE operation with no
+    /// second pass and no call; fast_float (Eisel–Lemire, exact fallback)
+    /// converts the rest. `strtod` measured about 3x slower than fast_float on
+    /// our payload, Foundation about 30x (scripts/bench-json.sh).
     @inline(__always)
     private func scanNumberToken(
         _ p: UnsafePointer<UInt8>, _ n: Int, _ start: Int

@@ -42,6 +42,36 @@ import Testing
         #expect(try client.readResponse().text == "second")
     }
 
+    @Test func aPipelinedBatchLargerThanTheReadBufferIsAnsweredInFull() throws {
+        let (server, _) = try startServer { $0.readBufferBytes = 4096 }
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        let count = 600  // about 20 KB of requests: several full reads of the buffer
+        let batch = (0..<count).map { "GET /hello?n=\($0) HTTP/1.1\r\nHost: t\r\n\r\n" }.joined()
+        DispatchQueue.global().async { client.send(batch) }
+        for _ in 0..<count { #expect(try client.readResponse().text == "hello") }
+    }
+
+    @Test func aRequestTrickledByteByByteIsServed() throws {
+        let (server, _) = try startServer()
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        for byte in Array("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc".utf8) {
+            client.send([byte])
+            usleep(500)
+        }
+        #expect(try client.readResponse().text == "abc")
+    }
+
+    @Test func aHeadLargerThanTheReadBufferIsServed() throws {
+        let (server, _) = try startServer { $0.readBufferBytes = 4096 }
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        let filler = String(repeating: "x", count: 20_000)
+        client.send("GET /hello HTTP/1.1\r\nHost: t\r\nX-Filler: \(filler)\r\n\r\n")
+        #expect(try client.readResponse().text == "hello")
+    }
+
     @Test func pipelinedRequestsBeforeAHalfCloseAreAllAnswered() throws {
         let (server, _) = try startServer()
         defer { stop(server) }
