@@ -29,12 +29,14 @@ clang++ -std=c++17 -O2 -g -fsanitize=fuzzer-no-link,address \
 swiftc -O -g -wmo -parse-as-library -sanitize=fuzzer,address -module-name Losses \
     -emit-module -emit-module-path "$out/Losses.swiftmodule" -c Sources/Losses/*.swift -o "$out/Losses.o"
 
-swiftc -O -g -wmo -parse-as-library -sanitize=fuzzer,address -module-name TensorDecoderFuzz \
-    -I "$out" -I "$out/include" \
-    Sources/LossService/TensorDecoder.swift Sources/LossService/TensorShapeTracker.swift \
-    Sources/LossService/NumberGrammar.swift Sources/LossService/DecodeError.swift \
-    Sources/LossService/JSONMember.swift Fuzz/TensorDecoderFuzz/main.swift \
-    "$out/Losses.o" "$out/CFastFloat.o" -lstdc++ -o "$out/tensor-decoder-fuzz"
+# From inside $out, so the debug module swiftc leaves behind stays there too.
+root="$PWD"
+(cd "$out" && swiftc -O -g -wmo -parse-as-library -sanitize=fuzzer,address -module-name TensorDecoderFuzz \
+    -I . -I include \
+    "$root/Sources/LossService/TensorDecoder.swift" "$root/Sources/LossService/TensorShapeTracker.swift" \
+    "$root/Sources/LossService/NumberGrammar.swift" "$root/Sources/LossService/DecodeError.swift" \
+    "$root/Sources/LossService/JSONMember.swift" "$root/Fuzz/TensorDecoderFuzz/main.swift" \
+    Losses.o CFastFloat.o -lstdc++ -o tensor-decoder-fuzz)
 
 exec "$out/tensor-decoder-fuzz" Fuzz/corpus-json Fuzz/TensorDecoderFuzz/seeds \
     -dict=Fuzz/TensorDecoderFuzz/json.dict -max_total_time="$seconds" -max_len=4096 \
