@@ -20,6 +20,10 @@ import Synchronization
 /// body sent with one `sendmsg`, and timeouts kept as one atomic deadline
 /// (swept by the server) rather than a timer rescheduled per request.
 ///
+/// TLS: with a `TLSStream`, the handshake runs first (within the head
+/// timeout), then every read and write goes through the stream, which keeps
+/// the contract of `read` and `sendmsg`; the rest is the same over TLS.
+///
 /// Confinement: every stored `var` is touched only on `queue`; the only state
 /// shared with other threads is `deadline`, an atomic the server's sweeper
 /// reads. Hence `@unchecked Sendable`.

@@ -82,6 +82,8 @@ final class TLSStream {
                 return .failed
             }
         }
+        // SSL_get_error reads this thread's error queue, which other connections share: start it empty.
+        ERR_clear_error()
         let result = SSL_do_handshake(ssl)
         if result == 1 {
             isEstablished = true

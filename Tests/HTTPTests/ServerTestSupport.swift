@@ -158,10 +158,18 @@ final class TestClient: @unchecked Sendable {
     }
 
     /// Runs a TLS handshake (no certificate check: the tests' certificate is
-    /// self-signed) and returns the ALPN protocol the server chose ("" for none).
+    /// self-signed), offering at most `maximumVersion` (e.g. `TLS1_1_VERSION`)
+    /// when given, and returns the ALPN protocol the server chose ("" for none).
     @discardableResult
-    func startTLS() throws -> String {
-        guard let context = SSL_CTX_new(TLS_client_method()), let ssl = SSL_new(context) else {
+    func startTLS(maximumVersion: Int32? = nil) throws -> String {
+        guard let context = SSL_CTX_new(TLS_client_method()) else { throw TestClientError.connect("SSL_CTX_new failed") }
+        if let maximumVersion {
+            // Old versions are refused by the client's own default security level too: lift it, so only the server decides.
+            SSL_CTX_set_security_level(context, 0)
+            SSL_CTX_ctrl(context, SSL_CTRL_SET_MAX_PROTO_VERSION, Int(maximumVersion), nil)
+        }
+        guard let ssl = SSL_new(context) else {
+            SSL_CTX_free(context)
             throw TestClientError.connect("SSL_new failed")
         }
         sslContext = context

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Dispatch
 import Testing
+import COpenSSL
 @testable import HTTP
 
 /// The test certificate and keys (see Fixtures/README.md).
@@ -92,6 +93,17 @@ func startTLSServer(_ adjust: (inout ServerConfiguration) -> Void = { _ in }) th
         let response = try client.readResponse()
         #expect(response.text == "bye")
         #expect(client.readEnd() == 0)
+    }
+
+    @Test func aClientLimitedToTLS11IsRefusedAndTLS12IsAccepted() throws {
+        let (server, _) = try startTLSServer()
+        defer { stop(server) }
+        let old = try TestClient(port: server.port)
+        #expect(throws: TestClientError.self) { try old.startTLS(maximumVersion: TLS1_1_VERSION) }
+        let current = try TestClient(port: server.port)
+        try current.startTLS(maximumVersion: TLS1_2_VERSION)
+        current.send("GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        #expect(try current.readResponse().text == "hello")
     }
 
     @Test func aDrainFinishesAnInFlightTLSRequestWithConnectionClose() throws {
