@@ -26,9 +26,11 @@ let package = Package(
         .systemLibrary(name: "CEpoll"),
         // fast_float's correctly rounded number parser behind a C interface (Debian: libfast-float-dev).
         .target(name: "CFastFloat"),
+        // OpenSSL 3, for TLS: the macros Swift cannot import (Debian: libssl-dev).
+        .target(name: "COpenSSL", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
 
         // A strict HTTP/1.1 server on POSIX sockets and Dispatch.
-        .target(name: "HTTP", dependencies: ["CZlib", "CEpoll"]),
+        .target(name: "HTTP", dependencies: ["CZlib", "CEpoll", "COpenSSL"]),
 
         // The loss routes: tensor JSON decoding, validation, metrics, CORS, health.
         .target(name: "LossService", dependencies: ["Losses", "HTTP", "CFastFloat"]),
@@ -37,7 +39,7 @@ let package = Package(
         .executableTarget(
             name: "lossd",
             dependencies: [
-                "LossService", "HTTP",
+                "LossService", "HTTP", "COpenSSL",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -45,7 +47,7 @@ let package = Package(
 
         .executableTarget(name: "LossesBenchmark", dependencies: ["Losses"]),  // elements/s of each loss, release build
         .testTarget(name: "LossesTests", dependencies: ["Losses"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "COpenSSL"], exclude: ["Fixtures"]),
         .testTarget(name: "LossServiceTests", dependencies: ["LossService", "HTTP", "Losses"]),
     ],
     cxxLanguageStandard: .cxx17

@@ -20,6 +20,10 @@ import Synchronization
 /// body sent with one `sendmsg`, and timeouts kept as one atomic deadline
 /// (swept by the server) rather than a timer rescheduled per request.
 ///
+/// TLS: with a `TLSStream`, the handshake runs first (within the head
+/// timeout), then every read and write goes through the stream, which keeps
+/// the contract of `read` and `sendmsg`; the rest is the same over TLS.
+///
 /// Confinement: every stored `var` is touched only on `queue`; the only state
 /// shared with other threads is `deadline`, an atomic the server's sweeper
 /// reads. Hence `@unchecked Sendable`.
@@ -43,6 +47,8 @@ final class Connection: @unchecked Sendable {
     let deadline = Atomic<UInt64>(0)
 
     private let fd: Int32
+    /// TLS over `fd`, or nil for plain TCP: every read and write goes through it when set.
+    private let tls: TLSStream?
     /// Strong: the server keeps its connections until each unregisters, so neither outlives the other by accident.
     private let server: Server
     private let configuration: ServerConfiguration
@@ -95,8 +101,9 @@ final class Connection: @unchecked Sendable {
     /// its response could be written (nginx's convention).
     static let clientClosedRequest = Status(code: 499, reasonPhrase: "Client Closed Request")
 
-    init(fd: Int32, id: UInt64, server: Server, loop: EventLoop, queue: DispatchQueue) {
+    init(fd: Int32, tls: TLSStream? = nil, id: UInt64, server: Server, loop: EventLoop, queue: DispatchQueue) {
         self.fd = fd
+        self.tls = tls
         self.id = id
         self.loop = loop
         self.server = server
@@ -115,10 +122,13 @@ final class Connection: @unchecked Sendable {
     // MARK: - Life cycle
 
     /// Starts reading; called once, after the server registered the connection.
-    func activate() {
+    /// `draining`: accepted during a drain's accept grace, so its response ends it.
+    func activate(draining: Bool = false) {
         queue.async { [self] in
             guard state != .closed else { return }  // a drain may have closed it before it started
-            setDeadline(after: limits.idleTimeout)
+            self.draining = self.draining || draining
+            // A TLS handshake must finish within the head timeout; the idle one starts after it.
+            setDeadline(after: tls == nil ? limits.idleTimeout : limits.headTimeout)
             guard loop.add(self, fd: fd, id: id) else {
                 state = .closed
                 Glibc.close(fd)
@@ -178,9 +188,33 @@ final class Connection: @unchecked Sendable {
     /// Called on `queue` for each readiness event of the socket.
     func ioReady(_ events: UInt32) {
         guard state != .closed else { return }
+        if let tls, !tls.isEstablished {
+            continueHandshake(tls)
+            return
+        }
         if events & EventLoop.writeEvents != 0 && writePending { writable() }
         // A hang-up rides on the same edge as the last bytes: read on to the end, past a short read.
-        if events & EventLoop.readEvents != 0 { readable(untilEmpty: events & EventLoop.hangUpEvents != 0) }
+        // TLS: a read may wait for the socket to take a write (a key update's answer), so retry on that edge too.
+        if events & EventLoop.readEvents != 0 || (tls != nil && events & EventLoop.writeEvents != 0) {
+            readable(untilEmpty: events & EventLoop.hangUpEvents != 0)
+        }
+    }
+
+    /// Runs the TLS handshake on as far as the socket allows; once it is
+    /// done, reads what followed it. The head timeout bounds it (see `activate`).
+    private func continueHandshake(_ tls: TLSStream) {
+        switch tls.handshake() {
+        case .pending:
+            return
+        case .done:
+            setDeadline(after: limits.idleTimeout)
+            readable(untilEmpty: true)
+        case .plainHTTP:
+            // Answered in clear (as nginx and Go answer it), so the user sees why instead of a reset.
+            fail(HTTPError(status: .badRequest, detail: "this port speaks HTTPS: send the request over TLS (https://)"))
+        case .failed:
+            close()
+        }
     }
 
     private func setDeadline(after seconds: Double) {
@@ -214,7 +248,7 @@ final class Connection: @unchecked Sendable {
                 return
             }
             let room = buffer.count - end
-            let count = read(fd, buffer.baseAddress! + end, room)
+            let count = tls == nil ? read(fd, buffer.baseAddress! + end, room) : tls!.read(buffer.baseAddress! + end, room)
             if count > 0 {
                 if state == .lingering {
                     lingerBudget -= count
@@ -228,7 +262,8 @@ final class Connection: @unchecked Sendable {
                     processInput()
                 }
                 // A short read drained the socket; bytes arriving later raise a new edge.
-                if count < room && !untilEmpty { return }
+                // Not so for TLS, which reads a record at a time: it reads on until EAGAIN.
+                if count < room && !untilEmpty && tls == nil { return }
             } else if count == 0 {
                 peerClosed = true
                 if state == .lingering {
@@ -645,6 +680,7 @@ final class Connection: @unchecked Sendable {
             body.withUnsafeBytes { b in
                 let headPart = offset < h.count ? UnsafeRawBufferPointer(rebasing: h[offset...]) : UnsafeRawBufferPointer(start: nil, count: 0)
                 let bodyPart = UnsafeRawBufferPointer(rebasing: b[max(0, offset - h.count)...])
+                if let tls { return tls.send(headPart, bodyPart) }
                 var vectors = (iovec(iov_base: UnsafeMutableRawPointer(mutating: headPart.baseAddress), iov_len: headPart.count),
                                iovec(iov_base: UnsafeMutableRawPointer(mutating: bodyPart.baseAddress), iov_len: bodyPart.count))
                 return withUnsafeMutableBytes(of: &vectors) { raw in
@@ -702,6 +738,7 @@ final class Connection: @unchecked Sendable {
             return
         }
         state = .lingering
+        tls?.shutdownWrite()  // close_notify first, in the stream, before the FIN
         shutdown(fd, Int32(SHUT_WR))
         lingerBudget = configuration.lingerBytes
         start = 0

@@ -39,6 +39,10 @@ public final class Server: Sendable {
         var loop: EventLoop?
         var lastConnectionID: UInt64 = 0
         var draining = false
+        /// True once the listener is closed: at once on a drain, or after its accept grace.
+        var listenerClosed = false
+        /// The TLS settings every connection shares; nil for plain HTTP.
+        var tls: TLSContext?
         var drainCompletions: [@Sendable () -> Void] = []
     }
 
@@ -65,6 +69,8 @@ public final class Server: Sendable {
             return s.started
         }
         guard !alreadyStarted else { throw ServerError(message: "the server was already started") }
+        // Before listening: a bad certificate leaves no socket bound.
+        let tls = try configuration.tls.map { (settings) throws(ServerError) in try TLSContext(settings) }
         let (listener, port) = try Socket.listen(host: configuration.host, port: configuration.port,
                                                  backlog: Int32(clamping: max(128, configuration.limits.maxConnections)))
         let loop: EventLoop
@@ -92,6 +98,7 @@ public final class Server: Sendable {
             s.port = port
             s.sources = sources
             s.loop = loop
+            s.tls = tls
         }
     }
 
@@ -104,7 +111,8 @@ public final class Server: Sendable {
     /// The number of open connections (lingering ones included).
     public var connectionCount: Int { state.withLock { $0.connections.count } }
 
-    /// Graceful drain: stops accepting (new connections are refused), lets
+    /// Graceful drain: stops accepting (new connections are refused; after
+    /// `ServerConfiguration.drainAcceptGrace` seconds when that is set), lets
     /// in-flight requests finish (their responses carry `Connection: close`),
     /// closes idle connections, and calls `completion` once every connection
     /// is closed or `deadline` seconds have passed, when the remaining ones
@@ -116,12 +124,15 @@ public final class Server: Sendable {
             let first = !s.draining
             s.draining = true
             s.drainCompletions.append(completion)
-            if first {
-                s.acceptSource?.cancel()  // its cancel handler closes the listener: new connections are refused
-            }
             return (Array(s.connections.values), first)
         }
         if first {
+            let grace = min(max(0, configuration.drainAcceptGrace), max(0, deadline))
+            if grace > 0 {
+                acceptQueue.asyncAfter(deadline: .now() + grace) { [self] in closeListener() }
+            } else {
+                closeListener()
+            }
             for connection in connections {
                 connection.queue.async { connection.beginDrain() }
             }
@@ -131,6 +142,18 @@ public final class Server: Sendable {
                     connection.queue.async { connection.close() }
                 }
             }
+        }
+        finishDrainIfDone()
+    }
+
+    /// Closes the listener: from now on new connections are refused.
+    private func closeListener() {
+        state.withLock { s in
+            s.listenerClosed = true
+            // A cancelled source that is suspended never runs its cancel handler (which closes the listener).
+            s.pausedAcceptSource?.resume()
+            s.pausedAcceptSource = nil
+            s.acceptSource?.cancel()
         }
         finishDrainIfDone()
     }
@@ -163,28 +186,38 @@ public final class Server: Sendable {
                     return
                 }
             }
-            let admitted: (UInt64, EventLoop)? = state.withLock { s in
-                guard !s.draining, s.connections.count < configuration.limits.maxConnections, let loop = s.loop else {
+            let admitted: (UInt64, EventLoop, TLSContext?)? = state.withLock { s in
+                guard !s.listenerClosed, s.connections.count < configuration.limits.maxConnections, let loop = s.loop else {
                     return nil
                 }
                 s.lastConnectionID += 1
-                return (s.lastConnectionID, loop)
+                return (s.lastConnectionID, loop, s.tls)
             }
-            guard let (id, loop) = admitted else {
+            guard let (id, loop, tlsContext) = admitted else {
                 // Over the cap (or draining): close at once so the client fails fast, not after a timeout.
                 Glibc.close(fd)
                 continue
             }
-            let connection = Connection(
-                fd: fd, id: id, server: self, loop: loop,
-                queue: DispatchQueue(label: "lossd.http.connection", target: connectionQueue))
-            let registered = state.withLock { s in
-                guard !s.draining else { return false }  // a drain began meanwhile
-                s.connections[ObjectIdentifier(connection)] = connection
-                return true
+            var tls: TLSStream?
+            if let tlsContext {
+                tls = TLSStream(context: tlsContext, fd: fd)
+                guard tls != nil else {
+                    configuration.log("cannot allocate a TLS connection; closed it")
+                    Glibc.close(fd)
+                    continue
+                }
             }
-            if registered {
-                connection.activate()
+            let connection = Connection(
+                fd: fd, tls: tls, id: id, server: self, loop: loop,
+                queue: DispatchQueue(label: "lossd.http.connection", target: connectionQueue))
+            let registered: (ok: Bool, draining: Bool) = state.withLock { s in
+                guard !s.listenerClosed else { return (false, true) }  // a drain closed the listener meanwhile
+                s.connections[ObjectIdentifier(connection)] = connection
+                return (true, s.draining)
+            }
+            if registered.ok {
+                // During a drain's accept grace the connection serves one request, with `Connection: close`.
+                connection.activate(draining: registered.draining)
             } else {
                 connection.discard()
             }
@@ -199,7 +232,7 @@ public final class Server: Sendable {
 
     private func finishDrainIfDone() {
         let completions: [@Sendable () -> Void] = state.withLock { s in
-            guard s.draining, s.connections.isEmpty, !s.drainCompletions.isEmpty else { return [] }
+            guard s.draining, s.listenerClosed, s.connections.isEmpty, !s.drainCompletions.isEmpty else { return [] }
             defer {
                 s.drainCompletions = []
                 s.sweeper?.cancel()

@@ -42,6 +42,18 @@ public struct ServerConfiguration: Sendable {
     /// Bytes of the per-connection read buffer. Request heads larger than
     /// this grow it up to the head limits. Default 16 KiB.
     public var readBufferBytes: Int = 16 << 10
+    /// Serve HTTPS: TLS 1.2 or 1.3 with this certificate and key on every
+    /// connection (a plain HTTP request gets a 400 in clear and is closed).
+    /// Default nil: plain HTTP.
+    public var tls: TLSConfiguration? = nil
+    /// Seconds after `Server.drain` is called during which new connections
+    /// are still accepted, each answered with `Connection: close`, before the
+    /// listener closes (bounded by the drain's deadline). A load balancer or
+    /// probe that has not yet seen the drain then gets an answer (`/readyz`'s
+    /// 503) instead of a refused connection. Default 0: refuse at once, for
+    /// deployments where a pre-stop pause (Kubernetes' preStop) already
+    /// keeps the listener open while the endpoint is removed.
+    public var drainAcceptGrace: Double = 0
     /// Receives the server's own diagnostics: a response header the responder
     /// made invalid, an accept error. Default: one line to standard error.
     public var log: @Sendable (String) -> Void = { message in

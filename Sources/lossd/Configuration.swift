@@ -38,6 +38,11 @@ struct Configuration {
         limits.maxConnections = try env.positive(flags.maxConnections, "LOSSD_MAX_CONNECTIONS", 1024)
         server.limits = limits
         server.gzipMinimumBytes = try env.pick(flags.gzipMinBytes, "LOSSD_GZIP_MIN_BYTES", 1024) { Int($0).flatMap { $0 >= 0 ? $0 : nil } }
+        server.drainAcceptGrace = try env.pick(flags.drainAcceptGrace, "LOSSD_DRAIN_ACCEPT_GRACE", 0) { Double($0) }
+        guard server.drainAcceptGrace >= 0, server.drainAcceptGrace.isFinite else {
+            throw ValidationError("LOSSD_DRAIN_ACCEPT_GRACE (or its flag) must be 0 or a positive number of seconds, got \(server.drainAcceptGrace)")
+        }
+        server.tls = try Configuration.tls(flags: flags, env: env)
         self.server = server
 
         drainTimeout = try env.seconds(flags.drainTimeout, "LOSSD_DRAIN_TIMEOUT", 20)
@@ -52,6 +57,22 @@ struct Configuration {
             throw ValidationError("log format '\(format)' is not text or json")
         }
         self.logFormat = logFormat
+    }
+
+    /// The TLS files: both or neither of --tls-cert and --tls-key (or their variables).
+    static func tls(flags: Lossd, env: Environment) throws -> TLSConfiguration? {
+        let certificate = try env.pick(flags.tlsCert, "LOSSD_TLS_CERT", "") { $0 }
+        let key = try env.pick(flags.tlsKey, "LOSSD_TLS_KEY", "") { $0 }
+        switch (certificate.isEmpty, key.isEmpty) {
+        case (true, true):
+            return nil
+        case (false, false):
+            return TLSConfiguration(certificateChainPath: certificate, privateKeyPath: key)
+        case (false, true):
+            throw ValidationError("--tls-cert (LOSSD_TLS_CERT) is set but --tls-key (LOSSD_TLS_KEY) is not: HTTPS needs both, plain HTTP neither")
+        case (true, false):
+            throw ValidationError("--tls-key (LOSSD_TLS_KEY) is set but --tls-cert (LOSSD_TLS_CERT) is not: HTTPS needs both, plain HTTP neither")
+        }
     }
 
     /// The host as written in a URL: IPv6 addresses in brackets (RFC 3986 §3.2.2).

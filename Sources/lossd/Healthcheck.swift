@@ -1,4 +1,5 @@
 import ArgumentParser
+import COpenSSL
 
 #if canImport(Glibc)
 import Glibc
@@ -9,7 +10,7 @@ import Glibc
 struct Healthcheck: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Exit 0 when the lossd on this machine answers GET /livez with 200, else 1.",
-        discussion: "Asks 127.0.0.1 on --port, else LOSSD_PORT, else 8080.")
+        discussion: "Asks 127.0.0.1 on --port, else LOSSD_PORT, else 8080; over TLS when --tls-cert and --tls-key (or LOSSD_TLS_CERT and LOSSD_TLS_KEY) are set.")
 
     /// `--port` is the server's own option (`lossd healthcheck --port 9000`):
     /// one port setting, whichever command reads it.
@@ -21,11 +22,12 @@ struct Healthcheck: ParsableCommand {
     func run() throws {
         let environment = Environment(values: Configuration.processEnvironment())
         let target = try environment.pick(lossd.port, "LOSSD_PORT", 8080, Int.init)
-        guard Healthcheck.livezAnswers200(port: target, timeout: timeout) else { throw ExitCode.failure }
+        let tls = try Configuration.tls(flags: lossd, env: environment) != nil
+        guard Healthcheck.livezAnswers200(port: target, timeout: timeout, tls: tls) else { throw ExitCode.failure }
     }
 
-    /// Sends `GET /livez` to 127.0.0.1:`port` over a plain socket.
-    static func livezAnswers200(port: Int, timeout: Double) -> Bool {
+    /// Sends `GET /livez` to 127.0.0.1:`port` over a plain socket, or over TLS.
+    static func livezAnswers200(port: Int, timeout: Double, tls: Bool = false) -> Bool {
         guard (1...65535).contains(port) else { return false }
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }
@@ -43,18 +45,63 @@ struct Healthcheck: ParsableCommand {
             }
         }
         guard connected == 0 else { return false }
+        let stream = tls ? HealthcheckTLS(fd: fd) : nil
+        if tls && stream == nil { return false }
         let request = Array("GET /livez HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
-        guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count
-        else { return false }
+        let sent = request.withUnsafeBytes { bytes in
+            stream?.send(bytes) ?? send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))
+        }
+        guard sent == request.count else { return false }
         var answer: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 512)
         while answer.count < 12 {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            let n = buffer.withUnsafeMutableBytes { bytes in
+                stream?.receive(bytes) ?? recv(fd, bytes.baseAddress, bytes.count, 0)
+            }
             if n <= 0 { break }
             answer += buffer[..<n]
         }
         // RFC 9112 §4: status-line = HTTP-version SP status-code SP [reason-phrase]
         let statusLine = String(decoding: answer.prefix(12), as: UTF8.self)
         return statusLine == "HTTP/1.1 200" || statusLine == "HTTP/1.0 200"
+    }
+}
+
+/// The healthcheck's TLS client over a blocking socket (its timeouts set).
+///
+/// It verifies no certificate, on purpose: it only asks whether the lossd
+/// process on this machine is alive, over loopback, and a check that
+/// failed on an expired or self-signed certificate would restart a healthy
+/// server. Serving a valid certificate is for clients to check.
+final class HealthcheckTLS {
+    private let context: OpaquePointer
+    private let ssl: OpaquePointer
+
+    init?(fd: Int32) {
+        guard let context = SSL_CTX_new(TLS_client_method()) else { return nil }
+        guard let ssl = SSL_new(context) else {
+            SSL_CTX_free(context)
+            return nil
+        }
+        self.context = context
+        self.ssl = ssl
+        SSL_set_verify(ssl, SSL_VERIFY_NONE, nil)
+        _ = lossd_SSL_set_alpn_http11(ssl)
+        guard SSL_set_fd(ssl, fd) == 1, SSL_connect(ssl) == 1 else { return nil }
+    }
+
+    deinit {
+        SSL_free(ssl)
+        SSL_CTX_free(context)
+    }
+
+    func send(_ bytes: UnsafeRawBufferPointer) -> Int {
+        var written = 0
+        return SSL_write_ex(ssl, bytes.baseAddress, bytes.count, &written) == 1 ? written : -1
+    }
+
+    func receive(_ bytes: UnsafeMutableRawBufferPointer) -> Int {
+        var read = 0
+        return SSL_read_ex(ssl, bytes.baseAddress, bytes.count, &read) == 1 ? read : -1
     }
 }

@@ -55,11 +55,20 @@ struct Lossd: ParsableCommand {
     @Option(help: ArgumentHelp("Seconds a graceful drain on SIGTERM/SIGINT may take before remaining connections are closed. (default: 20, env: LOSSD_DRAIN_TIMEOUT)", valueName: "seconds"))
     var drainTimeout: Double?
 
+    @Option(help: ArgumentHelp("Seconds after SIGTERM/SIGINT during which new connections are still accepted (each answered with Connection: close, /readyz with 503) before the listener closes, within the drain timeout; for load balancers that notice a drain by health checks. (default: 0, env: LOSSD_DRAIN_ACCEPT_GRACE)", valueName: "seconds"))
+    var drainAcceptGrace: Double?
+
     @Option(help: ArgumentHelp("Smallest response body in bytes that is gzip-compressed for clients that accept it. (default: 1024, env: LOSSD_GZIP_MIN_BYTES)", valueName: "bytes"))
     var gzipMinBytes: Int?
 
     @Option(help: ArgumentHelp("Origins allowed to call from a browser: * or a comma-separated list such as https://dash.example. (default: *, env: LOSSD_CORS_ORIGINS)", valueName: "origins"))
     var corsOrigins: String?
+
+    @Option(help: ArgumentHelp("PEM file with the TLS certificate chain (server certificate first); with --tls-key, serves HTTPS (TLS 1.2+) instead of HTTP. (default: none, env: LOSSD_TLS_CERT)", valueName: "path"))
+    var tlsCert: String?
+
+    @Option(help: ArgumentHelp("PEM file with the certificate's unencrypted private key; goes with --tls-cert. (default: none, env: LOSSD_TLS_KEY)", valueName: "path"))
+    var tlsKey: String?
 
     @Option(help: ArgumentHelp("Lowest log level written: trace, debug, info, notice, warning, error or critical. (default: info, env: LOSSD_LOG_LEVEL)", valueName: "level"))
     var logLevel: String?
@@ -92,13 +101,15 @@ struct Lossd: ParsableCommand {
         do {
             try server.start()
         } catch {
-            logger.critical("cannot listen on \(configuration.server.host):\(configuration.server.port): \(error)")
+            // The error names the address (or the TLS file) itself.
+            logger.critical("cannot start: \(error)")
             throw ExitCode.failure
         }
         let shutdown = Shutdown(server: server, readiness: readiness, drainTimeout: configuration.drainTimeout,
                                 logger: logger)
         shutdown.install()
-        LogTime.write("lossd listening on http://\(Configuration.urlHost(configuration.server.host)):\(server.port)\n",
+        let scheme = configuration.server.tls == nil ? "http" : "https"
+        LogTime.write("lossd listening on \(scheme)://\(Configuration.urlHost(configuration.server.host)):\(server.port)\n",
                       to: 1)
         logger.info("ready", metadata: ["host": "\(configuration.server.host)", "port": "\(server.port)"])
         withExtendedLifetime(shutdown) { dispatchMain() }

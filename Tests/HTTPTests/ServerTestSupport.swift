@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Dispatch
 import Synchronization
+import COpenSSL
 @testable import HTTP
 
 /// A small responder that only the tests use: each path exercises one server behaviour.
@@ -116,6 +117,9 @@ enum TestClientError: Error { case connect(String), timeout, closed, malformed(S
 final class TestClient: @unchecked Sendable {
     let fd: Int32
     private var buffer: [UInt8] = []
+    /// Set by `startTLS()`: from then on `send` and reads go through TLS.
+    private var ssl: OpaquePointer?
+    private var sslContext: OpaquePointer?
 
     init(port: Int, host: String = "127.0.0.1", timeout: Double = 3) throws {
         let v6 = host.contains(":")
@@ -147,14 +151,55 @@ final class TestClient: @unchecked Sendable {
         }
     }
 
-    deinit { close(fd) }
+    deinit {
+        if let ssl { SSL_free(ssl) }
+        if let sslContext { SSL_CTX_free(sslContext) }
+        close(fd)
+    }
+
+    /// Runs a TLS handshake (no certificate check: the tests' certificate is
+    /// self-signed), offering at most `maximumVersion` (e.g. `TLS1_1_VERSION`)
+    /// when given, and returns the ALPN protocol the server chose ("" for none).
+    @discardableResult
+    func startTLS(maximumVersion: Int32? = nil) throws -> String {
+        guard let context = SSL_CTX_new(TLS_client_method()) else { throw TestClientError.connect("SSL_CTX_new failed") }
+        if let maximumVersion {
+            // Old versions are refused by the client's own default security level too: lift it, so only the server decides.
+            SSL_CTX_set_security_level(context, 0)
+            SSL_CTX_ctrl(context, SSL_CTRL_SET_MAX_PROTO_VERSION, Int(maximumVersion), nil)
+        }
+        guard let ssl = SSL_new(context) else {
+            SSL_CTX_free(context)
+            throw TestClientError.connect("SSL_new failed")
+        }
+        sslContext = context
+        self.ssl = ssl
+        SSL_set_fd(ssl, fd)
+        _ = lossd_SSL_set_tlsext_host_name(ssl, "localhost")
+        _ = lossd_SSL_set_alpn_http11(ssl)
+        guard SSL_connect(ssl) == 1 else {
+            ERR_clear_error()
+            throw TestClientError.connect("the TLS handshake failed")
+        }
+        var protocolName: UnsafePointer<UInt8>?
+        var length: UInt32 = 0
+        SSL_get0_alpn_selected(ssl, &protocolName, &length)
+        guard let protocolName else { return "" }
+        return String(decoding: UnsafeBufferPointer(start: protocolName, count: Int(length)), as: UTF8.self)
+    }
 
     func send(_ text: String) { send(Array(text.utf8)) }
 
     func send(_ bytes: [UInt8]) {
         var offset = 0
         while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let n = bytes[offset...].withUnsafeBytes { part in
+                if let ssl {
+                    var written = 0
+                    return SSL_write_ex(ssl, part.baseAddress, part.count, &written) == 1 ? written : -1
+                }
+                return Glibc.send(fd, part.baseAddress, part.count, Int32(MSG_NOSIGNAL))
+            }
             if n <= 0 { return }
             offset += n
         }
@@ -165,7 +210,13 @@ final class TestClient: @unchecked Sendable {
     /// Reads more bytes; false on EOF, reset or timeout.
     private func fill() -> Bool {
         var chunk = [UInt8](repeating: 0, count: 65536)
-        let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        let n = chunk.withUnsafeMutableBytes { raw in
+            if let ssl {
+                var read = 0
+                return SSL_read_ex(ssl, raw.baseAddress, raw.count, &read) == 1 ? read : -1
+            }
+            return recv(fd, raw.baseAddress, raw.count, 0)
+        }
         if n <= 0 { return false }
         buffer += chunk[..<n]
         return true
@@ -214,6 +265,15 @@ final class TestClient: @unchecked Sendable {
     func readEnd() -> Int32 {
         guard buffer.isEmpty else { return -1 }
         var byte: UInt8 = 0
+        if let ssl {
+            // TLS: the end is close_notify (or the FIN, which OpenSSL reports as a syscall error with errno 0).
+            var read = 0
+            if SSL_read_ex(ssl, &byte, 1, &read) == 1 { return -1 }
+            let error = SSL_get_error(ssl, 0)
+            ERR_clear_error()
+            if error == SSL_ERROR_ZERO_RETURN || (error == SSL_ERROR_SYSCALL && errno == 0) { return 0 }
+            return error == SSL_ERROR_SYSCALL ? errno : EPROTO
+        }
         let n = recv(fd, &byte, 1, 0)
         return n == 0 ? 0 : n > 0 ? -1 : errno
     }

@@ -496,6 +496,25 @@ import Testing
         #expect(seconds < 1)
         #expect(server.connectionCount == 0)
     }
+
+    @Test func duringTheDrainAcceptGraceNewConnectionsAreAnsweredWithConnectionCloseThenRefused() throws {
+        let (server, _) = try startServer { $0.drainAcceptGrace = 0.6 }
+        let drained = DispatchSemaphore(value: 0)
+        let drainStart = DispatchTime.now().uptimeNanoseconds
+        server.drain(deadline: 5) { drained.signal() }
+
+        let late = try TestClient(port: server.port)
+        late.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+        let response = try late.readResponse()
+        #expect(response.text == "hello")
+        #expect(response.header("Connection") == "close")
+        #expect(late.readEnd() == 0)
+
+        #expect(drained.wait(timeout: .now() + 3) == .success)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - drainStart) / 1e9
+        #expect(seconds >= 0.55)  // the drain waited for the grace, though no request was in flight
+        #expect(throws: TestClientError.self) { try TestClient(port: server.port) }
+    }
 }
 
 /// Behaviours that need a socket the test drives without blocking.

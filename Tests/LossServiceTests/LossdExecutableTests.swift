@@ -98,6 +98,8 @@ import Testing
             ("--drain-timeout", "LOSSD_DRAIN_TIMEOUT", "20"), ("--gzip-min-bytes", "LOSSD_GZIP_MIN_BYTES", "1024"),
             ("--cors-origins", "LOSSD_CORS_ORIGINS", "*"), ("--log-level", "LOSSD_LOG_LEVEL", "info"),
             ("--log-format", "LOSSD_LOG_FORMAT", "text"),
+            ("--drain-accept-grace", "LOSSD_DRAIN_ACCEPT_GRACE", "0"),
+            ("--tls-cert", "LOSSD_TLS_CERT", "none"), ("--tls-key", "LOSSD_TLS_KEY", "none"),
         ] {
             #expect(flat.contains(flag), "\(flag)")
             #expect(flat.contains("(default: \(value), env: \(variable))"), "\(flag): default \(value), \(variable)")
@@ -191,5 +193,60 @@ import Testing
         let port = Int(UInt16(bigEndian: address.sin_port))
         close(fd)
         #expect(try Self.run(["healthcheck"], environment: ["LOSSD_PORT": "\(port)"]).status == 1)
+    }
+
+    /// The HTTP tests' self-signed certificate for localhost (Tests/HTTPTests/Fixtures).
+    static func fixture(_ name: String) -> String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../HTTPTests/Fixtures/\(name)").standardized.path
+    }
+
+    @Test("with --tls-cert and --tls-key it serves HTTPS, and the healthcheck speaks TLS when they are set",
+          .enabled(if: binary != nil, "lossd is not built beside the tests; run swift build first"))
+    func servesHTTPS() throws {
+        let tls = ["LOSSD_TLS_CERT": Self.fixture("localhost-cert.pem"), "LOSSD_TLS_KEY": Self.fixture("localhost-key.pem")]
+        let running = try Running(["--host", "127.0.0.1", "--port", "0"], environment: tls)
+        let line = running.firstLine()
+        #expect(line?.hasPrefix("lossd listening on https://127.0.0.1:") == true, "\(line ?? "nothing")")
+        let port = try #require(Self.port(fromListeningLine: line))
+        #expect(try Self.run(["healthcheck", "--port", "\(port)"], environment: tls).status == 0)
+        // In clear, the TLS port answers 400: the plain healthcheck fails.
+        #expect(try Self.run(["healthcheck", "--port", "\(port)"]).status == 1)
+        #expect(running.terminate() == 0)
+        let log = running.standardError  // read once: it reads the pipe to its end
+        #expect(log.contains("path=/livez") && log.contains("status=200"), "\(log)")
+    }
+
+    @Test("a TLS certificate without its key (or the reverse) is an error naming both settings",
+          .enabled(if: binary != nil, "lossd is not built beside the tests; run swift build first"))
+    func tlsNeedsBothFiles() throws {
+        let (status, text) = try Self.run(["--port", "0", "--tls-cert", Self.fixture("localhost-cert.pem")])
+        #expect(status == 64)
+        #expect(text.contains("--tls-key (LOSSD_TLS_KEY) is not"), "\(text)")
+        let (keyStatus, keyText) = try Self.run(["--port", "0"], environment: ["LOSSD_TLS_KEY": Self.fixture("localhost-key.pem")])
+        #expect(keyStatus == 64)
+        #expect(keyText.contains("--tls-cert (LOSSD_TLS_CERT) is not"), "\(keyText)")
+    }
+
+    @Test("a key that does not match the certificate stops start-up with a message naming the files",
+          .enabled(if: binary != nil, "lossd is not built beside the tests; run swift build first"))
+    func tlsKeyMismatch() throws {
+        let (status, text) = try Self.run(["--host", "127.0.0.1", "--port", "0",
+                                           "--tls-cert", Self.fixture("localhost-cert.pem"),
+                                           "--tls-key", Self.fixture("other-key.pem")])
+        #expect(status == 1)
+        #expect(text.contains("does not match the certificate"), "\(text)")
+    }
+
+    @Test("a port in use is reported once, naming the address once",
+          .enabled(if: binary != nil, "lossd is not built beside the tests; run swift build first"))
+    func portInUse() throws {
+        let running = try Running(["--host", "127.0.0.1", "--port", "0"])
+        let port = try #require(Self.port(fromListeningLine: running.firstLine()))
+        let (status, text) = try Self.run(["--host", "127.0.0.1", "--port", "\(port)"])
+        #expect(status == 1)
+        #expect(text.contains("cannot listen on 127.0.0.1:\(port): address already in use"), "\(text)")
+        #expect(text.components(separatedBy: "127.0.0.1:\(port)").count == 2, "\(text)")
+        #expect(running.terminate() == 0)
     }
 }

@@ -1,0 +1,213 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+import Testing
+import COpenSSL
+@testable import HTTP
+
+/// The test certificate and keys (see Fixtures/README.md).
+enum TLSFixtures {
+    static let directory: String = {
+        var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
+        parts.removeLast()
+        return parts.joined(separator: "/") + "/Fixtures/"
+    }()
+    static let certificate = directory + "localhost-cert.pem"
+    static let key = directory + "localhost-key.pem"
+    static let otherKey = directory + "other-key.pem"
+    static let configuration = TLSConfiguration(certificateChainPath: certificate, privateKeyPath: key)
+}
+
+/// A test server speaking TLS with the fixture certificate.
+func startTLSServer(_ adjust: (inout ServerConfiguration) -> Void = { _ in }) throws -> (Server, TestResponder) {
+    try startServer { configuration in
+        configuration.tls = TLSFixtures.configuration
+        adjust(&configuration)
+    }
+}
+
+@Suite struct TLSTests {
+    @Test func aGetOverTLSIsAnsweredAndALPNChoosesHTTP11() throws {
+        let (server, _) = try startTLSServer()
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        #expect(try client.startTLS() == "http/1.1")
+        client.send("GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        let response = try client.readResponse()
+        #expect(response.status == 200)
+        #expect(response.text == "hello")
+    }
+
+    @Test func aPostBodyOverTLSIsEchoedAndCountedInHTTPBytesNotTLSRecords() throws {
+        let (server, responder) = try startTLSServer()
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        try client.startTLS()
+        let body = Array(#"{"input":[[1.5,2.5]],"target":[1]}"#.utf8)
+        client.send(post("/echo", body))
+        let response = try client.readResponse()
+        #expect(response.status == 200)
+        #expect(response.body == body)
+        let exchanges = responder.waitForExchanges(1)
+        #expect(exchanges.first?.requestBodyBytes == body.count)
+    }
+
+    @Test func aLargeBodyAndItsLargeEchoCrossManyRecordsAndAFullSocket() throws {
+        let (server, _) = try startTLSServer()
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        try client.startTLS()
+        let body = (0..<700_000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) }
+        client.send(post("/echo", body))
+        let response = try client.readResponse()
+        #expect(response.status == 200)
+        #expect(response.body.count == body.count)
+        #expect(response.body == body)
+    }
+
+    @Test func twoRequestsShareOneTLSConnectionOneAfterTheOtherAndPipelined() throws {
+        let (server, responder) = try startTLSServer()
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        try client.startTLS()
+        client.send("GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        #expect(try client.readResponse().text == "hello")
+        client.send("GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        #expect(try client.readResponse().text == "hello")
+        client.send("GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\nGET /big HTTP/1.1\r\nHost: localhost\r\nAccept-Encoding: gzip\r\n\r\n")
+        #expect(try client.readResponse().text == "hello")
+        let big = try client.readResponse()
+        #expect(big.status == 200)
+        #expect(big.header("Content-Encoding") == "gzip")
+        #expect(responder.waitForExchanges(4).count == 4)
+        #expect(server.connectionCount == 1)
+    }
+
+    @Test func aClosingResponseEndsTheTLSStreamWithCloseNotify() throws {
+        let (server, _) = try startTLSServer()
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        try client.startTLS()
+        client.send("GET /close HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        let response = try client.readResponse()
+        #expect(response.text == "bye")
+        #expect(client.readEnd() == 0)
+    }
+
+    @Test func aClientLimitedToTLS11IsRefusedAndTLS12IsAccepted() throws {
+        let (server, _) = try startTLSServer()
+        defer { stop(server) }
+        let old = try TestClient(port: server.port)
+        #expect(throws: TestClientError.self) { try old.startTLS(maximumVersion: TLS1_1_VERSION) }
+        let current = try TestClient(port: server.port)
+        try current.startTLS(maximumVersion: TLS1_2_VERSION)
+        current.send("GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        #expect(try current.readResponse().text == "hello")
+    }
+
+    @Test func aDrainFinishesAnInFlightTLSRequestWithConnectionClose() throws {
+        let (server, responder) = try startTLSServer()
+        let busy = try TestClient(port: server.port)
+        try busy.startTLS()
+        busy.send("POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 8\r\n\r\nhalf")
+        responder.waitForRequests(1)
+        let drained = DispatchSemaphore(value: 0)
+        server.drain(deadline: 5) { drained.signal() }
+        busy.send("done")
+        let response = try busy.readResponse()
+        #expect(response.text == "halfdone")
+        #expect(response.header("Connection") == "close")
+        #expect(busy.readEnd() == 0)
+        #expect(drained.wait(timeout: .now() + 3) == .success)
+    }
+
+    static let unfinished: [(String, [UInt8])] = [("nothing at all", []), ("half a record header", [0x16, 0x03])]
+
+    @Test(arguments: TLSTests.unfinished)
+    func aHandshakeThatDoesNotFinishWithinTheHeadTimeoutIsClosed(_ name: String, _ bytes: [UInt8]) throws {
+        let (server, _) = try startTLSServer { $0.limits.headTimeout = 0.3 }
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        if !bytes.isEmpty { client.send(bytes) }
+        var closed = false
+        let seconds = elapsed { closed = client.isClosedWithoutResponse() }
+        #expect(closed)
+        #expect(seconds >= 0.2 && seconds < 2.5)
+    }
+
+    static let garbage: [(String, [UInt8])] = [
+        ("binary garbage", [0x00, 0xFF, 0x13, 0x37, 0x0D, 0x0A] + [UInt8](repeating: 0xAA, count: 64)),
+        ("a handshake record of garbage", [0x16, 0x03, 0x01, 0x00, 0x20] + [UInt8](repeating: 0x41, count: 32)),
+        ("a record header claiming 64 KiB", [0x16, 0x03, 0x01, 0xFF, 0xFF] + [UInt8](repeating: 0, count: 100)),
+        ("lower-case text", Array("hello there\r\n\r\n".utf8)),
+    ]
+
+    @Test(arguments: TLSTests.garbage)
+    func garbageInsteadOfAClientHelloIsClosedAtOnce(_ name: String, _ bytes: [UInt8]) throws {
+        let (server, responder) = try startTLSServer { $0.limits.headTimeout = 5 }
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        client.send(bytes)
+        var closed = false
+        let seconds = elapsed {
+            // Whatever OpenSSL says before closing (an alert record) is not an HTTP response.
+            var byte: UInt8 = 0
+            while recv(client.fd, &byte, 1, 0) > 0 {}
+            closed = errno != EAGAIN
+        }
+        #expect(closed)
+        #expect(seconds < 2)
+        #expect(responder.responded.withLock { $0 } == 0)
+        // And the server still serves TLS.
+        let next = try TestClient(port: server.port)
+        try next.startTLS()
+        next.send("GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        #expect(try next.readResponse().status == 200)
+    }
+
+    @Test func aPlainHTTPRequestOnTheTLSPortGetsA400InClearAndIsClosed() throws {
+        let (server, responder) = try startTLSServer()
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        client.send("GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        let response = try client.readResponse()
+        #expect(response.status == 400)
+        #expect(response.header("Connection") == "close")
+        #expect(response.header("Content-Type") == "application/problem+json")
+        #expect(response.text.contains("https://"))
+        #expect(client.readEnd() == 0)
+        #expect(responder.responded.withLock { $0 } == 0)  // never routed
+    }
+
+    static let badFiles: [(String, String, String, String)] = [
+        ("a missing certificate", "/nonexistent/cert.pem", TLSFixtures.key,
+         "cannot read the TLS certificate chain /nonexistent/cert.pem: No such file or directory"),
+        ("a missing key", TLSFixtures.certificate, "/nonexistent/key.pem",
+         "cannot read the TLS private key /nonexistent/key.pem: No such file or directory"),
+        ("a key for another certificate", TLSFixtures.certificate, TLSFixtures.otherKey,
+         "the TLS private key \(TLSFixtures.otherKey) does not match the certificate \(TLSFixtures.certificate)"),
+        ("a key where the certificate belongs", TLSFixtures.key, TLSFixtures.key,
+         "the TLS certificate chain \(TLSFixtures.key) is not a PEM certificate"),
+        ("a certificate where the key belongs", TLSFixtures.certificate, TLSFixtures.certificate,
+         "the TLS private key \(TLSFixtures.certificate) is not an unencrypted PEM private key"),
+    ]
+
+    @Test(arguments: TLSTests.badFiles)
+    func aBadCertificateOrKeyStopsStartWithAMessageNamingTheFile(_ name: String, _ certificate: String, _ key: String,
+                                                                   _ message: String) throws {
+        var configuration = ServerConfiguration()
+        configuration.host = "127.0.0.1"
+        configuration.port = 0
+        configuration.tls = TLSConfiguration(certificateChainPath: certificate, privateKeyPath: key)
+        let server = Server(configuration: configuration, responder: TestResponder())
+        do {
+            try server.start()
+            Issue.record("started with \(name)")
+            stop(server)
+        } catch {
+            #expect(error.message.hasPrefix(message), "\(error.message)")
+        }
+        #expect(server.port == 0)  // nothing was bound
+    }
+}
