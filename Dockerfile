@@ -42,7 +42,8 @@ COPY Tests ./Tests
 # rebuild compiles only what changed.
 RUN --mount=type=cache,target=/src/.build \
     swift build -c release --static-swift-stdlib --product lossd \
-    && install -D -m 0755 "$(swift build -c release --show-bin-path)/lossd" /out/lossd
+    && install -D -m 0755 "$(swift build -c release --show-bin-path)/lossd" /out/lossd \
+    && install -D -m 0755 /usr/libexec/swift/linux/swift-backtrace-static /out/swift-backtrace-static
 
 # ---------------------------------------------------------------------------
 FROM ${RUNTIME_IMAGE} AS runtime
@@ -61,7 +62,11 @@ RUN apt-get update \
     && useradd --system --uid 10001 --gid lossd --no-create-home --home-dir /nonexistent \
        --shell /usr/sbin/nologin lossd
 
-COPY --from=build /out/lossd /usr/local/bin/lossd
+COPY --from=build /out/lossd /out/swift-backtrace-static /usr/local/bin/
+
+# A crash prints a symbolicated backtrace of every thread to standard error
+# (the static backtracer, since the runtime has no Swift libraries).
+ENV SWIFT_BACKTRACE=enable=yes,sanitize=yes,threads=all,images=all,interactive=no,swift-backtrace=/usr/local/bin/swift-backtrace-static
 
 # Every setting is a LOSSD_* variable (a flag of the same name wins); these
 # two are the defaults, spelled out because the port is part of the image's

@@ -22,11 +22,13 @@ let package = Package(
 
         // zlib, for gzip request and response bodies (Debian: zlib1g-dev).
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // epoll and eventfd, for the HTTP server's event loop (Linux).
+        .systemLibrary(name: "CEpoll"),
         // fast_float's correctly rounded number parser behind a C interface (Debian: libfast-float-dev).
         .target(name: "CFastFloat"),
 
         // A strict HTTP/1.1 server on POSIX sockets and Dispatch.
-        .target(name: "HTTP", dependencies: ["CZlib"]),
+        .target(name: "HTTP", dependencies: ["CZlib", "CEpoll"]),
 
         // The loss routes: tensor JSON decoding, validation, metrics, CORS, health.
         .target(name: "LossService", dependencies: ["Losses", "HTTP", "CFastFloat"]),

@@ -20,6 +20,7 @@ torch.set_default_dtype(torch.float64)
 g = torch.Generator().manual_seed(42)
 
 ELEMENTS = 1_000_000
+ROUNDS = 3
 N, C = 100_000, 10
 logits = torch.rand(N, C, generator=g) * 10 - 5
 indices = torch.randint(0, C, (N,), generator=g)
@@ -71,9 +72,15 @@ def swift_rates(binary):
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     binary = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "..", ".build", "release", "LossesBenchmark")
-    swift = swift_rates(binary)
-    ours = torch_rates()
-    print(f"torch {torch.__version__}, float64, 1 thread; elements/s at 10^6 elements (best of 7, thread CPU time)")
+    # The machine may be shared: alternate the two a few times and keep each case's best.
+    swift, ours = {}, {}
+    for _ in range(ROUNDS):
+        for name, rate in swift_rates(binary).items():
+            swift[name] = max(rate, swift.get(name, 0))
+        for name, rate in torch_rates().items():
+            ours[name] = max(rate, ours.get(name, 0))
+    print(f"torch {torch.__version__}, float64, 1 thread; elements/s at 10^6 elements "
+          f"(best of {ROUNDS}x7 runs, thread CPU time)")
     print(f"{'case':44} {'lossd Swift':>14} {'torch':>14} {'ratio':>7}")
     for name, _ in CASES:
         s = swift.get(name)

@@ -3,7 +3,8 @@
 // the result (members or error) never depends on where the chunks split,
 // and every decoded tensor's data fills its shape.
 //
-// Input layout: byte 0 seeds the chunking; the rest is the body.
+// Input layout: byte 0 seeds the chunking (and bit 5 passes the body's
+// length as a hint); the rest is the body.
 
 import Losses
 
@@ -19,10 +20,10 @@ private struct SplitMix {
     }
 }
 
-private func decode(_ body: UnsafeRawBufferPointer, chunkSizes: (inout SplitMix) -> Int, seed: UInt64)
-    -> Result<[String: JSONMember], DecodeError>
-{
-    var decoder = TensorDecoder()
+private func decode(
+    _ body: UnsafeRawBufferPointer, chunkSizes: (inout SplitMix) -> Int, seed: UInt64, bodyLength: Int? = nil
+) -> Result<[String: JSONMember], DecodeError> {
+    var decoder = TensorDecoder(bodyLength: bodyLength)
     var random = SplitMix(state: seed)
     var start = 0
     do throws(DecodeError) {
@@ -44,7 +45,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let body = UnsafeRawBufferPointer(start: data + 1, count: size - 1)
     let whole = decode(body, chunkSizes: { _ in Int.max }, seed: seed)
     let maxChunk = Int(seed & 0x1F) + 1
-    let chunked = decode(body, chunkSizes: { Int($0.next() % UInt64(maxChunk)) + 1 }, seed: seed)
+    let hint = seed & 0x20 != 0 ? body.count : nil
+    let chunked = decode(body, chunkSizes: { Int($0.next() % UInt64(maxChunk)) + 1 }, seed: seed, bodyLength: hint)
     precondition(whole == chunked, "chunking changed the result: \(whole) vs \(chunked)")
     if body.count <= 256 {
         let bytewise = decode(body, chunkSizes: { _ in 1 }, seed: seed)

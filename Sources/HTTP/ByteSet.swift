@@ -1,37 +1,69 @@
-/// A set of byte values as a 256-bit mask: the character classes of the HTTP
-/// grammar, tested in a couple of instructions with no table lookup through a
-/// lazily initialised global (the masks are literal constants).
+/// A set of byte values: one of the character classes of the HTTP grammar,
+/// tested with one table load (hot path).
 struct ByteSet: Sendable {
-    private let w0, w1, w2, w3: UInt64
+    private let mask: UInt8
 
-    init(_ w0: UInt64, _ w1: UInt64, _ w2: UInt64, _ w3: UInt64) {
-        (self.w0, self.w1, self.w2, self.w3) = (w0, w1, w2, w3)
+    private init(mask: UInt8) {
+        self.mask = mask
     }
 
     @inline(__always)
     func contains(_ byte: UInt8) -> Bool {
-        let word: UInt64
-        switch byte >> 6 {
-        case 0: word = w0
-        case 1: word = w1
-        case 2: word = w2
-        default: word = w3
+        ByteSet.classes.utf8Start[Int(byte)] & mask != 0
+    }
+
+    /// One byte per byte value: 0x40 plus the bits of the classes it belongs
+    /// to (token 1, requestTarget 2, host 4, fieldValue 8, hexDigit 16). A
+    /// StaticString is constant data in the binary, so a lookup is one load,
+    /// with no lazily initialised global behind it. Generated from the
+    /// grammar; `byteClassesMatchTheirGrammar` checks it.
+    private static let classes: StaticString = """
+        @@@@@@@@@H@@@@@@@@@@@@@@@@@@@@@@HOHIOOOONNOONOOJ__________NNHNHJ\
+        J______OOOOOOOOOOOOOOOOOOOOLHLIOI______OOOOOOOOOOOOOOOOOOOOHIHO@\
+        HHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHH\
+        HHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHH
+        """
+
+    /// The index of the first byte of `bytes` outside `fieldValue`, or nil.
+    ///
+    /// Values are most of a head's bytes, so this tests eight at a time: a word
+    /// with no byte below 0x20 and none equal to 0x7F is all field-vchar/SP
+    /// (obs-text included); only a word that may hold a CTL (or an HTAB, which
+    /// is allowed) is looked at byte by byte.
+    static func firstControlByte(in bytes: UnsafeRawBufferPointer) -> Int? {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let n = bytes.count
+        var i = 0
+        if let base = bytes.baseAddress {
+            while i + 8 <= n {
+                let w = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                let below20 = (w &- ones &* 0x20) & ~w & highs  // nonzero iff some byte < 0x20
+                let x = w ^ (ones &* 0x7F)
+                let equals7F = (x &- ones) & ~x & highs  // nonzero iff some byte == 0x7F
+                if below20 | equals7F != 0 { break }
+                i += 8
+            }
         }
-        return (word >> UInt64(byte & 63)) & 1 != 0
+        while i < n {
+            if !fieldValue.contains(bytes[i]) { return i }
+            i += 1
+        }
+        return nil
     }
 
     /// tchar (RFC 9110 §5.6.2): the bytes of a method, a field name, a transfer-coding name.
-    static let token = ByteSet(0x03FF_6CFA_0000_0000, 0x57FF_FFFF_C7FF_FFFE, 0, 0)
+    static let token = ByteSet(mask: 1)
     /// The bytes of an origin-form target and of an absolute-form path and query (RFC 3986 §3.3, §3.4):
     /// unreserved, sub-delims, ":", "@", "/", "?" and "%" (which must start a pct-encoding).
-    static let requestTarget = ByteSet(0xAFFF_FFF2_0000_0000, 0x47FF_FFFE_87FF_FFFF, 0, 0)
+    static let requestTarget = ByteSet(mask: 2)
     /// The bytes of uri-host [":" port] (RFC 3986 §3.2.2), as in Host and an absolute-form authority:
     /// unreserved, sub-delims, ":", "[", "]" and "%".
-    static let host = ByteSet(0x2FFF_7FF2_0000_0000, 0x47FF_FFFE_AFFF_FFFE, 0, 0)
+    static let host = ByteSet(mask: 4)
     /// field-vchar, SP and HTAB (RFC 9110 §5.5): every byte but the CTLs (NUL, CR, LF, DEL, …).
-    static let fieldValue = ByteSet(0xFFFF_FFFF_0000_0200, 0x7FFF_FFFF_FFFF_FFFF, .max, .max)
+    static let fieldValue = ByteSet(mask: 8)
     /// HEXDIG (RFC 5234 Appendix B.1), either case.
-    static let hexDigit = ByteSet(0x03FF_0000_0000_0000, 0x0000_007E_0000_007E, 0, 0)
+    static let hexDigit = ByteSet(mask: 16)
 }
 
 // Byte helpers shared by the request parser and the chunked decoder.

@@ -5,11 +5,13 @@ public struct Limits: Sendable, Hashable {
     /// Largest request body in bytes, checked on the wire and again after gzip
     /// decoding (413 past it). Default 128 MiB.
     public var maxBodyBytes: Int = 128 << 20
-    /// Longest request line in bytes, its CRLF included (414 past it). Default 8 KiB.
+    /// Longest request line in bytes, its CRLF included (414 past it); empty
+    /// lines a client sends before it (RFC 9112 §2.2) count toward it. Default 8 KiB.
     public var maxRequestLineBytes: Int = 8 << 10
-    /// Largest header section in bytes, its CRLFs included (431 past it). Default 32 KiB.
+    /// Largest header section in bytes, its CRLFs included (431 past it); a
+    /// chunked body's trailer section has the same limit. Default 32 KiB.
     public var maxHeaderBytes: Int = 32 << 10
-    /// Most header fields, Host included (431 past it). Default 100.
+    /// Most header fields, Host included (431 past it); likewise for trailer fields. Default 100.
     public var maxHeaderCount: Int = 100
     /// Seconds within which the whole request head must arrive after its
     /// first byte (408 and close past it). Default 10.

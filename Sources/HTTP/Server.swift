@@ -10,10 +10,13 @@ import Synchronization
 ///
 /// Each connection has its own serial queue, all of them targeting one
 /// concurrent queue, so requests are parsed, answered and written without a
-/// thread hop and Dispatch spreads connections over the cores. One serial
+/// thread hop and Dispatch spreads connections over the cores; an
+/// `EventLoop` thread tells each queue when its socket is ready. One serial
 /// queue accepts connections and, a few times a second, sweeps their
 /// deadlines (head, body, idle, write and linger timeouts): one timer for the
 /// whole server instead of a timer rescheduled per request.
+///
+/// Linux only: readiness comes from epoll (see `EventLoop`).
 ///
 /// Thread safety: the configuration is immutable; everything that changes
 /// (listener, connections, drain) is behind `state`'s lock.
@@ -33,6 +36,8 @@ public final class Server: Sendable {
         var sweeper: DispatchSourceTimer? { get { sources?.sweeper } }
         var sources: Sources?
         var connections: [ObjectIdentifier: Connection] = [:]
+        var loop: EventLoop?
+        var lastConnectionID: UInt64 = 0
         var draining = false
         var drainCompletions: [@Sendable () -> Void] = []
     }
@@ -62,6 +67,13 @@ public final class Server: Sendable {
         guard !alreadyStarted else { throw ServerError(message: "the server was already started") }
         let (listener, port) = try Socket.listen(host: configuration.host, port: configuration.port,
                                                  backlog: Int32(clamping: max(128, configuration.limits.maxConnections)))
+        let loop: EventLoop
+        do {
+            loop = try EventLoop()  // after listen: a refused address leaves no thread behind
+        } catch {
+            Glibc.close(listener)
+            throw error
+        }
 
         let acceptSource = DispatchSource.makeReadSource(fileDescriptor: listener, queue: acceptQueue)
         acceptSource.setEventHandler { [self] in acceptConnections(listener) }
@@ -79,6 +91,7 @@ public final class Server: Sendable {
         state.withLock { s in
             s.port = port
             s.sources = sources
+            s.loop = loop
         }
     }
 
@@ -96,6 +109,8 @@ public final class Server: Sendable {
     /// closes idle connections, and calls `completion` once every connection
     /// is closed or `deadline` seconds have passed, when the remaining ones
     /// are closed. Calling it again adds a completion to the same drain.
+    /// `completion` runs on a server thread, or on the caller's when no
+    /// connection is open.
     public func drain(deadline: Double, completion: @escaping @Sendable () -> Void) {
         let (connections, first) = state.withLock { s in
             let first = !s.draining
@@ -148,18 +163,29 @@ public final class Server: Sendable {
                     return
                 }
             }
+            let admitted: (UInt64, EventLoop)? = state.withLock { s in
+                guard !s.draining, s.connections.count < configuration.limits.maxConnections, let loop = s.loop else {
+                    return nil
+                }
+                s.lastConnectionID += 1
+                return (s.lastConnectionID, loop)
+            }
+            guard let (id, loop) = admitted else {
+                // Over the cap (or draining): close at once so the client fails fast, not after a timeout.
+                Glibc.close(fd)
+                continue
+            }
             let connection = Connection(
-                fd: fd, server: self,
+                fd: fd, id: id, server: self, loop: loop,
                 queue: DispatchQueue(label: "lossd.http.connection", target: connectionQueue))
-            let admitted = state.withLock { s in
-                guard !s.draining, s.connections.count < configuration.limits.maxConnections else { return false }
+            let registered = state.withLock { s in
+                guard !s.draining else { return false }  // a drain began meanwhile
                 s.connections[ObjectIdentifier(connection)] = connection
                 return true
             }
-            if admitted {
+            if registered {
                 connection.activate()
             } else {
-                // Over the cap (or draining): close at once so the client fails fast, not after a timeout.
                 connection.discard()
             }
         }
@@ -177,6 +203,8 @@ public final class Server: Sendable {
             defer {
                 s.drainCompletions = []
                 s.sweeper?.cancel()
+                s.loop?.stop()
+                s.loop = nil
             }
             return s.drainCompletions
         }

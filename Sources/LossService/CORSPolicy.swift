@@ -25,8 +25,13 @@ public struct CORSPolicy: Sendable, Equatable {
     /// A policy from the `--cors-origins` setting: `*` (the default) or a
     /// comma-separated allow-list. An entry `*` anywhere in the list allows any origin.
     public init(setting: String) {
-        let entries = setting.split(separator: ",").map { String($0.trimming(" \t")) }
-            .filter { !$0.isEmpty }
+        // A browser's Origin never ends in "/", so "https://a.example/" in the
+        // setting would never match: drop the slash rather than refuse silently.
+        let entries = setting.split(separator: ",").map { entry -> String in
+            var origin = entry.trimming(" \t")
+            while origin.count > 1, origin.last == "/" { origin = origin.dropLast() }
+            return String(origin)
+        }.filter { !$0.isEmpty }
         if entries.isEmpty || entries.contains("*") {
             origins = .any
         } else {

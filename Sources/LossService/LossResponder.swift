@@ -28,7 +28,7 @@ public struct LossResponder: Responder {
         metrics.inFlight.increment()
         switch router.match(head.method, path: head.path) {
         case .notFound:
-            return .response(Problem(status: .notFound, detail: "no route for \(head.path)").response)
+            return .response(Problem(status: .notFound, detail: "no route for \(head.path); the routes are \(LossResponder.routeList)").response)
         case .methodNotAllowed(let route):
             var response = Problem(
                 status: .methodNotAllowed,
@@ -42,6 +42,8 @@ public struct LossResponder: Responder {
             return answer(route, head: head)
         }
     }
+
+    private static let routeList = Route.allCases.map(\.path).joined(separator: ", ")
 
     private func answer(_ route: Route, head: RequestHead) -> Reply {
         switch route {

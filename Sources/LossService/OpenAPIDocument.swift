@@ -551,11 +551,10 @@ components:
             A target index that takes no part (index targets only; loss 0 in
             `none`). With probability targets a negative value (the default)
             has no effect and a value ≥ 0 is a 422, as in PyTorch. Integral
-            values only (`2.0` is `2`); beyond ±2^53 a double names no single
-            integer, so such values are a 422.
+            values only (`2.0` is `2`). The value is read as a double, and
+            beyond ±2^53 a double names no single integer, so such values are
+            a 422.
           type: [integer, 'null']
-          minimum: -9007199254740992
-          maximum: 9007199254740992
           default: -100
         label_smoothing:
           description: As in PyTorch.
@@ -705,22 +704,22 @@ components:
           examples:
             indices:
               summary: The "indices" request
-              value: {loss: 0.17545638058931123, reduction: mean, shape: [], count: 2, weight_sum: 2}
+              value: {loss: 0.17545638058931118, reduction: mean, shape: [], count: 2, weight_sum: 2.0}
             probabilities:
               summary: The "probabilities" request
-              value: {loss: 0.5679563805893112, reduction: mean, shape: [], count: 2, weight_sum: 2}
+              value: {loss: 0.5679563805893112, reduction: mean, shape: [], count: 2, weight_sum: 2.0}
             weightedIgnoredSmoothed:
               summary: The third target is ignored; the mean divides by weight[0] + weight[2]
               value: {loss: 0.54384932099796, reduction: mean, shape: [], count: 2, weight_sum: 1.5}
             segmentation:
               summary: The "segmentation" request
-              value: {loss: 0.6419104209934079, reduction: mean, shape: [], count: 4, weight_sum: 4}
+              value: {loss: 0.6419104209934079, reduction: mean, shape: [], count: 4, weight_sum: 4.0}
             perSample:
               summary: The "perSample" request
-              value: {loss: [0.24131129665715703, 0.10960146452146542], reduction: none, shape: [2], count: 2, weight_sum: 2}
+              value: {loss: [0.24131129665715703, 0.10960146452146535], reduction: none, shape: [2], count: 2, weight_sum: 2.0}
             allIgnored:
               summary: "Every target ignored (PyTorch's NaN is written as null)"
-              value: {loss: null, reduction: mean, shape: [], count: 0, weight_sum: 0}
+              value: {loss: null, reduction: mean, shape: [], count: 0, weight_sum: 0.0}
     BinaryCrossEntropyResult:
       description: The loss.
       headers:
@@ -731,13 +730,13 @@ components:
           examples:
             probabilities:
               summary: The "probabilities" request
-              value: {loss: 0.2797765635793423, reduction: mean, shape: [], count: 3, weight_sum: 3}
+              value: {loss: 0.2797765635793423, reduction: mean, shape: [], count: 3, weight_sum: 3.0}
             logitsWithPosWeight:
               summary: The "logitsWithPosWeight" request
-              value: {loss: 0.5700968875600471, reduction: mean, shape: [], count: 4, weight_sum: 4}
+              value: {loss: 0.5700968875600471, reduction: mean, shape: [], count: 4, weight_sum: 4.0}
             perElement:
               summary: The "perElement" request
-              value: {loss: [0.2231435513142097, 0.10536051565782631, 0.5108256237659907], reduction: none, shape: [3], count: 3, weight_sum: 3}
+              value: {loss: [0.2231435513142097, 0.10536051565782631, 0.5108256237659907], reduction: none, shape: [3], count: 3, weight_sum: 3.0}
     MeanSquaredErrorResult:
       description: The loss.
       headers:
@@ -748,13 +747,13 @@ components:
           examples:
             mean:
               summary: The "mean" request
-              value: {loss: 0.3125, reduction: mean, shape: [], count: 4, weight_sum: 4}
+              value: {loss: 0.3125, reduction: mean, shape: [], count: 4, weight_sum: 4.0}
             weighted:
               summary: The "weighted" request
-              value: {loss: 0.5625, reduction: mean, shape: [], count: 4, weight_sum: 4}
+              value: {loss: 0.5625, reduction: mean, shape: [], count: 4, weight_sum: 4.0}
             perElement:
               summary: The "perElement" request
-              value: {loss: [[0.25, 0.0], [1.0, 0.0]], reduction: none, shape: [2, 2], count: 4, weight_sum: 4}
+              value: {loss: [[0.25, 0.0], [1.0, 0.0]], reduction: none, shape: [2, 2], count: 4, weight_sum: 4.0}
     Alive:
       description: The process is alive.
       headers:
@@ -792,7 +791,7 @@ components:
             allOf:
               - $ref: '#/components/schemas/Problem'
               - properties: {status: {const: 400}}
-          example: {type: about:blank, title: Bad Request, status: 400, detail: 'malformed JSON at byte 17: expected a value, found ''}'''}
+          example: {type: about:blank, title: Bad Request, status: 400, detail: 'malformed JSON at byte 44: trailing comma before '']'''}
     NotFound:
       description: Unknown path.
       content:
@@ -821,7 +820,7 @@ components:
             allOf:
               - $ref: '#/components/schemas/Problem'
               - properties: {status: {const: 408}}
-          example: {type: about:blank, title: Request Timeout, status: 408, detail: the request body made no progress for 10 s}
+          example: {type: about:blank, title: Request Timeout, status: 408, detail: the request body made no progress for 10.0 seconds}
     LengthRequired:
       description: A POST with neither Content-Length nor chunked transfer encoding.
       content:
@@ -830,7 +829,7 @@ components:
             allOf:
               - $ref: '#/components/schemas/Problem'
               - properties: {status: {const: 411}}
-          example: {type: about:blank, title: Length Required, status: 411, detail: a POST needs Content-Length or Transfer-Encoding chunked}
+          example: {type: about:blank, title: Length Required, status: 411, detail: 'a POST request needs Content-Length or Transfer-Encoding: chunked (RFC 9112 §6.3)'}
     ContentTooLarge:
       description: The body is over the limit (128 MiB by default), on the wire or after gzip decoding; refused before it is read whole.
       content:
@@ -839,7 +838,7 @@ components:
             allOf:
               - $ref: '#/components/schemas/Problem'
               - properties: {status: {const: 413}}
-          example: {type: about:blank, title: Content Too Large, status: 413, detail: the body is over the limit of 134217728 bytes}
+          example: {type: about:blank, title: Content Too Large, status: 413, detail: Content-Length 200000000 is over the body limit of 134217728 bytes}
     URITooLong:
       description: The request line is over the limit (8 KiB by default, its CRLF included).
       content:
@@ -848,7 +847,7 @@ components:
             allOf:
               - $ref: '#/components/schemas/Problem'
               - properties: {status: {const: 414}}
-          example: {type: about:blank, title: URI Too Long, status: 414, detail: the request line is over the limit of 8192 bytes}
+          example: {type: about:blank, title: URI Too Long, status: 414, detail: the request line is longer than 8192 bytes (its CRLF included)}
     UnsupportedMediaType:
       description: A loss POST whose Content-Type is missing or not `application/json` (parameters such as `charset=utf-8` are fine).
       content:
@@ -857,7 +856,7 @@ components:
             allOf:
               - $ref: '#/components/schemas/Problem'
               - properties: {status: {const: 415}}
-          example: {type: about:blank, title: Unsupported Media Type, status: 415, detail: 'a loss request needs Content-Type: application/json, got ''text/plain'''}
+          example: {type: about:blank, title: Unsupported Media Type, status: 415, detail: 'a loss request needs Content-Type: application/json, got ''application/x-www-form-urlencoded'''}
     ExpectationFailed:
       description: An `Expect` header other than `100-continue`.
       content:
@@ -866,7 +865,7 @@ components:
             allOf:
               - $ref: '#/components/schemas/Problem'
               - properties: {status: {const: 417}}
-          example: {type: about:blank, title: Expectation Failed, status: 417, detail: only Expect 100-continue is supported}
+          example: {type: about:blank, title: Expectation Failed, status: 417, detail: 'the only expectation supported is 100-continue, not magic'}
     UnprocessableContent:
       description: Valid JSON that is not a valid loss request; the detail says which member and where.
       content:
@@ -877,11 +876,11 @@ components:
               - properties: {status: {const: 422}}
           examples:
             outOfRange:
-              value: {type: about:blank, title: Unprocessable Content, status: 422, detail: 'targets[1] = 7 is out of range for 3 classes'}
+              value: {type: about:blank, title: Unprocessable Content, status: 422, detail: 'targets[0] = 7 is out of range for 3 classes'}
             unknownMember:
               value: {type: about:blank, title: Unprocessable Content, status: 422, detail: 'unknown member ''reduce'' (allowed: predictions, targets, reduction, weight)'}
             ragged:
-              value: {type: about:blank, title: Unprocessable Content, status: 422, detail: 'predictions[1] has 2 elements, predictions[0] has 3: arrays must be rectangular'}
+              value: {type: about:blank, title: Unprocessable Content, status: 422, detail: 'predictions[1] has 2 elements but predictions[0] has 3'}
     RequestHeaderFieldsTooLarge:
       description: The header section is over the limit (32 KiB, or 100 fields, by default).
       content:
@@ -890,7 +889,7 @@ components:
             allOf:
               - $ref: '#/components/schemas/Problem'
               - properties: {status: {const: 431}}
-          example: {type: about:blank, title: Request Header Fields Too Large, status: 431, detail: the header section is over the limit of 32768 bytes}
+          example: {type: about:blank, title: Request Header Fields Too Large, status: 431, detail: the header section is longer than 32768 bytes (its CRLFs included)}
     NotImplemented:
       description: A method lossd does not know (RFC 9110 §9.1).
       content:
@@ -899,7 +898,7 @@ components:
             allOf:
               - $ref: '#/components/schemas/Problem'
               - properties: {status: {const: 501}}
-          example: {type: about:blank, title: Not Implemented, status: 501, detail: the method QUERY is not implemented}
+          example: {type: about:blank, title: Not Implemented, status: 501, detail: 'method ''QUERY'' is not implemented (RFC 9110 §9.1)'}
     ServiceUnavailable:
       description: The server is draining (shutting down) and takes no new requests.
       content:
@@ -917,7 +916,7 @@ components:
             allOf:
               - $ref: '#/components/schemas/Problem'
               - properties: {status: {const: 505}}
-          example: {type: about:blank, title: HTTP Version Not Supported, status: 505, detail: only HTTP/1.0 and HTTP/1.1 are supported}
+          example: {type: about:blank, title: HTTP Version Not Supported, status: 505, detail: 'HTTP/2.0 is not supported: send HTTP/1.1 or HTTP/1.0'}
 
 """####
 }

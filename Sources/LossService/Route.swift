@@ -27,16 +27,6 @@ public enum Route: String, CaseIterable, Sendable {
     public var allowHeader: String {
         (methods + [.options]).map(\.rawValue).joined(separator: ", ")
     }
-
-    /// The loss a route scores, for loss routes.
-    var loss: LossKind? {
-        switch self {
-        case .crossEntropy: return .crossEntropy
-        case .binaryCrossEntropy: return .binaryCrossEntropy
-        case .meanSquaredError: return .meanSquaredError
-        default: return nil
-        }
-    }
 }
 
 /// The three losses, with their metrics label (`lossd_loss_elements_total{loss}`).

@@ -1,11 +1,3 @@
-#if canImport(Darwin)
-import Darwin
-#elseif canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-
 /// Binary cross entropy, as `torch.nn.functional.binary_cross_entropy`
 /// (probabilities, logs clamped at -100) or, with `fromLogits`,
 /// `binary_cross_entropy_with_logits` (the numerically stable form), in float64.
@@ -57,11 +49,11 @@ public struct BinaryCrossEntropy: Sendable {
                                 start, offset, out, length in
                                 let x = p.baseAddress! + start, y = t.baseAddress! + start
                                 let w = w.baseAddress! + offset, pw = pw.baseAddress! + offset
-                                // The exponentials first, in a loop of their own that vectorises.
+                                // exp in a loop of its own: one polynomial per loop keeps the SSE registers from spilling.
                                 for i in 0..<length { out[i] = expNonPositive(-abs(x[i])) }
                                 for i in 0..<length {
                                     // log σ(x) = min(x, 0) - log1p(exp(-|x|)): no overflow, no cancellation (ATen's form).
-                                    let logSigmoid = Swift.min(x[i], 0) - log1p(out[i])
+                                    let logSigmoid = Swift.min(x[i], 0) - logOnePlus(out[i])
                                     let logWeight = (pw[i] - 1) * y[i] + 1
                                     out[i] = ((1 - y[i]) * x[i] - logSigmoid * logWeight) * w[i]
                                 }
@@ -80,8 +72,8 @@ public struct BinaryCrossEntropy: Sendable {
                             let w = w.baseAddress! + offset
                             for i in 0..<length {
                                 // ATen's expression and clamp, so that p = 0 or 1 gives the same finite loss.
-                                let logP = Swift.max(log(x[i]), -100)
-                                let log1mP = Swift.max(log1p(-x[i]), -100)
+                                let logP = clampedLog(x[i])
+                                let log1mP = clampedLogOnePlus(-x[i])
                                 out[i] = ((y[i] - 1) * log1mP - y[i] * logP) * w[i]
                             }
                         }

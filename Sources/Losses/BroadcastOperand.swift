@@ -29,6 +29,7 @@ struct BroadcastOperand {
 
     /// The pattern repeated to `length` elements (a multiple of its period).
     func tiled(to length: Int) -> [Double] {
+        if length == pattern.count { return pattern }
         var tiled = [Double]()
         tiled.reserveCapacity(length)
         while tiled.count < length { tiled.append(contentsOf: pattern) }
@@ -50,6 +51,12 @@ struct BroadcastOperand {
         }
         let first = padded.firstIndex { $0 != 1 } ?? rank
         let period = shape[first...].reduce(1, *)
+        // Nothing repeats inside the period (the common case: a weight of the predictions' shape,
+        // or of its trailing dimensions): the operand's own elements are the pattern, uncopied.
+        if padded[first...] == shape[first...] {
+            pattern = tensor.data
+            return
+        }
 
         // Row-major strides of the operand, 0 along the dimensions it repeats.
         var strides = [Int](repeating: 0, count: rank)

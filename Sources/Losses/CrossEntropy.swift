@@ -1,11 +1,3 @@
-#if canImport(Darwin)
-import Darwin
-#elseif canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-
 /// Cross entropy, as `torch.nn.functional.cross_entropy` in float64: class
 /// indices or class probabilities as targets (the targets' shape decides),
 /// class weights, an ignored index and label smoothing. With `fromLogits:
@@ -118,15 +110,16 @@ public struct CrossEntropy: Sendable {
 
 /// One cross entropy evaluation over raw buffers of validated inputs.
 ///
-/// Hot path: per tile of positions, the maximum and the sum of exponentials
-/// run along contiguous class rows with a vectorisable exp, so the one `log`
-/// per position is the only libm call; scratch is allocated once per call,
-/// nothing per element. A struct with `mutating` methods, not closures over
-/// local variables, so no access to the running sums is checked at run time.
+/// Hot path: per tile of positions, the maximum, the sum of exponentials and
+/// the logs run along contiguous class rows with vectorisable exp and log (no
+/// libm call per element); scratch is allocated once per call, nothing per
+/// element. A struct with `mutating` methods, not closures over local
+/// variables, so no access to the running sums is checked at run time.
 private struct CrossEntropyKernel {
-    /// Positions scored together in `(N, C, d1, ..., dk)` inputs: a tile's
-    /// C class rows (C·256·8 bytes) stay in cache across the passes over them.
-    static let tileWidth = 256
+    /// Roughly how many prediction elements are scored together (a block of
+    /// rows, or a tile of 256 positions across all classes), so they stay in
+    /// cache across the passes over them.
+    static let blockElements = 2048
 
     let predictions: UnsafePointer<Double>
     let targets: UnsafePointer<Double>
@@ -162,13 +155,78 @@ private struct CrossEntropyKernel {
     /// Scores every position, writing the losses to `output` when given;
     /// returns their compensated sum when not.
     mutating func run(output: UnsafeMutablePointer<Double>?) -> Double {
-        let tileWidth = Swift.min(inner, Self.tileWidth)
-        // Per position of a tile: the maximum, log Σ exp(x - max), the losses; then the C exponentials
-        // of one row (inner == 1) or the ties at each position's maximum (inner > 1).
-        let scratch = UnsafeMutablePointer<Double>.allocate(capacity: 3 * tileWidth + Swift.max(classes, tileWidth))
+        inner == 1 ? runRows(output: output) : runPlanes(output: output)
+    }
+
+    /// `(C)` and `(N, C)`: blocks of whole rows, so the exponentials of a
+    /// block run as one long contiguous loop instead of one short loop per row.
+    private mutating func runRows(output: UnsafeMutablePointer<Double>?) -> Double {
+        let rowsPerBlock = Swift.max(1, Self.blockElements / classes)
+        // Per row of a block: the maximum, log Σ exp(x - max), the loss; then the block's C·rows exponentials.
+        let scratch = UnsafeMutablePointer<Double>.allocate(capacity: 3 * rowsPerBlock + rowsPerBlock * classes)
+        defer { scratch.deallocate() }
+        let maximum = scratch, logSumExp = scratch + rowsPerBlock, blockLosses = scratch + 2 * rowsPerBlock
+        let exponentials = scratch + 3 * rowsPerBlock
+        var lossSum = CompensatedSum()
+
+        var firstRow = 0
+        while firstRow < batch {
+            let rows = Swift.min(rowsPerBlock, batch - firstRow)
+            let x = predictions + firstRow * classes
+            let losses = output.map { $0 + firstRow } ?? blockLosses
+            if fromLogits {
+                // log_softmax as ATen, (x - max) - log Σ exp(x - max), finite for any finite x; but as
+                // log1p of the sum without the maximum's own e^0 = 1, so a confident prediction's small
+                // loss keeps its digits (ATen's log(1 + 1e-17) is 0). Ties at the maximum are counted
+                // apart (their exponent becomes -∞), so the sum has no cancellation.
+                for r in 0..<rows {
+                    let row = x + r * classes, out = exponentials + r * classes
+                    var rowMaximum = row[0]
+                    for c in 1..<classes { rowMaximum = Swift.max(rowMaximum, row[c]) }
+                    var ties = -1
+                    for c in 0..<classes {
+                        let d = row[c] - rowMaximum
+                        out[c] = d == 0 ? -.infinity : d
+                        ties &+= d == 0 ? 1 : 0
+                    }
+                    maximum[r] = rowMaximum
+                    logSumExp[r] = Double(ties)
+                }
+                for i in 0..<(rows * classes) { exponentials[i] = expNonPositive(exponentials[i]) }
+                for r in 0..<rows {
+                    let row = exponentials + r * classes
+                    var rest = 0.0
+                    for c in 0..<classes { rest += row[c] }
+                    logSumExp[r] += rest
+                }
+                for r in 0..<rows { logSumExp[r] = logOnePlus(logSumExp[r]) }
+                for r in 0..<rows {
+                    let rowMaximum = maximum[r], rowLogSumExp = logSumExp[r]
+                    scoreTile(
+                        sample: firstRow + r, first: 0, width: 1, stride: 1, losses: losses + r
+                    ) { row, s in (row[s] - rowMaximum) - rowLogSumExp }
+                }
+            } else {
+                for r in 0..<rows {
+                    scoreTile(sample: firstRow + r, first: 0, width: 1, stride: 1, losses: losses + r) { row, s in
+                        clampedLog(row[s])
+                    }
+                }
+            }
+            if output == nil { lossSum.add(UnsafeBufferPointer(start: losses, count: rows)) }
+            firstRow += rows
+        }
+        return lossSum.total
+    }
+
+    /// `(N, C, d1, ..., dk)`: tiles of positions, each pass running along contiguous class rows.
+    private mutating func runPlanes(output: UnsafeMutablePointer<Double>?) -> Double {
+        let tileWidth = Swift.min(inner, Self.blockElements / 8)
+        // Per position of a tile: the maximum, log Σ exp(x - max), the loss, the ties at the maximum.
+        let scratch = UnsafeMutablePointer<Double>.allocate(capacity: 4 * tileWidth)
         defer { scratch.deallocate() }
         let maximum = scratch, logSumExp = scratch + tileWidth, tileLosses = scratch + 2 * tileWidth
-        let exponentials = scratch + 3 * tileWidth
+        let ties = scratch + 3 * tileWidth
         var lossSum = CompensatedSum()
 
         for sample in 0..<batch {
@@ -179,56 +237,32 @@ private struct CrossEntropyKernel {
                 let x = predictions + sample * classes * inner + first
                 let losses = output.map { $0 + sample * inner + first } ?? tileLosses
                 if fromLogits {
-                    // log_softmax as ATen, (x - max) - log Σ exp(x - max), finite for any finite x; but
-                    // as log1p of the sum without the maximum's own exp(0) = 1, so a confident prediction's
-                    // small loss keeps its digits (ATen's log(1 + 1e-17) is 0). Ties at the maximum
-                    // are counted apart so the sum stays free of cancellation.
-                    if inner == 1 {
-                        var rowMaximum = x[0]
-                        for c in 1..<classes { rowMaximum = Swift.max(rowMaximum, x[c]) }
-                        var ties = -1.0
-                        for c in 0..<classes {
-                            let d = x[c] - rowMaximum
-                            exponentials[c] = d == 0 ? 0 : expNonPositive(d)
-                            ties += d == 0 ? 1 : 0
-                        }
-                        var rest = ties
-                        for c in 0..<classes { rest += exponentials[c] }
-                        maximum[0] = rowMaximum
-                        logSumExp[0] = log1p(rest)
-                    } else {
-                        for s in 0..<width { maximum[s] = x[s] }
-                        for c in 1..<classes {
-                            let row = x + c * inner
-                            for s in 0..<width { maximum[s] = Swift.max(maximum[s], row[s]) }
-                        }
-                        let ties = exponentials  // the first `width` scratch slots, when inner > 1
-                        for s in 0..<width {
-                            logSumExp[s] = 0
-                            ties[s] = -1
-                        }
-                        for c in 0..<classes {
-                            let row = x + c * inner
-                            for s in 0..<width {
-                                let d = row[s] - maximum[s]
-                                logSumExp[s] += d == 0 ? 0 : expNonPositive(d)
-                                ties[s] += d == 0 ? 1 : 0
-                            }
-                        }
-                        for s in 0..<width { logSumExp[s] = log1p(logSumExp[s] + ties[s]) }
+                    // As in runRows: log1p of the sum beside the maximum, ties counted apart.
+                    for s in 0..<width { maximum[s] = x[s] }
+                    for c in 1..<classes {
+                        let row = x + c * inner
+                        for s in 0..<width { maximum[s] = Swift.max(maximum[s], row[s]) }
                     }
-                    let logProbability = { (row: UnsafePointer<Double>, s: Int) in (row[s] - maximum[s]) - logSumExp[s] }
-                    if inner == 1 {
-                        scoreTile(sample: sample, first: first, width: 1, stride: 1, losses: losses, logProbability)
-                    } else {
-                        scoreTile(sample: sample, first: first, width: width, stride: inner, losses: losses, logProbability)
+                    for s in 0..<width {
+                        logSumExp[s] = 0
+                        ties[s] = -1
+                    }
+                    for c in 0..<classes {
+                        let row = x + c * inner
+                        for s in 0..<width {
+                            let d = row[s] - maximum[s]
+                            // A select of the exp's input, not a branch around the exp, so the loop vectorises.
+                            logSumExp[s] += expNonPositive(d == 0 ? -.infinity : d)
+                            ties[s] += d == 0 ? 1 : 0
+                        }
+                    }
+                    for s in 0..<width { logSumExp[s] = logOnePlus(logSumExp[s] + ties[s]) }
+                    scoreTile(sample: sample, first: first, width: width, stride: inner, losses: losses) { row, s in
+                        (row[s] - maximum[s]) - logSumExp[s]
                     }
                 } else {
-                    let logProbability = { (row: UnsafePointer<Double>, s: Int) in Swift.max(log(row[s]), -100) }
-                    if inner == 1 {
-                        scoreTile(sample: sample, first: first, width: 1, stride: 1, losses: losses, logProbability)
-                    } else {
-                        scoreTile(sample: sample, first: first, width: width, stride: inner, losses: losses, logProbability)
+                    scoreTile(sample: sample, first: first, width: width, stride: inner, losses: losses) { row, s in
+                        clampedLog(row[s])
                     }
                 }
                 if output == nil { lossSum.add(UnsafeBufferPointer(start: losses, count: width)) }

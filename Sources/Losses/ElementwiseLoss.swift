@@ -14,41 +14,37 @@ enum ElementwiseLoss {
         count: Int, patternLength: Int, keepElements: Bool,
         kernel: (_ start: Int, _ patternOffset: Int, _ output: UnsafeMutablePointer<Double>, _ length: Int) -> Void
     ) -> (elements: [Double], sum: Double) {
-        // Hot path: no allocation per element; for `none` the output is written once, never zero-filled first.
+        // Hot path: no allocation per element; for `none` the output is written once, never zero-filled
+        // first. Plain loops rather than closures over the running sum, so the kernel's pointers stay
+        // provably unaliased and its loop vectorises.
         if keepElements {
-            let elements = [Double](unsafeUninitializedCapacity: count) { buffer, initialized in
-                forEachBlock(count: count, patternLength: patternLength) { start, offset, length in
+            return ([Double](unsafeUninitializedCapacity: count) { buffer, initialized in
+                var start = 0
+                var offset = 0
+                while start < count {
+                    let length = Swift.min(blockLength, patternLength - offset, count - start)
                     kernel(start, offset, buffer.baseAddress! + start, length)
+                    start += length
+                    offset += length
+                    if offset == patternLength { offset = 0 }
                 }
                 initialized = count
-            }
-            return (elements, .nan)
+            }, .nan)
         }
         let scratch = UnsafeMutablePointer<Double>.allocate(capacity: Swift.min(count, blockLength))
         defer { scratch.deallocate() }
         var sum = CompensatedSum()
-        forEachBlock(count: count, patternLength: patternLength) { start, offset, length in
-            kernel(start, offset, scratch, length)
-            sum.add(UnsafeBufferPointer(start: scratch, count: length))
-        }
-        return ([], sum.total)
-    }
-
-    /// Consecutive blocks `(start, patternOffset, length)` covering `0..<count`,
-    /// each at most `blockLength` long and none crossing the end of a pattern.
-    @inline(__always)
-    private static func forEachBlock(
-        count: Int, patternLength: Int, _ body: (_ start: Int, _ patternOffset: Int, _ length: Int) -> Void
-    ) {
         var start = 0
         var offset = 0
         while start < count {
             let length = Swift.min(blockLength, patternLength - offset, count - start)
-            body(start, offset, length)
+            kernel(start, offset, scratch, length)
+            sum.add(UnsafeBufferPointer(start: scratch, count: length))
             start += length
             offset += length
             if offset == patternLength { offset = 0 }
         }
+        return ([], sum.total)
     }
 }
 

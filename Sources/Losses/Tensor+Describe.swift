@@ -42,7 +42,7 @@ func requireUnitInterval(_ tensor: Tensor, name: String) throws(LossError) {
     // Hot path: a branch-free count over the whole buffer vectorises; the slow search runs only on failure.
     let outside = tensor.data.withUnsafeBufferPointer { buffer in
         var outside = 0
-        for value in buffer { outside &+= (value >= 0 && value <= 1) ? 0 : 1 }
+        for value in buffer { outside &+= 1 &- ((value >= 0 ? 1 : 0) & (value <= 1 ? 1 : 0)) }  // NaN is outside
         return outside
     }
     guard outside > 0 else { return }

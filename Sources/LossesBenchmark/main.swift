@@ -6,7 +6,7 @@
 // Each line is `case<TAB>elements per second`; the best of several runs is
 // kept. Time is the thread's CPU time, so a busy shared machine does not
 // count time the benchmark spent descheduled (torch_bench.py does the same).
-// Arguments: [repeats] [substring of the case names to run].
+// Arguments: [repeats] [prefix of the case names to run].
 
 #if canImport(Glibc)
 import Glibc
@@ -78,7 +78,7 @@ let arguments = CommandLine.arguments.dropFirst()
 let repeats = arguments.first.flatMap(Int.init) ?? 7
 let filter = arguments.dropFirst().first ?? ""
 var sink = 0.0
-for (name, run) in cases where filter.isEmpty || name.contains(filter) {
+for (name, run) in cases where name.hasPrefix(filter) {
     var best = UInt64.max
     for _ in 0..<repeats {
         let start = threadNanoseconds()

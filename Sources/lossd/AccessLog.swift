@@ -17,10 +17,10 @@ struct AccessLog: Sendable {
                 "method": "\(method)",
                 "path": "\(path)",
                 "route": "\(route)",
-                "status": "\(exchange.status.code)",
-                "bytes": "\(exchange.responseBodyBytes)",
-                "request_bytes": "\(exchange.requestBodyBytes)",
-                "duration_ms": "\(milliseconds)",
+                "status": .stringConvertible(exchange.status.code),
+                "bytes": .stringConvertible(exchange.responseBodyBytes),
+                "request_bytes": .stringConvertible(exchange.requestBodyBytes),
+                "duration_ms": .stringConvertible(milliseconds),
             ])
     }
 }

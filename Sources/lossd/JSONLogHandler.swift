@@ -33,7 +33,12 @@ struct JSONLogHandler: LogHandler {
             out += ","
             Problem.appendJSONString(key, to: &out)
             out += ":"
-            Problem.appendJSONString(all[key]!.description, to: &out)
+            switch all[key]! {
+            // Numbers stay numbers, so that a log query can compare them.
+            case .stringConvertible(let number as Int): out += String(number)
+            case .stringConvertible(let number as Double) where number.isFinite: out += number.description
+            case let value: Problem.appendJSONString(value.description, to: &out)
+            }
         }
         out += "}\n"
         LogTime.write(out)

@@ -22,49 +22,49 @@ struct Lossd: ParsableCommand {
             """,
         subcommands: [Healthcheck.self])
 
-    @Option(help: "Address to listen on. (default: 0.0.0.0, env: LOSSD_HOST)")
+    @Option(help: ArgumentHelp("Address to listen on. (default: 0.0.0.0, env: LOSSD_HOST)", valueName: "address"))
     var host: String?
 
-    @Option(help: "TCP port to listen on; 0 picks a free port. (default: 8080, env: LOSSD_PORT)")
+    @Option(help: ArgumentHelp("TCP port to listen on; 0 picks a free port. (default: 8080, env: LOSSD_PORT)", valueName: "port"))
     var port: Int?
 
-    @Option(help: "Largest request body in bytes, on the wire and after gzip decoding; 413 past it. (default: 134217728, env: LOSSD_MAX_BODY_BYTES)")
+    @Option(help: ArgumentHelp("Largest request body in bytes, on the wire and after gzip decoding; 413 past it. (default: 134217728, env: LOSSD_MAX_BODY_BYTES)", valueName: "bytes"))
     var maxBodyBytes: Int?
 
-    @Option(help: "Longest request line in bytes, CRLF included; 414 past it. (default: 8192, env: LOSSD_MAX_REQUEST_LINE_BYTES)")
+    @Option(help: ArgumentHelp("Longest request line in bytes, CRLF included; 414 past it. (default: 8192, env: LOSSD_MAX_REQUEST_LINE_BYTES)", valueName: "bytes"))
     var maxRequestLineBytes: Int?
 
-    @Option(help: "Largest request header section in bytes, CRLFs included; 431 past it. (default: 32768, env: LOSSD_MAX_HEADER_BYTES)")
+    @Option(help: ArgumentHelp("Largest request header section in bytes, CRLFs included; 431 past it. (default: 32768, env: LOSSD_MAX_HEADER_BYTES)", valueName: "bytes"))
     var maxHeaderBytes: Int?
 
-    @Option(help: "Most request header fields, Host included; 431 past it. (default: 100, env: LOSSD_MAX_HEADER_COUNT)")
+    @Option(help: ArgumentHelp("Most request header fields, Host included; 431 past it. (default: 100, env: LOSSD_MAX_HEADER_COUNT)", valueName: "count"))
     var maxHeaderCount: Int?
 
-    @Option(help: "Seconds within which a request head must arrive after its first byte; 408 past it. (default: 10, env: LOSSD_HEAD_TIMEOUT)")
+    @Option(help: ArgumentHelp("Seconds within which a request head must arrive after its first byte; 408 past it. (default: 10, env: LOSSD_HEAD_TIMEOUT)", valueName: "seconds"))
     var headTimeout: Double?
 
-    @Option(help: "Seconds a request body may go without progress; 408 past it. (default: 10, env: LOSSD_BODY_TIMEOUT)")
+    @Option(help: ArgumentHelp("Seconds a request body may go without progress; 408 past it. (default: 10, env: LOSSD_BODY_TIMEOUT)", valueName: "seconds"))
     var bodyTimeout: Double?
 
-    @Option(help: "Seconds an idle connection is kept open. (default: 60, env: LOSSD_IDLE_TIMEOUT)")
+    @Option(help: ArgumentHelp("Seconds an idle connection is kept open. (default: 60, env: LOSSD_IDLE_TIMEOUT)", valueName: "seconds"))
     var idleTimeout: Double?
 
-    @Option(help: "Most open connections. (default: 1024, env: LOSSD_MAX_CONNECTIONS)")
+    @Option(help: ArgumentHelp("Most open connections. (default: 1024, env: LOSSD_MAX_CONNECTIONS)", valueName: "count"))
     var maxConnections: Int?
 
-    @Option(help: "Seconds a graceful drain on SIGTERM/SIGINT may take before remaining connections are closed. (default: 20, env: LOSSD_DRAIN_TIMEOUT)")
+    @Option(help: ArgumentHelp("Seconds a graceful drain on SIGTERM/SIGINT may take before remaining connections are closed. (default: 20, env: LOSSD_DRAIN_TIMEOUT)", valueName: "seconds"))
     var drainTimeout: Double?
 
-    @Option(help: "Smallest response body in bytes that is gzip-compressed for clients that accept it. (default: 1024, env: LOSSD_GZIP_MIN_BYTES)")
+    @Option(help: ArgumentHelp("Smallest response body in bytes that is gzip-compressed for clients that accept it. (default: 1024, env: LOSSD_GZIP_MIN_BYTES)", valueName: "bytes"))
     var gzipMinBytes: Int?
 
-    @Option(help: "Origins allowed to call from a browser: * or a comma-separated list such as https://dash.example. (default: *, env: LOSSD_CORS_ORIGINS)")
+    @Option(help: ArgumentHelp("Origins allowed to call from a browser: * or a comma-separated list such as https://dash.example. (default: *, env: LOSSD_CORS_ORIGINS)", valueName: "origins"))
     var corsOrigins: String?
 
-    @Option(help: "Lowest log level written: trace, debug, info, notice, warning, error or critical. (default: info, env: LOSSD_LOG_LEVEL)")
+    @Option(help: ArgumentHelp("Lowest log level written: trace, debug, info, notice, warning, error or critical. (default: info, env: LOSSD_LOG_LEVEL)", valueName: "level"))
     var logLevel: String?
 
-    @Option(help: "Log line format on standard error: text or json. (default: text, env: LOSSD_LOG_FORMAT)")
+    @Option(help: ArgumentHelp("Log line format on standard error: text or json. (default: text, env: LOSSD_LOG_FORMAT)", valueName: "format"))
     var logFormat: String?
 
     mutating func run() throws {

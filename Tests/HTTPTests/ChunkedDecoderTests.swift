@@ -210,6 +210,16 @@ struct ChunkedRefusal: Sendable, CustomTestStringConvertible {
         #expect(sizeError.status.code == 431)
     }
 
+    @Test func chunkDataIsHandedOnInOneRunPerChunkAndPiece() throws {
+        let data = [UInt8](repeating: UInt8(ascii: "x"), count: 1 << 20)
+        let input = Array("100000\r\n".utf8) + data + Array("\r\n0\r\n\r\n".utf8)
+        var decoder = ChunkedDecoder(limits: Limits())
+        var runs: [Int] = []
+        let result = try decoder.decode(input) { (run) throws(HTTPError) in runs.append(run.count) }
+        #expect(result.done && result.consumed == input.count)
+        #expect(runs == [1 << 20])
+    }
+
     @Test func anErrorFromThePayloadHandlerStopsDecoding() {
         var decoder = ChunkedDecoder(limits: Limits())
         let input = Array("5\r\nhello\r\n0\r\n\r\n".utf8)

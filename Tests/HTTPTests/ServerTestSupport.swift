@@ -208,6 +208,16 @@ final class TestClient: @unchecked Sendable {
         return response
     }
 
+    /// How the connection ended: 0 for an orderly close (FIN), else the
+    /// receive error (ECONNRESET for a reset, EAGAIN for a timeout); -1 when
+    /// more bytes came.
+    func readEnd() -> Int32 {
+        guard buffer.isEmpty else { return -1 }
+        var byte: UInt8 = 0
+        let n = recv(fd, &byte, 1, 0)
+        return n == 0 ? 0 : n > 0 ? -1 : errno
+    }
+
     /// True when the server closed the connection (EOF or reset) with no
     /// further bytes, within the receive timeout.
     func isClosedWithoutResponse() -> Bool {

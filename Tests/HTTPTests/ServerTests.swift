@@ -42,6 +42,36 @@ import Testing
         #expect(try client.readResponse().text == "second")
     }
 
+    @Test func aPipelinedBatchLargerThanTheReadBufferIsAnsweredInFull() throws {
+        let (server, _) = try startServer { $0.readBufferBytes = 4096 }
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        let count = 600  // about 20 KB of requests: several full reads of the buffer
+        let batch = (0..<count).map { "GET /hello?n=\($0) HTTP/1.1\r\nHost: t\r\n\r\n" }.joined()
+        DispatchQueue.global().async { client.send(batch) }
+        for _ in 0..<count { #expect(try client.readResponse().text == "hello") }
+    }
+
+    @Test func aRequestTrickledByteByByteIsServed() throws {
+        let (server, _) = try startServer()
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        for byte in Array("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc".utf8) {
+            client.send([byte])
+            usleep(500)
+        }
+        #expect(try client.readResponse().text == "abc")
+    }
+
+    @Test func aHeadLargerThanTheReadBufferIsServed() throws {
+        let (server, _) = try startServer { $0.readBufferBytes = 4096 }
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        let filler = String(repeating: "x", count: 20_000)
+        client.send("GET /hello HTTP/1.1\r\nHost: t\r\nX-Filler: \(filler)\r\n\r\n")
+        #expect(try client.readResponse().text == "hello")
+    }
+
     @Test func pipelinedRequestsBeforeAHalfCloseAreAllAnswered() throws {
         let (server, _) = try startServer()
         defer { stop(server) }
@@ -138,6 +168,18 @@ import Testing
             try second.start()
         } throws: { error in
             "\(error)".contains("address already in use") && "\(error)".contains("127.0.0.1:\(server.port)")
+        }
+    }
+
+    @Test func startFailsWithAClearMessageForAPortOutOfRange() {
+        var configuration = ServerConfiguration()
+        configuration.host = "127.0.0.1"
+        configuration.port = 70000
+        let server = Server(configuration: configuration, responder: TestResponder())
+        #expect {
+            try server.start()
+        } throws: { error in
+            "\(error)".contains("port 70000 is out of range")
         }
     }
 
@@ -549,5 +591,53 @@ import Testing
         let response = try client.readResponse()
         #expect(response.body == body)
         #expect(responder.waitForExchanges(1).first?.requestBodyBytes == body.count)
+    }
+}
+
+/// Closing: the client must always be able to read the last response.
+@Suite struct ServerClosingTests {
+    @Test func a413SentBeforeTheBodyIsReadEvenWhileTheClientKeepsSending() throws {
+        let (server, _) = try startServer { $0.limits.maxBodyBytes = 1000 }
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        // The client sends its body without waiting (no Expect), head and body in one write: a plain
+        // close would reset the connection and could destroy the 413 before the client read it.
+        let sent = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            client.send(Array("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5000000\r\n\r\n".utf8)
+                + [UInt8](repeating: 0x41, count: 512 << 10))
+            sent.signal()
+        }
+        let response = try client.readResponse()
+        #expect(response.status == 413)
+        #expect(response.header("Connection") == "close")
+        // The server read and dropped the rest, then closed with a FIN: a reset here would mean it
+        // closed with unread bytes, which can destroy a response still in flight.
+        _ = sent.wait(timeout: .now() + 3)
+        #expect(client.readEnd() == 0)
+    }
+
+    @Test func aClientThatNeverReadsIsClosedAfterTheWriteTimeout() throws {
+        let (server, _) = try startServer { $0.writeTimeout = 0.3 }
+        defer { stop(server) }
+        let flooder = try TestClient(port: server.port)
+        _ = fcntl(flooder.fd, F_SETFL, fcntl(flooder.fd, F_GETFL) | O_NONBLOCK)
+        let request = Array(String(repeating: "GET /big HTTP/1.1\r\nHost: t\r\n\r\n", count: 64).utf8)
+        var sent = 0
+        while sent < 64 << 20 {
+            let n = request.withUnsafeBytes { send(flooder.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n > 0 {
+                sent += n
+                continue
+            }
+            var poller = pollfd(fd: flooder.fd, events: Int16(POLLOUT), revents: 0)
+            if poll(&poller, 1, 300) == 0 { break }
+        }
+        var open = server.connectionCount
+        for _ in 0..<300 where open > 0 {
+            usleep(10_000)
+            open = server.connectionCount
+        }
+        #expect(open == 0)
     }
 }

@@ -24,6 +24,7 @@ import Testing
         ("https://a.example", .list(["https://a.example"])),
         (" https://a.example , http://localhost:3000 ,", .list(["https://a.example", "http://localhost:3000"])),
         ("https://a.example,*", .any),
+        ("https://a.example/", .list(["https://a.example"])),
     ])
     func setting(text: String, origins: CORSPolicy.Origins) {
         #expect(CORSPolicy(setting: text).origins == origins)

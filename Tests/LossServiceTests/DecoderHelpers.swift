@@ -3,8 +3,10 @@ import Losses
 @testable import LossService
 
 /// Decodes `bytes` fed as chunks that end at `splits` (sorted offsets).
-func decode(_ bytes: [UInt8], splits: [Int] = [], maxDepth: Int = 64) -> Result<[String: JSONMember], DecodeError> {
-    var decoder = TensorDecoder(maxDepth: maxDepth)
+func decode(
+    _ bytes: [UInt8], splits: [Int] = [], maxDepth: Int = 64, bodyLength: Int? = nil
+) -> Result<[String: JSONMember], DecodeError> {
+    var decoder = TensorDecoder(maxDepth: maxDepth, bodyLength: bodyLength)
     var start = 0
     do throws(DecodeError) {
         for end in splits + [bytes.count] where end >= start {

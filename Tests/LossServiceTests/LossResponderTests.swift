@@ -145,6 +145,21 @@ func jsonObject(_ response: Response) throws -> [String: Any] {
         #expect(detail.contains("byte 22"), "\(detail)")
     }
 
+    @Test("the body handler answers 400 at the first malformed chunk, before the rest arrives")
+    func stopsEarly() throws {
+        let reply = harness.responder.respond(to: RequestHead(
+            method: .post, target: "/loss/ce", version: .http1_1, headers: ["Content-Type": "application/json"]))
+        guard case .body(let handler) = reply else {
+            Issue.record("expected a body handler")
+            return
+        }
+        let first = Array(#"{"predictions": [1, 2"#.utf8).withUnsafeBytes { handler.consume($0) }
+        #expect(first == nil)
+        let second = Array(#", oops"#.utf8).withUnsafeBytes { handler.consume($0) }
+        #expect(second?.status == .badRequest)
+        #expect(second.map { String(decoding: $0.body, as: UTF8.self) }?.contains("byte 23") == true)
+    }
+
     @Test("an empty body is malformed JSON at byte 0")
     func emptyBody() throws {
         let response = harness.post("/loss/mse", "")
@@ -213,6 +228,17 @@ func jsonObject(_ response: Response) throws -> [String: Any] {
         var response = Problem(status: .requestHeaderFieldsTooLarge, detail: "too many").response
         harness.responder.prepare(&response, for: nil)
         #expect(response.headers["Access-Control-Allow-Origin"] == "*")
+    }
+
+    @Test("no client can grow the label set: every unknown path is the one route label unmatched")
+    func boundedLabels() {
+        let metrics = ServiceMetrics(includeProcessMetrics: false)
+        let harness = ResponderHarness(LossResponder(metrics: metrics))
+        let before = metrics.render().split(separator: "\n").count
+        for i in 0..<100 { _ = harness.call(.get, "/probe/\(i)") }
+        let after = metrics.render().split(separator: "\n").count
+        #expect(after == before + 1)  // one new series: GET, unmatched, 404
+        #expect(metrics.requests.value(["GET", "unmatched", "404"]) == 100)
     }
 
     @Test("a request rejected before routing is counted as unmatched and leaves in-flight alone")

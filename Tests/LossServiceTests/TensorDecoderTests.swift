@@ -259,6 +259,25 @@ func body(_ before: String, _ raw: [UInt8], _ after: String) -> [UInt8] {
         #expect(tensor(decode("{\"p\":[" + number + "]}"))?.data == [0])
     }
 
+    @Test func stringsThatAreOnlyCheckedHaveNoLengthLimit() {
+        let long = String(repeating: "x", count: 10_000)
+        let json = #"{"p":{"shape":[1],"data":[1],"name":"\#(long)","parameters":{"\#(long)":"\#(long)"}}}"#
+        #expect(tensor(decode(json))?.data == [1])
+    }
+
+    @Test func aKeptStringOfExactlyTheLengthLimitIsAccepted() throws {
+        let text = String(repeating: "é", count: 2048)  // 4096 bytes
+        #expect(try decode("{\"s\":\"\(text)\"}").get()["s"] == .string(text))
+    }
+
+    @Test(arguments: [("12345678", 12_345_678), ("00000000", 0), ("99999999", 99_999_999), ("09080706", 9_080_706),
+                      ("1234567a", nil), ("/2345678", nil), ("1234567:", nil), ("1234 678", nil), ("-1234567", nil),
+                      ("\u{7f}2345678", nil)] as [(String, UInt64?)])
+    func eightDigitsAreReadAtOnceOnlyWhenAllAreDigits(_ text: String, _ expected: UInt64?) {
+        let bytes = Array(text.utf8)
+        #expect(bytes.withUnsafeBufferPointer { TensorDecoder.eightDigits($0.baseAddress!) } == expected)
+    }
+
     // MARK: Chunking never changes the result
 
     static var documents: [[UInt8]] {
@@ -315,6 +334,13 @@ func body(_ before: String, _ raw: [UInt8], _ after: String) -> [UInt8] {
             let decoded = tensor(decode(document, splits: splits))
             #expect(decoded?.shape == [200, 25])
             #expect(decoded?.data == expected)
+        }
+    }
+
+    @Test func aBodyLengthHintChangesNothingButSpeed() {
+        for document in Self.documents {
+            #expect(decode(document, bodyLength: document.count) == decode(document))
+            #expect(decode(document, splits: [document.count / 2], bodyLength: 1) == decode(document))
         }
     }
 

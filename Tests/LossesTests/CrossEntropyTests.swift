@@ -1,21 +1,6 @@
 import Losses
 import Testing
 
-/// A tensor for tests, from a shape and row-major values.
-func tensor(_ shape: [Int], _ data: [Double]) -> Tensor {
-    try! Tensor(shape: shape, data: data)
-}
-
-/// The message of the error `body` throws, or nil when it throws none.
-func errorMessage(_ body: () throws(LossError) -> LossResult) -> String? {
-    do {
-        _ = try body()
-        return nil
-    } catch {
-        return error.message
-    }
-}
-
 @Suite struct CrossEntropyTests {
     struct ErrorCase: Sendable, CustomStringConvertible {
         var description: String
@@ -163,6 +148,24 @@ func errorMessage(_ body: () throws(LossError) -> LossResult) -> String? {
         #expect(result.loss.data == [2000, 2000 + 0.6931471805599453])
     }
 
+    /// Rows are scored in blocks (and planes in tiles); no block edge may change a row's loss.
+    @Test(arguments: [[700, 7], [3, 3000], [2, 3, 700]])
+    func blocksAndTilesGiveEachPositionTheLossItHasAlone(shape: [Int]) throws {
+        var generator = TestGenerator(seed: 9)
+        let classes = shape[1], inner = shape[2...].reduce(1, *)
+        let count = shape.reduce(1, *)
+        let logits = (0..<count).map { _ in Double.random(in: -20...20, using: &generator) }
+        let targets = (0..<(count / classes)).map { _ in Double(Int.random(in: 0..<classes, using: &generator)) }
+        let loss = CrossEntropy(labelSmoothing: 0.1, reduction: .none)
+        let whole = try loss(predictions: tensor(shape, logits), targets: tensor([shape[0]] + shape[2...], targets))
+        for position in 0..<(count / classes) {
+            let (sample, s) = position.quotientAndRemainder(dividingBy: inner)
+            let row = (0..<classes).map { logits[(sample * classes + $0) * inner + s] }
+            let alone = try loss(predictions: tensor([classes], row), targets: Tensor(targets[position]))
+            #expect(whole.loss.data[position] == alone.loss.data[0], "position \(position)")
+        }
+    }
+
     /// ATen computes log(1 + e^-40) = 0 here; the exact loss is log1p(e^-40) ≈ 4.2e-18.
     @Test func confidentPredictionsKeepTheirSmallLoss() throws {
         let exact = 4.248354255291589e-18  // log1p(exp(-40)), to the double nearest
@@ -202,18 +205,5 @@ func errorMessage(_ body: () throws(LossError) -> LossResult) -> String? {
         #expect(isClose(none.loss.data.reduce(0, +), sum.loss.data[0]))
         #expect(mean.count == sum.count && sum.count == none.count)
         #expect(mean.weightSum == sum.weightSum && sum.weightSum == none.weightSum)
-    }
-}
-
-/// SplitMix64: fixed test inputs without global state.
-struct TestGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

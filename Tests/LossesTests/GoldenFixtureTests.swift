@@ -24,10 +24,3 @@ import Testing
         }
     }
 }
-
-/// Within 1e-12 relative or 1e-15 absolute; NaN matches NaN, infinities match exactly.
-func isClose(_ actual: Double, _ expected: Double, relative: Double = 1e-12, absolute: Double = 1e-15) -> Bool {
-    if expected.isNaN { return actual.isNaN }
-    if expected.isInfinite { return actual == expected }
-    return abs(actual - expected) <= max(absolute, relative * abs(expected))
-}

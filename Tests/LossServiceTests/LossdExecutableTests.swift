@@ -1,0 +1,195 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Testing
+
+/// The `lossd` executable as a user runs it: flags and their environment
+/// variables, the listening line, the access log, SIGTERM, the healthcheck.
+@Suite(.serialized) struct LossdExecutableTests {
+    /// The built `lossd`, beside the test bundle (`swift test` builds it too).
+    static let binary: String? = {
+        let candidates = [
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("lossd").path,
+            URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+                .appendingPathComponent("../../.build/debug/lossd").standardized.path,
+        ]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }()
+
+    /// A started `lossd` with its output pipes.
+    final class Running {
+        let process = Process()
+        let stdout = Pipe()
+        let stderr = Pipe()
+
+        init(_ arguments: [String], environment: [String: String] = [:]) throws {
+            process.executableURL = URL(fileURLWithPath: try #require(LossdExecutableTests.binary))
+            process.arguments = arguments
+            var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("LOSSD_") }
+            env.merge(environment) { $1 }
+            process.environment = env
+            process.standardOutput = stdout
+            process.standardError = stderr
+            try process.run()
+        }
+
+        /// The first line on standard output (the listening address), or nil at EOF.
+        func firstLine() -> String? {
+            var bytes: [UInt8] = []
+            while true {
+                let data = stdout.fileHandleForReading.readData(ofLength: 1)
+                guard let byte = data.first else { return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self) }
+                if byte == 0x0A { return String(decoding: bytes, as: UTF8.self) }
+                bytes.append(byte)
+            }
+        }
+
+        /// Sends SIGTERM and waits (up to `seconds`) for the exit status.
+        func terminate(within seconds: Double = 10) -> Int32? {
+            kill(process.processIdentifier, SIGTERM)
+            return waitForExit(within: seconds)
+        }
+
+        /// Waits (up to `seconds`, then kills) for the exit status.
+        func waitForExit(within seconds: Double) -> Int32? {
+            let deadline = Date().addingTimeInterval(seconds)
+            while process.isRunning && Date() < deadline { usleep(20_000) }
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+                return nil
+            }
+            return process.terminationStatus
+        }
+
+        var standardError: String {
+            String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        }
+    }
+
+    static func port(fromListeningLine line: String?) -> Int? {
+        guard let line, let colon = line.lastIndex(of: ":") else { return nil }
+        return Int(line[line.index(after: colon)...])
+    }
+
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
+        let running = try Running(arguments, environment: environment)
+        let output = running.stdout.fileHandleForReading.readDataToEndOfFile()
+        let error = running.stderr.fileHandleForReading.readDataToEndOfFile()
+        running.process.waitUntilExit()
+        return (running.process.terminationStatus, String(decoding: output + error, as: UTF8.self))
+    }
+
+    @Test("--help documents every option with its default and environment variable",
+          .enabled(if: binary != nil, "lossd is not built beside the tests; run swift build first"))
+    func help() throws {
+        let (status, text) = try Self.run(["--help"])
+        #expect(status == 0)
+        let flat = text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        for (flag, variable, value) in [
+            ("--host", "LOSSD_HOST", "0.0.0.0"), ("--port", "LOSSD_PORT", "8080"),
+            ("--max-body-bytes", "LOSSD_MAX_BODY_BYTES", "134217728"),
+            ("--max-request-line-bytes", "LOSSD_MAX_REQUEST_LINE_BYTES", "8192"),
+            ("--max-header-bytes", "LOSSD_MAX_HEADER_BYTES", "32768"),
+            ("--max-header-count", "LOSSD_MAX_HEADER_COUNT", "100"),
+            ("--head-timeout", "LOSSD_HEAD_TIMEOUT", "10"), ("--body-timeout", "LOSSD_BODY_TIMEOUT", "10"),
+            ("--idle-timeout", "LOSSD_IDLE_TIMEOUT", "60"), ("--max-connections", "LOSSD_MAX_CONNECTIONS", "1024"),
+            ("--drain-timeout", "LOSSD_DRAIN_TIMEOUT", "20"), ("--gzip-min-bytes", "LOSSD_GZIP_MIN_BYTES", "1024"),
+            ("--cors-origins", "LOSSD_CORS_ORIGINS", "*"), ("--log-level", "LOSSD_LOG_LEVEL", "info"),
+            ("--log-format", "LOSSD_LOG_FORMAT", "text"),
+        ] {
+            #expect(flat.contains(flag), "\(flag)")
+            #expect(flat.contains("(default: \(value), env: \(variable))"), "\(flag): default \(value), \(variable)")
+        }
+        #expect(flat.contains("healthcheck"))
+    }
+
+    @Test("serves, logs one line per request, and exits 0 on SIGTERM; the flag wins over the variable",
+          .enabled(if: binary != nil, "lossd is not built beside the tests; run swift build first"))
+    func servesAndDrains() throws {
+        let running = try Running(["--host", "127.0.0.1", "--port", "0"],
+                                  environment: ["LOSSD_PORT": "1", "LOSSD_HOST": "0.0.0.0"])
+        let line = running.firstLine()
+        #expect(line?.hasPrefix("lossd listening on http://127.0.0.1:") == true, "\(line ?? "nothing")")
+        let port = try #require(Self.port(fromListeningLine: line))
+        let client = try LoopbackClient(port: port)
+        #expect(try client.get("/livez").text == #"{"status":"ok"}"#)
+        let mse = try client.post("/loss/mse", #"{"predictions": [1, 2], "targets": [0, 0]}"#)
+        #expect(try TestJSON.parse(mse.body)["loss"]?.double == 2.5)
+        #expect(try Self.run(["healthcheck", "--port", "\(port)"]).status == 0)
+        #expect(running.terminate() == 0)
+        let log = running.standardError
+        #expect(log.contains("method=GET") && log.contains("path=/livez") && log.contains("status=200"), "\(log)")
+        #expect(log.contains("path=/loss/mse"), "\(log)")
+    }
+
+    @Test("SIGTERM mid-request: the request still gets its answer, then lossd exits 0",
+          .enabled(if: binary != nil, "lossd is not built beside the tests; run swift build first"))
+    func drainsInFlightRequest() throws {
+        let running = try Running(["--host", "127.0.0.1", "--port", "0", "--drain-timeout", "5"])
+        let port = try #require(Self.port(fromListeningLine: running.firstLine()))
+        let client = try LoopbackClient(port: port)
+        let body = #"{"predictions": [1, 2], "targets": [0, 0]}"#
+        client.send("POST /loss/mse HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n"
+                    + body.prefix(10))
+        usleep(200_000)
+        kill(running.process.processIdentifier, SIGTERM)
+        usleep(200_000)
+        #expect(running.process.isRunning, "lossd must wait for the request in flight")
+        client.send(String(body.dropFirst(10)))
+        let response = try client.readResponse()
+        #expect(response.status == 200)
+        #expect(try TestJSON.parse(response.body)["loss"]?.double == 2.5)
+        #expect(response.header("Connection")?.lowercased() == "close")
+        #expect(client.isClosedByPeer())
+        #expect(running.waitForExit(within: 5) == 0)
+        #expect(running.standardError.contains("SIGTERM"))
+    }
+
+    @Test("the environment variables apply when no flag is given; JSON logs are one object per line",
+          .enabled(if: binary != nil, "lossd is not built beside the tests; run swift build first"))
+    func environmentAndJSONLogs() throws {
+        let running = try Running([], environment: ["LOSSD_HOST": "127.0.0.1", "LOSSD_PORT": "0",
+                                                    "LOSSD_LOG_FORMAT": "json", "LOSSD_CORS_ORIGINS": "https://dash.example"])
+        let line = running.firstLine()
+        #expect(line?.hasPrefix("lossd listening on http://127.0.0.1:") == true, "\(line ?? "nothing")")
+        let port = try #require(Self.port(fromListeningLine: line))
+        let response = try LoopbackClient(port: port).get("/readyz", headers: [("Origin", "https://dash.example")])
+        #expect(response.header("Access-Control-Allow-Origin") == "https://dash.example")
+        #expect(running.terminate() == 0)
+        let access = try running.standardError.split(separator: "\n").map { try TestJSON.parse(String($0)) }
+            .first { $0["path"]?.string == "/readyz" }
+        #expect(access?["method"]?.string == "GET")
+        #expect(access?["status"]?.int == 200)
+        #expect(access?["duration_ms"]?.double != nil)
+        #expect(access?["level"]?.string == "info")
+    }
+
+    @Test("an environment variable that does not parse is an error naming it, not a silent default",
+          .enabled(if: binary != nil, "lossd is not built beside the tests; run swift build first"))
+    func badVariable() throws {
+        let (status, text) = try Self.run([], environment: ["LOSSD_MAX_BODY_BYTES": "lots"])
+        #expect(status == 64)
+        #expect(text.contains("LOSSD_MAX_BODY_BYTES"))
+        #expect(try Self.run(["--log-format", "xml"]).status == 64)
+        #expect(try Self.run(["--port", "70000"]).status == 64)
+    }
+
+    @Test("healthcheck exits 1 when nothing answers",
+          .enabled(if: binary != nil, "lossd is not built beside the tests; run swift build first"))
+    func healthcheckFails() throws {
+        // A port that was just free: bind and close it.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length); return getsockname(fd, $0, &length) }
+        }
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        close(fd)
+        #expect(try Self.run(["healthcheck"], environment: ["LOSSD_PORT": "\(port)"]).status == 1)
+    }
+}

@@ -1,0 +1,87 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+@testable import Losses
+import Testing
+
+@Suite struct VectorMathTests {
+    /// Distance in units in the last place between two positive doubles.
+    static func ulps(_ a: Double, _ b: Double) -> UInt64 {
+        let (x, y) = (a.bitPattern, b.bitPattern)
+        return x > y ? x - y : y - x
+    }
+
+    @Test func agreesWithLibmWithinOneUlpOverTheWholeRange() {
+        var generator = TestGenerator(seed: 1)
+        var worst: UInt64 = 0
+        for _ in 0..<200_000 {
+            let x = -Double.random(in: 0...708.39, using: &generator)
+            worst = max(worst, Self.ulps(expNonPositive(x), exp(x)))
+        }
+        for _ in 0..<100_000 {  // where the reduced argument is small and k changes
+            let x = -Double.random(in: 0...2, using: &generator)
+            worst = max(worst, Self.ulps(expNonPositive(x), exp(x)))
+        }
+        #expect(worst <= 1)
+    }
+
+    @Test func edgesAreExact() {
+        #expect(expNonPositive(0) == 1)
+        #expect(expNonPositive(-0.0) == 1)
+        #expect(expNonPositive(-.ulpOfOne) == exp(-.ulpOfOne))
+        #expect(expNonPositive(-708.3) == exp(-708.3))
+        #expect(expNonPositive(-745.2) == 0)
+        #expect(expNonPositive(-2000) == 0)
+        #expect(expNonPositive(-.infinity) == 0)
+        #expect(expNonPositive(.nan).isNaN)
+    }
+
+    @Test func logAgreesWithLibmWithinOneUlp() {
+        var generator = TestGenerator(seed: 2)
+        var worst: UInt64 = 0
+        for _ in 0..<200_000 {
+            let x = Double.random(in: 0.5...2, using: &generator)  // around 1, where cancellation would show
+            worst = max(worst, Self.ulps(logPositive(x), log(x)))
+        }
+        for _ in 0..<200_000 {
+            let x = exp(Double.random(in: -700...700, using: &generator))
+            worst = max(worst, Self.ulps(logPositive(x), log(x)))
+        }
+        #expect(worst <= 1)
+        #expect(logPositive(1) == 0)
+        #expect(logPositive(.leastNormalMagnitude) == log(.leastNormalMagnitude))
+        #expect(logPositive(.greatestFiniteMagnitude) == log(.greatestFiniteMagnitude))
+        #expect(logPositive(.infinity) == .infinity)
+        #expect(logPositive(.nan).isNaN)
+    }
+
+    @Test func logOnePlusAgreesWithLibmWithinTwoUlp() {
+        var generator = TestGenerator(seed: 3)
+        var worst: UInt64 = 0
+        for _ in 0..<200_000 {
+            let z = Double.random(in: -1...1, using: &generator) * exp(Double.random(in: -60...0, using: &generator))
+            guard z > -1 else { continue }
+            let (ours, libm) = (logOnePlus(z), log1p(z))
+            // Compare magnitudes: both share the sign of z.
+            worst = max(worst, Self.ulps(abs(ours), abs(libm)))
+        }
+        #expect(worst <= 2)
+        #expect(logOnePlus(0) == 0)
+        #expect(logOnePlus(1e-300) == 1e-300)
+        #expect(logOnePlus(-1e-300) == -1e-300)
+        #expect(logOnePlus(.nan).isNaN)
+    }
+
+    @Test func clampedLogsFollowBinaryCrossEntropysClampAtMinus100() {
+        #expect(clampedLog(0) == -100)
+        #expect(clampedLog(.leastNonzeroMagnitude) == -100)  // subnormal
+        #expect(clampedLog(2.2250738585072014e-308) == -100)
+        #expect(clampedLog(1e-43) == log(1e-43))  // just above e^-100
+        #expect(clampedLog(1) == 0)
+        #expect(clampedLogOnePlus(-1) == -100)
+        #expect(clampedLogOnePlus(-0.5) == log1p(-0.5))
+        #expect(clampedLogOnePlus(0) == 0)
+    }
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Measures TensorDecoder (MB/s, 64 KiB chunks, float32-looking numbers with 8
+# significant digits) and JSONWriter, each against Foundation in the same run.
+#
+#   scripts/bench-json.sh [payload MB]   # default 70
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=.build/bench-json
+mkdir -p "$out/include"
+cat > "$out/include/module.modulemap" <<MAP
+module CFastFloat {
+    header "$PWD/Sources/CFastFloat/include/CFastFloat.h"
+    export *
+}
+MAP
+clang++ -std=c++17 -O2 -I Sources/CFastFloat/include -c Sources/CFastFloat/CFastFloat.cpp -o "$out/CFastFloat.o"
+swiftc -O -wmo -parse-as-library -module-name Losses -emit-module -emit-module-path "$out/Losses.swiftmodule" \
+    -c Sources/Losses/*.swift -o "$out/Losses.o"
+swiftc -O -wmo -module-name BenchJSON -I "$out" -I "$out/include" \
+    Sources/LossService/TensorDecoder.swift Sources/LossService/TensorShapeTracker.swift \
+    Sources/LossService/NumberGrammar.swift Sources/LossService/DecodeError.swift \
+    Sources/LossService/JSONMember.swift Sources/LossService/JSONWriter.swift scripts/bench-json/main.swift \
+    "$out/Losses.o" "$out/CFastFloat.o" -lstdc++ -o "$out/bench-json"
+"$out/bench-json" "$@"
