@@ -103,6 +103,16 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# The given port, or the next free one of the 20 after it, should something
+# else on the machine (a test, another run) hold it just now.
+free_port() {
+  local p
+  for p in $(seq "$1" $(( $1 + 20 ))); do
+    if port_free "$p"; then echo "$p"; return 0; fi
+    say "port $p is in use, trying the next one"
+  done
+  return 1
+}
 
 # ---- payloads -----------------------------------------------------------
 PAYLOAD_DIR="$BENCH_DIR/payloads"
@@ -166,7 +176,7 @@ wait_ready() {  # url pid seconds
 }
 
 start_lossd() {  # log
-  port_free "$LOSSD_PORT" || die "port $LOSSD_PORT is in use (--lossd-port)"
+  LOSSD_PORT=$(free_port "$LOSSD_PORT") || die "no free port from $LOSSD_PORT on (--lossd-port)"
   # shellcheck disable=SC2086
   taskset -c "$SERVER_CPU" "$LOSSD_BIN" --host 127.0.0.1 --port "$LOSSD_PORT" $LOSSD_ARGS >"$1" 2>&1 </dev/null &
   SERVER_MAIN=$!; SERVER_PID=$SERVER_MAIN
@@ -174,7 +184,7 @@ start_lossd() {  # log
 }
 
 start_nginx() {  # log
-  port_free "$NGINX_PORT" || die "port $NGINX_PORT is in use (--nginx-port)"
+  NGINX_PORT=$(free_port "$NGINX_PORT") || die "no free port from $NGINX_PORT on (--nginx-port)"
   local dir="$RUN_DIR/nginx"
   mkdir -p "$dir/client_body"
   sed -e "s#@PORT@#$NGINX_PORT#g" -e "s#@RUNDIR@#$dir#g" "$BENCH_DIR/nginx.conf" > "$dir/nginx.conf"
@@ -221,22 +231,24 @@ except Exception as e:
 PY
 }
 
-bench_one() {  # server payload route bytes size expected
-  local server=$1 payload=$2 route=$3 bytes=$4 size=$5 expected=$6
+bench_one() {  # server payload route bytes size expected repeat
+  local server=$1 payload=$2 route=$3 bytes=$4 size=$5 expected=$6 rep=$7
   local file="$PAYLOAD_DIR/$payload.json" port conns duration log
   if [ "$size" = large ]; then conns=$CONNS_LARGE; duration=$DURATION_LARGE
   else conns=$CONNS_SMALL; duration=$DURATION_SMALL; fi
-  [ "$server" = lossd ] && port=$LOSSD_PORT || port=$NGINX_PORT
   log="$RUN_DIR/$server-$payload"
+  [ "$REPEAT" -gt 1 ] && log="$log.$rep"
   local row="$payload\t$route\t$bytes\t$conns\t$server"
 
   if ! "start_$server" "$log.server.log"; then
-    say "$server did not answer /livez on port $port: skipped (see $log.server.log)"
+    say "$server did not answer /livez: skipped (see $log.server.log)"
     stop_server
     fail_row "$row" "did not start"
     [ "$server" = lossd ] && want_lossd=0
     return 0
   fi
+  # start_* may have moved to the next free port.
+  [ "$server" = lossd ] && port=$LOSSD_PORT || port=$NGINX_PORT
   local idle_kb
   idle_kb=$(status_kb "$SERVER_PID" VmRSS)
 
@@ -310,9 +322,9 @@ while IFS=$'\t' read -r -u 3 payload route size bytes expected _description; do
     case ",$ONLY," in *",$payload,"*) ;; *) continue ;; esac
   fi
   # Interleaved, so that a busy neighbour hurts both servers alike.
-  for _ in $(seq "$REPEAT"); do
-    if [ $want_lossd = 1 ]; then bench_one lossd "$payload" "$route" "$bytes" "$size" "$expected"; fi
-    if [ $want_nginx = 1 ]; then bench_one nginx "$payload" "$route" "$bytes" "$size" "$expected"; fi
+  for rep in $(seq "$REPEAT"); do
+    if [ $want_lossd = 1 ]; then bench_one lossd "$payload" "$route" "$bytes" "$size" "$expected" "$rep"; fi
+    if [ $want_nginx = 1 ]; then bench_one nginx "$payload" "$route" "$bytes" "$size" "$expected" "$rep"; fi
   done
 done 3< "$MANIFEST"
 
