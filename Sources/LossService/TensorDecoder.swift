@@ -690,7 +690,7 @@ struct TensorDecoder {
     private mutating func scanNumbers(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: inout Int) throws(DecodeError) {
         let level = self.level
         if tracker.rank == -1 { tracker.rank = level }
-        guard tracker.rank == level else { return try scanNumber(p, n, &i) }  // the general path says what is wrong
+        guard tracker.rank == level else { return try scanNumber(p, n, &i) }
         // The count and the numbers live in locals for the run (no uniqueness
         // check on `self`'s arrays per number) and go back when the run ends.
         var count = tracker.counts[level]
@@ -700,35 +700,75 @@ struct TensorDecoder {
             tracker.counts[level] = count
             swap(&data, &tracker.data)
         }
-        while true {
-            let start = i
-            guard let (end, value) = try scanNumberToken(p, n, start) else {
-                startCarry(p, start, n)
-                i = n
-                return
-            }
-            count += 1
-            i = end
-            guard value.isFinite && end - start <= maxNumberLength else {
-                state = .afterValue
-                data = []  // the body is invalid: its numbers are no longer needed
-                tracker.counts[level] = count
-                let path = tracker.elementPath(level)
-                return numberProblem(path: path, value: value, text: p + start, end - start)
-            }
-            data.append(value)
-            while i < n && isSpace(p[i]) { i += 1 }
-            guard i < n && p[i] == UInt8(ascii: ",") else {
-                state = .afterValue
-                return
-            }
-            i += 1
-            while i < n && isSpace(p[i]) { i += 1 }
-            guard i < n, p[i] == UInt8(ascii: "-") || p[i] &- UInt8(ascii: "0") < 10 else {
-                state = .value
-                return
+        var cursor = i
+        defer { i = cursor }
+        var failure: DecodeError?
+        // Numbers are gathered in a stack batch and join the tensor a batch at
+        // a time: Array.append per number cost a uniqueness and a capacity
+        // check (a runtime call) each, a large share of the scan.
+        let outcome = withUnsafeTemporaryAllocation(of: Double.self, capacity: Self.batchSize) { batch -> RunEnd in
+            var filled = 0
+            defer { data.append(contentsOf: UnsafeBufferPointer(rebasing: batch[..<filled])) }
+            while true {
+                let start = cursor
+                let token: (end: Int, value: Double)?
+                do throws(DecodeError) { token = try scanNumberToken(p, n, start) } catch {
+                    failure = error
+                    return .failed
+                }
+                guard let (end, value) = token else { return .cut(start) }
+                count += 1
+                cursor = end
+                guard value.isFinite && end - start <= maxNumberLength else { return .badNumber(start, value) }
+                if filled == Self.batchSize {
+                    data.append(contentsOf: UnsafeBufferPointer(rebasing: batch[..<filled]))
+                    filled = 0
+                }
+                batch[filled] = value
+                filled += 1
+                while cursor < n && isSpace(p[cursor]) { cursor += 1 }
+                guard cursor < n && p[cursor] == UInt8(ascii: ",") else { return .afterValue }
+                cursor += 1
+                while cursor < n && isSpace(p[cursor]) { cursor += 1 }
+                guard cursor < n, p[cursor] == UInt8(ascii: "-") || p[cursor] &- UInt8(ascii: "0") < 10 else {
+                    return .value
+                }
             }
         }
+        switch outcome {
+        case .failed:
+            throw failure!
+        case .cut(let start):
+            startCarry(p, start, n)
+            cursor = n
+        case .badNumber(let start, let value):
+            state = .afterValue
+            data = []  // the body is invalid: its numbers are no longer needed
+            tracker.counts[level] = count
+            let path = tracker.elementPath(level)
+            numberProblem(path: path, value: value, text: p + start, cursor - start)
+        case .afterValue:
+            state = .afterValue
+        case .value:
+            state = .value
+        }
+    }
+
+    /// Numbers per batch in `scanNumbers` (4 KiB of stack).
+    private static let batchSize = 512
+
+    /// How a run of numbers in `scanNumbers` ended.
+    private enum RunEnd {
+        /// A number was malformed (the error is thrown).
+        case failed
+        /// The chunk ended inside the number starting here: it is carried over.
+        case cut(Int)
+        /// The number starting here is out of range or too long.
+        case badNumber(Int, Double)
+        /// After a number, something other than `,` followed by a number.
+        case afterValue
+        /// After `,`, a value that is not a number.
+        case value
     }
 
     /// One number anywhere (outside the hot path).
@@ -801,6 +841,13 @@ struct TensorDecoder {
                 exponent -= 8
                 i += 8
             }
+            // Then four at a time: `%.8g` often leaves seven fraction digits.
+            if n - i >= 4, let four = Self.fourDigits(p + i) {
+                significand = significand &* 10_000 &+ four
+                digits += 4
+                exponent -= 4
+                i += 4
+            }
             guard i < n else { return nil }
             c = p[i]
             while c &- UInt8(ascii: "0") < 10 {
@@ -867,6 +914,17 @@ struct TensorDecoder {
         let pairs: UInt64 = 0x0000_00FF_0000_00FF
         x = ((x & pairs) &* 0x000F_4240_0000_0064 &+ ((x >> 16) & pairs) &* 0x0000_2710_0000_0001) >> 32
         return x & 0xFFFF_FFFF
+    }
+
+    /// The value of four ASCII digits at `p`, or nil (as `eightDigits`, on 32 bits).
+    @inline(__always)
+    static func fourDigits(_ p: UnsafePointer<UInt8>) -> UInt64? {
+        let bytes = UInt32(littleEndian: UnsafeRawPointer(p).loadUnaligned(as: UInt32.self))
+        let digitTest = (bytes & 0xF0F0_F0F0) | (((bytes &+ 0x0606_0606) & 0xF0F0_F0F0) >> 4)
+        guard digitTest == 0x3333_3333 else { return nil }
+        var x = bytes &- 0x3030_3030
+        x = x &* 10 &+ (x >> 8)  // bytes 0 and 2: two-digit values
+        return UInt64(x & 0xFF) * 100 + UInt64((x >> 16) & 0xFF)
     }
 
     /// A number runs to the end of the chunk: keep its bytes for the next one.
