@@ -97,6 +97,8 @@ public struct LossResponder: Responder {
             return values.isEmpty ? "a loss request needs Content-Type: application/json"
                                   : "a loss request needs exactly one Content-Type, application/json"
         }
+        // What nearly every client sends, checked without splitting or lowercasing (a measurable share of a small request).
+        if value == "application/json" { return nil }
         var parts = value.split(separator: ";", omittingEmptySubsequences: false).makeIterator()
         let mediaType = parts.next()?.trimming(" \t").lowercased() ?? ""
         guard mediaType == "application/json" else {

@@ -105,6 +105,10 @@ struct TensorDecoder {
     private var object = TensorObject()
     /// 10^0 … 10^22: the exactly representable powers of ten (Clinger's fast path).
     private let powersOfTen: [Double]
+    private static let exactPowersOfTen: [Double] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ]
 
     init(
         maxDepth: Int = TensorDecoder.defaultMaxDepth,
@@ -118,13 +122,7 @@ struct TensorDecoder {
         self.maxStringLength = max(1, maxStringLength)
         roles = Array(repeating: .skipArray, count: self.maxDepth + 1)
         tracker = TensorShapeTracker(maxDepth: self.maxDepth)
-        var powers: [Double] = []
-        var power = 1.0
-        for _ in 0...22 {
-            powers.append(power)
-            power *= 10
-        }
-        powersOfTen = powers
+        powersOfTen = TensorDecoder.exactPowersOfTen  // shared: no allocation per request
     }
 
     /// Reads the next bytes of the body. Throws `.malformed` at the first byte
@@ -754,8 +752,10 @@ struct TensorDecoder {
         }
     }
 
-    /// Numbers per batch in `scanNumbers` (4 KiB of stack).
-    private static let batchSize = 512
+    /// Numbers per batch in `scanNumbers`: 1 KiB, the most that
+    /// `withUnsafeTemporaryAllocation` is sure to put on the stack (past it, it
+    /// may call posix_memalign per run).
+    private static let batchSize = 128
 
     /// How a run of numbers in `scanNumbers` ended.
     private enum RunEnd {
