@@ -705,30 +705,38 @@ struct TensorDecoder {
         // a time: Array.append per number cost a uniqueness and a capacity
         // check (a runtime call) each, a large share of the scan.
         let outcome = withUnsafeTemporaryAllocation(of: Double.self, capacity: Self.batchSize) { batch -> RunEnd in
+            // Closure-local copies stay in registers; the captured ones are written once, at the end.
+            var position = cursor
+            var numbers = count
             var filled = 0
-            defer { data.append(contentsOf: UnsafeBufferPointer(rebasing: batch[..<filled])) }
+            defer {
+                cursor = position
+                count = numbers
+                data.append(contentsOf: UnsafeBufferPointer(rebasing: batch[..<filled]))
+            }
             while true {
-                let start = cursor
+                let start = position
                 let token: (end: Int, value: Double)?
                 do throws(DecodeError) { token = try scanNumberToken(p, n, start) } catch {
                     failure = error
                     return .failed
                 }
                 guard let (end, value) = token else { return .cut(start) }
-                count += 1
-                cursor = end
-                guard value.isFinite && end - start <= maxNumberLength else { return .badNumber(start, value) }
+                numbers &+= 1
+                position = end
+                guard value.isFinite && end &- start <= maxNumberLength else { return .badNumber(start, value) }
                 if filled == Self.batchSize {
                     data.append(contentsOf: UnsafeBufferPointer(rebasing: batch[..<filled]))
                     filled = 0
                 }
                 batch[filled] = value
-                filled += 1
-                while cursor < n && isSpace(p[cursor]) { cursor += 1 }
-                guard cursor < n && p[cursor] == UInt8(ascii: ",") else { return .afterValue }
-                cursor += 1
-                while cursor < n && isSpace(p[cursor]) { cursor += 1 }
-                guard cursor < n, p[cursor] == UInt8(ascii: "-") || p[cursor] &- UInt8(ascii: "0") < 10 else {
+                filled &+= 1
+                // Positions stay below `n`: wrapping arithmetic drops the overflow checks.
+                while position < n && isSpace(p[position]) { position &+= 1 }
+                guard position < n && p[position] == UInt8(ascii: ",") else { return .afterValue }
+                position &+= 1
+                while position < n && isSpace(p[position]) { position &+= 1 }
+                guard position < n, p[position] == UInt8(ascii: "-") || p[position] &- UInt8(ascii: "0") < 10 else {
                     return .value
                 }
             }
@@ -798,11 +806,12 @@ struct TensorDecoder {
     private func scanNumberToken(
         _ p: UnsafePointer<UInt8>, _ n: Int, _ start: Int
     ) throws(DecodeError) -> (end: Int, value: Double)? {
+        // Positions stay below `n` and counts below its length: wrapping arithmetic drops the overflow checks.
         var i = start
         var negative = false
         if p[i] == UInt8(ascii: "-") {
             negative = true
-            i += 1
+            i &+= 1
             guard i < n else { return nil }
         }
         // The significand's digits, while there are at most 19 (10^19 < 2^64).
@@ -811,15 +820,15 @@ struct TensorDecoder {
         var exponent = 0
         var c = p[i]
         if c == UInt8(ascii: "0") {
-            i += 1
+            i &+= 1
             guard i < n else { return nil }
             c = p[i]
             if c &- UInt8(ascii: "0") < 10 { throw DecodeError.malformed(offset: consumed + i, reason: NumberGrammar.leadingZero) }
         } else if c &- UInt8(ascii: "0") < 10 {
             repeat {
                 significand = significand &* 10 &+ UInt64(c &- UInt8(ascii: "0"))
-                digits += 1
-                i += 1
+                digits &+= 1
+                i &+= 1
                 guard i < n else { return nil }
                 c = p[i]
             } while c &- UInt8(ascii: "0") < 10
@@ -827,7 +836,7 @@ struct TensorDecoder {
             throw DecodeError.malformed(offset: consumed + i, reason: NumberGrammar.digitAfterMinus)
         }
         if c == UInt8(ascii: ".") {
-            i += 1
+            i &+= 1
             guard i < n else { return nil }
             c = p[i]
             guard c &- UInt8(ascii: "0") < 10 else {
@@ -837,36 +846,36 @@ struct TensorDecoder {
             // float32-looking number is its fraction.
             while n - i >= 8, let eight = Self.eightDigits(p + i) {
                 significand = significand &* 100_000_000 &+ eight
-                digits += 8
-                exponent -= 8
-                i += 8
+                digits &+= 8
+                exponent &-= 8
+                i &+= 8
             }
             // Then four at a time: `%.8g` often leaves seven fraction digits.
             if n - i >= 4, let four = Self.fourDigits(p + i) {
                 significand = significand &* 10_000 &+ four
-                digits += 4
-                exponent -= 4
-                i += 4
+                digits &+= 4
+                exponent &-= 4
+                i &+= 4
             }
             guard i < n else { return nil }
             c = p[i]
             while c &- UInt8(ascii: "0") < 10 {
                 significand = significand &* 10 &+ UInt64(c &- UInt8(ascii: "0"))
-                digits += 1
-                exponent -= 1
-                i += 1
+                digits &+= 1
+                exponent &-= 1
+                i &+= 1
                 guard i < n else { return nil }
                 c = p[i]
             }
         }
         if c | 0x20 == UInt8(ascii: "e") {
-            i += 1
+            i &+= 1
             guard i < n else { return nil }
             c = p[i]
             var exponentIsNegative = false
             if c == UInt8(ascii: "+") || c == UInt8(ascii: "-") {
                 exponentIsNegative = c == UInt8(ascii: "-")
-                i += 1
+                i &+= 1
                 guard i < n else { return nil }
                 c = p[i]
             }
@@ -877,7 +886,7 @@ struct TensorDecoder {
             repeat {
                 // Saturates: past 10^5 the value is 0 or ∞ whatever the digits.
                 if written < 100_000 { written = written * 10 + Int(c &- UInt8(ascii: "0")) }
-                i += 1
+                i &+= 1
                 guard i < n else { return nil }
                 c = p[i]
             } while c &- UInt8(ascii: "0") < 10
