@@ -6,13 +6,17 @@ import Losses
 /// malformed byte stops the upload early with 400, and the end of the body
 /// validates the members, scores the loss and writes the result.
 final class LossBodyHandler<Request: LossRequest>: BodyHandler {
-    private var decoder = TensorDecoder()
+    private var decoder: TensorDecoder
     private let metrics: ServiceMetrics
     /// The early answer already given, if any: the decoder is not fed again.
     private var failure: Response?
 
-    init(metrics: ServiceMetrics) {
+    /// - Parameter bodyLength: the body's `Content-Length`, when sent: the
+    ///   decoder then reserves each tensor's storage once instead of growing it
+    ///   by doubling (the server has already refused a length past its limit).
+    init(metrics: ServiceMetrics, bodyLength: Int? = nil) {
         self.metrics = metrics
+        decoder = TensorDecoder(bodyLength: bodyLength)
     }
 
     func consume(_ bytes: UnsafeRawBufferPointer) -> Response? {

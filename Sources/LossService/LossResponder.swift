@@ -63,12 +63,19 @@ public struct LossResponder: Responder {
             response.headers.add("Content-Type", "application/yaml")
             return .response(response)
         case .crossEntropy:
-            return lossReply(head, LossBodyHandler<CERequest>(metrics: metrics))
+            return lossReply(head, LossBodyHandler<CERequest>(metrics: metrics, bodyLength: LossResponder.bodyLength(head)))
         case .binaryCrossEntropy:
-            return lossReply(head, LossBodyHandler<BCERequest>(metrics: metrics))
+            return lossReply(head, LossBodyHandler<BCERequest>(metrics: metrics, bodyLength: LossResponder.bodyLength(head)))
         case .meanSquaredError:
-            return lossReply(head, LossBodyHandler<MSERequest>(metrics: metrics))
+            return lossReply(head, LossBodyHandler<MSERequest>(metrics: metrics, bodyLength: LossResponder.bodyLength(head)))
         }
+    }
+
+    /// The `Content-Length` of an identity-coded body, or nil (chunked, or
+    /// gzip, whose decoded length is unknown).
+    private static func bodyLength(_ head: RequestHead) -> Int? {
+        guard head.headers["Content-Encoding"] == nil, let length = head.headers["Content-Length"] else { return nil }
+        return Int(length)
     }
 
     /// Reads the body into `handler` once the content type is JSON (rule 11);
@@ -90,6 +97,8 @@ public struct LossResponder: Responder {
             return values.isEmpty ? "a loss request needs Content-Type: application/json"
                                   : "a loss request needs exactly one Content-Type, application/json"
         }
+        // What nearly every client sends, checked without splitting or lowercasing (a measurable share of a small request).
+        if value == "application/json" { return nil }
         var parts = value.split(separator: ";", omittingEmptySubsequences: false).makeIterator()
         let mediaType = parts.next()?.trimming(" \t").lowercased() ?? ""
         guard mediaType == "application/json" else {

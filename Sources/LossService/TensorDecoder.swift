@@ -105,6 +105,10 @@ struct TensorDecoder {
     private var object = TensorObject()
     /// 10^0 … 10^22: the exactly representable powers of ten (Clinger's fast path).
     private let powersOfTen: [Double]
+    private static let exactPowersOfTen: [Double] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ]
 
     init(
         maxDepth: Int = TensorDecoder.defaultMaxDepth,
@@ -118,13 +122,7 @@ struct TensorDecoder {
         self.maxStringLength = max(1, maxStringLength)
         roles = Array(repeating: .skipArray, count: self.maxDepth + 1)
         tracker = TensorShapeTracker(maxDepth: self.maxDepth)
-        var powers: [Double] = []
-        var power = 1.0
-        for _ in 0...22 {
-            powers.append(power)
-            power *= 10
-        }
-        powersOfTen = powers
+        powersOfTen = TensorDecoder.exactPowersOfTen  // shared: no allocation per request
     }
 
     /// Reads the next bytes of the body. Throws `.malformed` at the first byte
@@ -690,7 +688,7 @@ struct TensorDecoder {
     private mutating func scanNumbers(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: inout Int) throws(DecodeError) {
         let level = self.level
         if tracker.rank == -1 { tracker.rank = level }
-        guard tracker.rank == level else { return try scanNumber(p, n, &i) }  // the general path says what is wrong
+        guard tracker.rank == level else { return try scanNumber(p, n, &i) }
         // The count and the numbers live in locals for the run (no uniqueness
         // check on `self`'s arrays per number) and go back when the run ends.
         var count = tracker.counts[level]
@@ -700,35 +698,85 @@ struct TensorDecoder {
             tracker.counts[level] = count
             swap(&data, &tracker.data)
         }
-        while true {
-            let start = i
-            guard let (end, value) = try scanNumberToken(p, n, start) else {
-                startCarry(p, start, n)
-                i = n
-                return
+        var cursor = i
+        defer { i = cursor }
+        var failure: DecodeError?
+        // Numbers are gathered in a stack batch and join the tensor a batch at
+        // a time: Array.append per number cost a uniqueness and a capacity
+        // check (a runtime call) each, a large share of the scan.
+        let outcome = withUnsafeTemporaryAllocation(of: Double.self, capacity: Self.batchSize) { batch -> RunEnd in
+            // Closure-local copies stay in registers; the captured ones are written once, at the end.
+            var position = cursor
+            var numbers = count
+            var filled = 0
+            defer {
+                cursor = position
+                count = numbers
+                data.append(contentsOf: UnsafeBufferPointer(rebasing: batch[..<filled]))
             }
-            count += 1
-            i = end
-            guard value.isFinite && end - start <= maxNumberLength else {
-                state = .afterValue
-                data = []  // the body is invalid: its numbers are no longer needed
-                tracker.counts[level] = count
-                let path = tracker.elementPath(level)
-                return numberProblem(path: path, value: value, text: p + start, end - start)
-            }
-            data.append(value)
-            while i < n && isSpace(p[i]) { i += 1 }
-            guard i < n && p[i] == UInt8(ascii: ",") else {
-                state = .afterValue
-                return
-            }
-            i += 1
-            while i < n && isSpace(p[i]) { i += 1 }
-            guard i < n, p[i] == UInt8(ascii: "-") || p[i] &- UInt8(ascii: "0") < 10 else {
-                state = .value
-                return
+            while true {
+                let start = position
+                let token: (end: Int, value: Double)?
+                do throws(DecodeError) { token = try scanNumberToken(p, n, start) } catch {
+                    failure = error
+                    return .failed
+                }
+                guard let (end, value) = token else { return .cut(start) }
+                numbers &+= 1
+                position = end
+                guard value.isFinite && end &- start <= maxNumberLength else { return .badNumber(start, value) }
+                if filled == Self.batchSize {
+                    data.append(contentsOf: UnsafeBufferPointer(rebasing: batch[..<filled]))
+                    filled = 0
+                }
+                batch[filled] = value
+                filled &+= 1
+                // Positions stay below `n`: wrapping arithmetic drops the overflow checks.
+                while position < n && isSpace(p[position]) { position &+= 1 }
+                guard position < n && p[position] == UInt8(ascii: ",") else { return .afterValue }
+                position &+= 1
+                while position < n && isSpace(p[position]) { position &+= 1 }
+                guard position < n, p[position] == UInt8(ascii: "-") || p[position] &- UInt8(ascii: "0") < 10 else {
+                    return .value
+                }
             }
         }
+        switch outcome {
+        case .failed:
+            throw failure!
+        case .cut(let start):
+            startCarry(p, start, n)
+            cursor = n
+        case .badNumber(let start, let value):
+            state = .afterValue
+            data = []  // the body is invalid: its numbers are no longer needed
+            tracker.counts[level] = count
+            let path = tracker.elementPath(level)
+            numberProblem(path: path, value: value, text: p + start, cursor - start)
+        case .afterValue:
+            state = .afterValue
+        case .value:
+            state = .value
+        }
+    }
+
+    /// Numbers per batch in `scanNumbers`: 1 KiB, the most that
+    /// `withUnsafeTemporaryAllocation` is sure to put on the stack (past it, it
+    /// may call posix_memalign per run).
+    private static let batchSize = 128
+
+    /// How a run of numbers in `scanNumbers` ended.
+    private enum RunEnd {
+        /// A number was malformed (the error is thrown).
+        case failed
+        /// The chunk ended inside the number starting here: it is carried over.
+        case cut(Int)
+        /// The number starting here is out of range or too long.
+        case badNumber(Int, Double)
+        /// After a number, something other than `,` followed by a number.
+        case afterValue
+        /// After `,`, a value that is not a number.
+        case value
     }
 
     /// One number anywhere (outside the hot path).
@@ -758,11 +806,12 @@ struct TensorDecoder {
     private func scanNumberToken(
         _ p: UnsafePointer<UInt8>, _ n: Int, _ start: Int
     ) throws(DecodeError) -> (end: Int, value: Double)? {
+        // Positions stay below `n` and counts below its length: wrapping arithmetic drops the overflow checks.
         var i = start
         var negative = false
         if p[i] == UInt8(ascii: "-") {
             negative = true
-            i += 1
+            i &+= 1
             guard i < n else { return nil }
         }
         // The significand's digits, while there are at most 19 (10^19 < 2^64).
@@ -771,15 +820,15 @@ struct TensorDecoder {
         var exponent = 0
         var c = p[i]
         if c == UInt8(ascii: "0") {
-            i += 1
+            i &+= 1
             guard i < n else { return nil }
             c = p[i]
             if c &- UInt8(ascii: "0") < 10 { throw DecodeError.malformed(offset: consumed + i, reason: NumberGrammar.leadingZero) }
         } else if c &- UInt8(ascii: "0") < 10 {
             repeat {
                 significand = significand &* 10 &+ UInt64(c &- UInt8(ascii: "0"))
-                digits += 1
-                i += 1
+                digits &+= 1
+                i &+= 1
                 guard i < n else { return nil }
                 c = p[i]
             } while c &- UInt8(ascii: "0") < 10
@@ -787,7 +836,7 @@ struct TensorDecoder {
             throw DecodeError.malformed(offset: consumed + i, reason: NumberGrammar.digitAfterMinus)
         }
         if c == UInt8(ascii: ".") {
-            i += 1
+            i &+= 1
             guard i < n else { return nil }
             c = p[i]
             guard c &- UInt8(ascii: "0") < 10 else {
@@ -797,29 +846,36 @@ struct TensorDecoder {
             // float32-looking number is its fraction.
             while n - i >= 8, let eight = Self.eightDigits(p + i) {
                 significand = significand &* 100_000_000 &+ eight
-                digits += 8
-                exponent -= 8
-                i += 8
+                digits &+= 8
+                exponent &-= 8
+                i &+= 8
+            }
+            // Then four at a time: `%.8g` often leaves seven fraction digits.
+            if n - i >= 4, let four = Self.fourDigits(p + i) {
+                significand = significand &* 10_000 &+ four
+                digits &+= 4
+                exponent &-= 4
+                i &+= 4
             }
             guard i < n else { return nil }
             c = p[i]
             while c &- UInt8(ascii: "0") < 10 {
                 significand = significand &* 10 &+ UInt64(c &- UInt8(ascii: "0"))
-                digits += 1
-                exponent -= 1
-                i += 1
+                digits &+= 1
+                exponent &-= 1
+                i &+= 1
                 guard i < n else { return nil }
                 c = p[i]
             }
         }
         if c | 0x20 == UInt8(ascii: "e") {
-            i += 1
+            i &+= 1
             guard i < n else { return nil }
             c = p[i]
             var exponentIsNegative = false
             if c == UInt8(ascii: "+") || c == UInt8(ascii: "-") {
                 exponentIsNegative = c == UInt8(ascii: "-")
-                i += 1
+                i &+= 1
                 guard i < n else { return nil }
                 c = p[i]
             }
@@ -830,7 +886,7 @@ struct TensorDecoder {
             repeat {
                 // Saturates: past 10^5 the value is 0 or ∞ whatever the digits.
                 if written < 100_000 { written = written * 10 + Int(c &- UInt8(ascii: "0")) }
-                i += 1
+                i &+= 1
                 guard i < n else { return nil }
                 c = p[i]
             } while c &- UInt8(ascii: "0") < 10
@@ -867,6 +923,17 @@ struct TensorDecoder {
         let pairs: UInt64 = 0x0000_00FF_0000_00FF
         x = ((x & pairs) &* 0x000F_4240_0000_0064 &+ ((x >> 16) & pairs) &* 0x0000_2710_0000_0001) >> 32
         return x & 0xFFFF_FFFF
+    }
+
+    /// The value of four ASCII digits at `p`, or nil (as `eightDigits`, on 32 bits).
+    @inline(__always)
+    static func fourDigits(_ p: UnsafePointer<UInt8>) -> UInt64? {
+        let bytes = UInt32(littleEndian: UnsafeRawPointer(p).loadUnaligned(as: UInt32.self))
+        let digitTest = (bytes & 0xF0F0_F0F0) | (((bytes &+ 0x0606_0606) & 0xF0F0_F0F0) >> 4)
+        guard digitTest == 0x3333_3333 else { return nil }
+        var x = bytes &- 0x3030_3030
+        x = x &* 10 &+ (x >> 8)  // bytes 0 and 2: two-digit values
+        return UInt64(x & 0xFF) * 100 + UInt64((x >> 16) & 0xFF)
     }
 
     /// A number runs to the end of the chunk: keep its bytes for the next one.

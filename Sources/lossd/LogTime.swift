@@ -3,38 +3,82 @@ import Glibc
 #endif
 
 /// Log timestamps: UTC, RFC 3339 with milliseconds (`2026-11-29T14:03:07.123Z`),
-/// from the C library rather than a formatter object, since the access log
-/// writes one per request.
+/// formatted by hand from `clock_gettime` (a vDSO call, no system call)
+/// rather than by a formatter object or `gmtime_r`/`snprintf`, since the
+/// access log writes one per request.
 enum LogTime {
     static func now() -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(24)
+        appendNow(to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends the current time, 24 bytes, to `out`.
+    static func appendNow(to out: inout [UInt8]) {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)
-        var seconds = spec.tv_sec
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        var buffer = [CChar](repeating: 0, count: 32)
-        let millis = Int(spec.tv_nsec) / 1_000_000
-        _ = buffer.withUnsafeMutableBufferPointer { out in
-            withVaList([Int32(parts.tm_year) + 1900, parts.tm_mon + 1, parts.tm_mday, parts.tm_hour,
-                        parts.tm_min, parts.tm_sec, Int32(millis)]) { args in
-                vsnprintf(out.baseAddress, out.count, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", args)
-            }
+        append(seconds: Int(spec.tv_sec), milliseconds: Int(spec.tv_nsec) / 1_000_000, to: &out)
+    }
+
+    /// Appends the UTC time `seconds` since the Unix epoch plus `milliseconds`.
+    static func append(seconds: Int, milliseconds: Int, to out: inout [UInt8]) {
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let secondOfDay = seconds - days * 86_400
+        // Days to civil date: H. Hinnant's algorithm (proleptic Gregorian), pure
+        // arithmetic, so no time-zone lock as in gmtime_r.
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        digits(year, 4, &out)
+        out.append(UInt8(ascii: "-"))
+        digits(month, 2, &out)
+        out.append(UInt8(ascii: "-"))
+        digits(day, 2, &out)
+        out.append(UInt8(ascii: "T"))
+        digits(secondOfDay / 3600, 2, &out)
+        out.append(UInt8(ascii: ":"))
+        digits(secondOfDay / 60 % 60, 2, &out)
+        out.append(UInt8(ascii: ":"))
+        digits(secondOfDay % 60, 2, &out)
+        out.append(UInt8(ascii: "."))
+        digits(milliseconds, 3, &out)
+        out.append(UInt8(ascii: "Z"))
+    }
+
+    /// `value` (≥ 0) in exactly `width` decimal digits, zero-padded.
+    private static func digits(_ value: Int, _ width: Int, _ out: inout [UInt8]) {
+        var divisor = 1
+        for _ in 1..<width { divisor *= 10 }
+        var rest = value
+        while divisor > 0 {
+            out.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest / divisor % 10))
+            rest %= divisor
+            divisor /= 10
         }
-        let length = buffer.firstIndex(of: 0) ?? buffer.count
-        return String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Writes one whole line to standard error (or `fd`) in one call, so that
     /// lines from concurrent connections never interleave.
     static func write(_ line: String, to fd: Int32 = 2) {
         var line = line
-        line.withUTF8 { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-                if n < 0 { if errno == EINTR { continue } else { return } }
-                offset += n
-            }
+        line.withUTF8 { write($0, to: fd) }
+    }
+
+    /// Writes one whole line of bytes, as `write(_:to:)`.
+    static func write(_ bytes: UnsafeBufferPointer<UInt8>, to fd: Int32 = 2) {
+        guard let base = bytes.baseAddress else { return }
+        var offset = 0
+        while offset < bytes.count {
+            let n = Glibc.write(fd, base + offset, bytes.count - offset)
+            if n < 0 { if errno == EINTR { continue } else { return } }
+            offset += n
         }
     }
 }

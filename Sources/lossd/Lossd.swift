@@ -87,7 +87,7 @@ struct Lossd: ParsableCommand {
             }
         }
         let logger = Logger(label: "lossd")
-        let accessLog = AccessLog(logger: Logger(label: "lossd.access"))
+        let accessLog = AccessLog(format: format, level: level)
 
         var serverConfiguration = configuration.server
         let serverLogger = Logger(label: "lossd.http")

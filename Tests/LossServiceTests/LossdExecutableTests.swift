@@ -126,6 +126,29 @@ import Testing
         #expect(log.contains("path=/loss/mse"), "\(log)")
     }
 
+    @Test("a text access line is `time info lossd.access: request` then sorted key=value pairs, a value holding = quoted",
+          .enabled(if: binary != nil, "lossd is not built beside the tests; run swift build first"))
+    func textAccessLine() throws {
+        let running = try Running(["--host", "127.0.0.1", "--port", "0"])
+        let port = try #require(Self.port(fromListeningLine: running.firstLine()))
+        let before = Date()
+        #expect(try LoopbackClient(port: port).get("/a=b").status == 404)
+        #expect(running.terminate() == 0)
+        let line = try #require(running.standardError.split(separator: "\n").first { $0.contains("lossd.access") })
+        let words = line.split(separator: " ")
+        #expect(words.count == 11, "\(line)")
+        #expect(words.dropFirst().prefix(3) == ["info", "lossd.access:", "request"], "\(line)")
+        #expect(words.dropFirst(4).map { String($0.prefix { $0 != "=" }) }
+                == ["bytes", "duration_ms", "method", "path", "request_bytes", "route", "status"], "\(line)")
+        #expect(line.contains(#" method=GET path="/a=b" request_bytes=0 route=unmatched status=404"#), "\(line)")
+        // The timestamp is UTC with milliseconds, and it is today's (or, at midnight, the day the request began).
+        let format = ISO8601DateFormatter()
+        format.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let time = try #require(format.date(from: String(words[0])), "\(words[0])")
+        #expect(words[0].count == 24 && words[0].hasSuffix("Z"))
+        #expect(time.timeIntervalSince(before) > -1 && time.timeIntervalSince(before) < 30, "\(words[0]) vs \(before)")
+    }
+
     @Test("SIGTERM mid-request: the request still gets its answer, then lossd exits 0",
           .enabled(if: binary != nil, "lossd is not built beside the tests; run swift build first"))
     func drainsInFlightRequest() throws {
