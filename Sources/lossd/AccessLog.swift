@@ -5,7 +5,7 @@ import Logging
 /// method, path (never the query, which may hold data), status, response
 /// body bytes and duration.
 ///
-/// The line is the one `TextLogHandler` or `JSONLogHandler` would write for
+/// The line is the one `LineLogHandler` would write for
 /// the `lossd.access` logger's `info` event `request` (same keys, order and
 /// quoting), but formatted straight into bytes and written with one
 /// write(2): going through swift-log's metadata dictionary and string
@@ -38,7 +38,7 @@ struct AccessLog: Sendable {
         out.reserveCapacity(192 + path.utf8.count)
         switch format {
         case .text:
-            // `time level label: message key=value …`, keys sorted, as TextLogHandler.
+            // `time level label: message key=value …`, keys sorted, as LineLogHandler's text lines.
             LogTime.appendNow(to: &out)
             out.append(contentsOf: " info \(AccessLog.label): request".utf8)
             Self.textField("bytes", exchange.responseBodyBytes, &out)
@@ -49,7 +49,7 @@ struct AccessLog: Sendable {
             Self.textField("route", &route, &out)
             Self.textField("status", exchange.status.code, &out)
         case .json:
-            // As JSONLogHandler: numbers stay numbers, keys sorted after the fixed four.
+            // As LineLogHandler's JSON lines: numbers stay numbers, keys sorted after the fixed four.
             out.append(contentsOf: #"{"time":""#.utf8)
             LogTime.appendNow(to: &out)
             out.append(contentsOf: #"","level":"info","logger":"\#(AccessLog.label)","message":"request""#.utf8)
@@ -92,7 +92,7 @@ struct AccessLog: Sendable {
         out.append(UInt8(ascii: "="))
     }
 
-    /// As `TextLogHandler.quoteIfNeeded`: quoted (with control characters and
+    /// As `LineLogHandler.quoteIfNeeded`: quoted (with control characters and
     /// quotes escaped) when empty or holding a space, quote, `=` or control character.
     static func appendQuotedIfNeeded(_ value: UnsafeBufferPointer<UInt8>, _ out: inout [UInt8]) {
         let needsQuotes = value.isEmpty || value.contains { $0 == 0x20 || $0 == 0x22 || $0 == 0x3D || $0 < 0x20 || $0 == 0x7F }

@@ -80,12 +80,7 @@ struct Lossd: ParsableCommand {
         let configuration = try Configuration(flags: self, environment: Configuration.processEnvironment())
         let level = configuration.logLevel
         let format = configuration.logFormat
-        LoggingSystem.bootstrap { label in
-            switch format {
-            case .text: return TextLogHandler(label: label, logLevel: level)
-            case .json: return JSONLogHandler(label: label, logLevel: level)
-            }
-        }
+        LoggingSystem.bootstrap { label in LineLogHandler(label: label, format: format, logLevel: level) }
         let logger = Logger(label: "lossd")
         let accessLog = AccessLog(format: format, level: level)
 
