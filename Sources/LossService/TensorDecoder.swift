@@ -105,9 +105,14 @@ struct TensorDecoder {
     private var object = TensorObject()
     /// 10^0 … 10^22: the exactly representable powers of ten (Clinger's fast path).
     private let powersOfTen: [Double]
+    /// 10^0 … 10^8 as integers, to append a run of fraction digits to the significand.
+    private let powersOfTenInteger: [UInt64]
     private static let exactPowersOfTen: [Double] = [
         1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
         1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ]
+    private static let integerPowersOfTen: [UInt64] = [
+        1, 10, 100, 1000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000,
     ]
 
     init(
@@ -123,6 +128,7 @@ struct TensorDecoder {
         roles = Array(repeating: .skipArray, count: self.maxDepth + 1)
         tracker = TensorShapeTracker(maxDepth: self.maxDepth)
         powersOfTen = TensorDecoder.exactPowersOfTen  // shared: no allocation per request
+        powersOfTenInteger = TensorDecoder.integerPowersOfTen
     }
 
     /// Reads the next bytes of the body. Throws `.malformed` at the first byte
@@ -842,20 +848,29 @@ struct TensorDecoder {
             guard c &- UInt8(ascii: "0") < 10 else {
                 throw DecodeError.malformed(offset: consumed + i, reason: NumberGrammar.digitAfterPoint)
             }
-            // Eight digits at a time while the chunk has room: most of a
-            // float32-looking number is its fraction.
-            while n - i >= 8, let eight = Self.eightDigits(p + i) {
-                significand = significand &* 100_000_000 &+ eight
-                digits &+= 8
-                exponent &-= 8
-                i &+= 8
-            }
-            // Then four at a time: `%.8g` often leaves seven fraction digits.
-            if n - i >= 4, let four = Self.fourDigits(p + i) {
-                significand = significand &* 10_000 &+ four
-                digits &+= 4
-                exponent &-= 4
-                i &+= 4
+            // Eight bytes at a time while the chunk has room: most of a
+            // float32-looking number is its fraction, and its 5 to 8 digits
+            // are found and converted in one SWAR step (no per-digit loop).
+            while n &- i >= 8 {
+                let bytes = UInt64(littleEndian: UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
+                let values = bytes &- 0x3030_3030_3030_3030
+                let run = Self.leadingDigits(values)
+                if run == 8 {
+                    significand = significand &* 100_000_000 &+ Self.digitsValue(values)
+                    digits &+= 8
+                    exponent &-= 8
+                    i &+= 8
+                    continue
+                }
+                if run > 0 {
+                    // The run's digits move to the top bytes; the zero bytes below
+                    // read as leading zeros.
+                    significand = significand &* powersOfTenInteger[run] &+ Self.digitsValue(values &<< UInt64(64 &- 8 &* run))
+                    digits &+= run
+                    exponent &-= run
+                    i &+= run
+                }
+                break
             }
             guard i < n else { return nil }
             c = p[i]
@@ -885,12 +900,13 @@ struct TensorDecoder {
             var written = 0
             repeat {
                 // Saturates: past 10^5 the value is 0 or ∞ whatever the digits.
-                if written < 100_000 { written = written * 10 + Int(c &- UInt8(ascii: "0")) }
+                if written < 100_000 { written = written &* 10 &+ Int(c &- UInt8(ascii: "0")) }
                 i &+= 1
                 guard i < n else { return nil }
                 c = p[i]
             } while c &- UInt8(ascii: "0") < 10
-            exponent += exponentIsNegative ? -written : written
+            // |exponent| is at most the chunk's length plus 10^6: no overflow.
+            exponent = exponentIsNegative ? exponent &- written : exponent &+ written
         }
         let value: Double
         if digits <= 19 && significand <= 1 << 53 && exponent >= -22 && exponent <= 22 {
@@ -910,30 +926,36 @@ struct TensorDecoder {
         return (i, value)
     }
 
-    /// The value of eight ASCII digits at `p`, or nil if any byte is not a
-    /// digit (SWAR: all eight checked and combined in a few 64-bit operations).
+    /// How many of eight bytes (first in memory first) are ASCII digits
+    /// before the first one that is not (8 when all are), given the bytes
+    /// minus 0x30 each as one 64-bit subtraction (SWAR).
     @inline(__always)
-    static func eightDigits(_ p: UnsafePointer<UInt8>) -> UInt64? {
-        let bytes = UInt64(littleEndian: UnsafeRawPointer(p).loadUnaligned(as: UInt64.self))
-        // A digit is 0x30...0x39: high nibble 3, and adding 6 does not carry out of the low nibble.
-        let digitTest = (bytes & 0xF0F0_F0F0_F0F0_F0F0) | (((bytes &+ 0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0) >> 4)
-        guard digitTest == 0x3333_3333_3333_3333 else { return nil }
-        var x = bytes &- 0x3030_3030_3030_3030
-        x = x &* 10 &+ (x >> 8)  // each even byte: a two-digit value
+    static func leadingDigits(_ values: UInt64) -> Int {
+        // A digit byte is now 0...9: adding 0x76 leaves its top bit clear, and
+        // any other byte has it set (after the add, or before it when it
+        // wrapped below zero). Borrows and carries only move towards later
+        // bytes, so they can only disturb bytes after the first non-digit.
+        let nonDigits = ((values &+ 0x7676_7676_7676_7676) | values) & 0x8080_8080_8080_8080
+        return nonDigits.trailingZeroBitCount &>> 3
+    }
+
+    /// The value of eight bytes holding one decimal digit each (0...9), the
+    /// first in memory the most significant.
+    @inline(__always)
+    static func digitsValue(_ digits: UInt64) -> UInt64 {
+        var x = digits &* 10 &+ (digits >> 8)  // each even byte: a two-digit value
         let pairs: UInt64 = 0x0000_00FF_0000_00FF
         x = ((x & pairs) &* 0x000F_4240_0000_0064 &+ ((x >> 16) & pairs) &* 0x0000_2710_0000_0001) >> 32
         return x & 0xFFFF_FFFF
     }
 
-    /// The value of four ASCII digits at `p`, or nil (as `eightDigits`, on 32 bits).
+    /// The value of eight ASCII digits at `p`, or nil if any byte is not a digit.
     @inline(__always)
-    static func fourDigits(_ p: UnsafePointer<UInt8>) -> UInt64? {
-        let bytes = UInt32(littleEndian: UnsafeRawPointer(p).loadUnaligned(as: UInt32.self))
-        let digitTest = (bytes & 0xF0F0_F0F0) | (((bytes &+ 0x0606_0606) & 0xF0F0_F0F0) >> 4)
-        guard digitTest == 0x3333_3333 else { return nil }
-        var x = bytes &- 0x3030_3030
-        x = x &* 10 &+ (x >> 8)  // bytes 0 and 2: two-digit values
-        return UInt64(x & 0xFF) * 100 + UInt64((x >> 16) & 0xFF)
+    static func eightDigits(_ p: UnsafePointer<UInt8>) -> UInt64? {
+        let bytes = UInt64(littleEndian: UnsafeRawPointer(p).loadUnaligned(as: UInt64.self))
+        let values = bytes &- 0x3030_3030_3030_3030
+        guard leadingDigits(values) == 8 else { return nil }
+        return digitsValue(values)
     }
 
     /// A number runs to the end of the chunk: keep its bytes for the next one.
