@@ -831,13 +831,20 @@ struct TensorDecoder {
             c = p[i]
             if c &- UInt8(ascii: "0") < 10 { throw DecodeError.malformed(offset: consumed + i, reason: NumberGrammar.leadingZero) }
         } else if c &- UInt8(ascii: "0") < 10 {
-            repeat {
+            // One integer digit (`1.2345678e-05`, `-3.1415927`) is the common
+            // case: step over it without entering the loop.
+            significand = UInt64(c &- UInt8(ascii: "0"))
+            digits = 1
+            i &+= 1
+            guard i < n else { return nil }
+            c = p[i]
+            while c &- UInt8(ascii: "0") < 10 {
                 significand = significand &* 10 &+ UInt64(c &- UInt8(ascii: "0"))
                 digits &+= 1
                 i &+= 1
                 guard i < n else { return nil }
                 c = p[i]
-            } while c &- UInt8(ascii: "0") < 10
+            }
         } else {
             throw DecodeError.malformed(offset: consumed + i, reason: NumberGrammar.digitAfterMinus)
         }
@@ -898,13 +905,23 @@ struct TensorDecoder {
                 throw DecodeError.malformed(offset: consumed + i, reason: NumberGrammar.digitInExponent)
             }
             var written = 0
-            repeat {
-                // Saturates: past 10^5 the value is 0 or ∞ whatever the digits.
-                if written < 100_000 { written = written &* 10 &+ Int(c &- UInt8(ascii: "0")) }
-                i &+= 1
-                guard i < n else { return nil }
+            let values = n &- i >= 8 ? UInt64(littleEndian: UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)) &- 0x3030_3030_3030_3030 : 0
+            let run = n &- i >= 8 ? Self.leadingDigits(values) : 8
+            if run <= 4 {
+                // The usual one to four digits (`e-05`) in one SWAR step; the
+                // byte after them is inside the chunk.
+                written = Int(Self.digitsValue(values &<< UInt64(64 &- 8 &* run)))
+                i &+= run
                 c = p[i]
-            } while c &- UInt8(ascii: "0") < 10
+            } else {
+                repeat {
+                    // Saturates: past 10^5 the value is 0 or ∞ whatever the digits.
+                    if written < 100_000 { written = written &* 10 &+ Int(c &- UInt8(ascii: "0")) }
+                    i &+= 1
+                    guard i < n else { return nil }
+                    c = p[i]
+                } while c &- UInt8(ascii: "0") < 10
+            }
             // |exponent| is at most the chunk's length plus 10^6: no overflow.
             exponent = exponentIsNegative ? exponent &- written : exponent &+ written
         }
