@@ -389,7 +389,16 @@ final class Connection: @unchecked Sendable {
 
         // RFC 9110 §10.1.1: only 100-continue is defined; a 1.0 client's is ignored.
         var expectsContinue = false
-        let expectations = head.headers.values("Expect")
+        // One scan for the two fields that shape reading the body; arrays only when they are present.
+        var expectations: [String] = []
+        var contentEncodings: [String] = []
+        for field in head.headers {
+            if Headers.equalsIgnoringCase(field.name, "Expect") {
+                expectations.append(field.value)
+            } else if Headers.equalsIgnoringCase(field.name, "Content-Encoding") {
+                contentEncodings.append(field.value)
+            }
+        }
         if !expectations.isEmpty {
             guard expectations.count == 1,
                   Headers.equalsIgnoringCase(Substring(expectations[0]).trimmingASCIISpaces().description, "100-continue")
@@ -411,7 +420,7 @@ final class Connection: @unchecked Sendable {
         // RFC 9110 §8.4: gzip (x-gzip, §8.4.1.3) and identity are the codings
         // understood; a coding on an empty body has nothing to decode.
         var gzip = false
-        for value in length == 0 ? [] : head.headers.values("Content-Encoding") {
+        for value in length == 0 ? [] : contentEncodings {
             for coding in value.split(separator: ",") {
                 let name = coding.trimmingASCIISpaces()
                 if Headers.equalsIgnoringCase(String(name), "gzip") || Headers.equalsIgnoringCase(String(name), "x-gzip"),

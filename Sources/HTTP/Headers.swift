@@ -51,7 +51,10 @@ public struct Headers: Sendable, Sequence, ExpressibleByDictionaryLiteral {
 
     /// ASCII case-insensitive comparison: field names are tokens, so no
     /// Unicode folding is needed (or wanted).
-    static func equalsIgnoringCase(_ a: String, _ b: String) -> Bool {
+    public static func equalsIgnoringCase(_ a: String, _ b: String) -> Bool {
+        // Hot path (every lookup by name scans the fields): most names differ
+        // in length, and a native string knows its UTF-8 length without a scan.
+        guard a.utf8.count == b.utf8.count else { return false }
         var ia = a.utf8.makeIterator()
         var ib = b.utf8.makeIterator()
         while true {

@@ -33,30 +33,41 @@ struct ResponseWriter {
     mutating func serialise(_ response: Response, contentLength: Int?, persistence: Persistence,
                             gzipped: Bool, vary: Bool) {
         head.removeAll(keepingCapacity: true)
-        head += "HTTP/1.1 ".utf8
+        append("HTTP/1.1 ")
         appendDecimal(response.status.code)
         head.append(0x20)
-        head += response.status.reasonPhrase.utf8
-        head += "\r\nDate: ".utf8
+        append(response.status.reasonPhrase)
+        append("\r\nDate: ")
         head += date.now()
         if let contentLength {
-            head += "\r\nContent-Length: ".utf8
+            append("\r\nContent-Length: ")
             appendDecimal(contentLength)
         }
         switch persistence {
         case .keepAlive: break
-        case .keepAliveHTTP10: head += "\r\nConnection: keep-alive".utf8
-        case .close: head += "\r\nConnection: close".utf8
+        case .keepAliveHTTP10: append("\r\nConnection: keep-alive")
+        case .close: append("\r\nConnection: close")
         }
-        if gzipped { head += "\r\nContent-Encoding: gzip".utf8 }
-        if vary { head += "\r\nVary: Accept-Encoding".utf8 }
+        if gzipped { append("\r\nContent-Encoding: gzip") }
+        if vary { append("\r\nVary: Accept-Encoding") }
         for field in response.headers where !ResponseWriter.isServerOwned(field.name) {
-            head += "\r\n".utf8
-            head += field.name.utf8
-            head += ": ".utf8
-            head += field.value.utf8
+            append("\r\n")
+            append(field.name)
+            append(": ")
+            append(field.value)
         }
-        head += "\r\n\r\n".utf8
+        append("\r\n\r\n")
+    }
+
+    /// Appends a literal's bytes straight from the binary: no String, no UTF-8 view.
+    private mutating func append(_ literal: StaticString) {
+        literal.withUTF8Buffer { head.append(contentsOf: $0) }
+    }
+
+    /// Appends a string's UTF-8 bytes from its contiguous storage.
+    private mutating func append(_ string: String) {
+        var string = string
+        string.withUTF8 { head.append(contentsOf: $0) }
     }
 
     /// The interim `100 Continue` response (RFC 9110 §15.2.1).
@@ -113,31 +124,38 @@ struct ResponseWriter {
 
     /// RFC 9110 §5.6.2: token = 1*tchar.
     static func isToken(_ s: String) -> Bool {
-        var any = false
-        for byte in s.utf8 {
-            any = true
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"):
-                continue
-            case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
-                 UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
-                 UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
-                continue
-            default:
-                return false
-            }
+        var s = s
+        // Runs for every response field: a table lookup per byte over the contiguous UTF-8.
+        return s.withUTF8 { bytes in
+            guard !bytes.isEmpty else { return false }
+            for byte in bytes where !tchar[Int(byte)] { return false }
+            return true
         }
-        return any
+    }
+
+    /// tchar (RFC 9110 §5.6.2), by byte value.
+    private static let tchar: [Bool] = (0..<256).map { b in
+        switch UInt8(b) {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+             UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
+             UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
+             UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+            return true
+        default:
+            return false
+        }
     }
 
     /// RFC 9110 §5.5: field-value bytes are VCHAR, obs-text, SP and HTAB; no
     /// other control character (CR, LF, NUL, DEL) may appear.
     static func isFieldValue(_ s: String) -> Bool {
-        for byte in s.utf8 where (byte < 0x20 && byte != 0x09) || byte == 0x7F {
-            return false
+        var s = s
+        return s.withUTF8 { bytes in
+            for byte in bytes where (byte < 0x20 && byte != 0x09) || byte == 0x7F { return false }
+            return true
         }
-        return true
     }
 
     /// Whether the client takes a gzip response (RFC 9110 §12.5.3): `gzip`

@@ -9,14 +9,38 @@ final class HistogramFamily: MetricFamily {
     /// The finite bucket upper bounds, ascending; `+Inf` is implied.
     let bounds: [Double]
 
-    private struct Series {
+    fileprivate struct Series {
         /// Observations per bucket, not cumulative; the last slot is `+Inf`.
         var counts: [UInt64]
         var sum: Double = 0
         var count: UInt64 = 0
     }
 
-    private let series = Mutex<[[String]: Series]>([:])
+    /// One series, with its own lock: a hot path keeps its cell and observes
+    /// into it without the family's lock or a dictionary lookup (ServiceMetrics).
+    final class Cell: Sendable {
+        fileprivate let series: Mutex<Series>
+        private let bounds: [Double]
+
+        fileprivate init(bounds: [Double]) {
+            self.bounds = bounds
+            series = Mutex(Series(counts: Array(repeating: 0, count: bounds.count + 1)))
+        }
+
+        /// Records one observation.
+        func observe(_ value: Double) {
+            guard !value.isNaN else { return }
+            // Buckets are "less than or equal" (le): the first bound ≥ value.
+            let slot = bounds.firstIndex { value <= $0 } ?? bounds.count
+            series.withLock { s in
+                s.counts[slot] += 1
+                s.sum += value
+                s.count += 1
+            }
+        }
+    }
+
+    private let series = Mutex<[[String]: Cell]>([:])
 
     /// Request latencies: 0.1 ms to 10 s, about three buckets per decade.
     static let latencyBounds: [Double] = [
@@ -35,35 +59,37 @@ final class HistogramFamily: MetricFamily {
 
     /// Creates the series for these label values, empty, so it is exported before its first observation.
     func initialise(_ labelValues: [String]) {
+        _ = cell(labelValues)
+    }
+
+    /// The series with these label values, created empty when new.
+    func cell(_ labelValues: [String]) -> Cell {
         precondition(labelValues.count == labelNames.count, "\(name): wrong number of label values")
-        let empty = Series(counts: Array(repeating: 0, count: bounds.count + 1))
-        series.withLock { s in if s[labelValues] == nil { s[labelValues] = empty } }
+        return series.withLock { s in
+            if let cell = s[labelValues] { return cell }
+            let cell = Cell(bounds: bounds)
+            s[labelValues] = cell
+            return cell
+        }
     }
 
     /// Records one observation.
     func observe(_ value: Double, _ labelValues: [String] = []) {
         precondition(labelValues.count == labelNames.count, "\(name): wrong number of label values")
         guard !value.isNaN else { return }
-        // Buckets are "less than or equal" (le): the first bound ≥ value.
-        let slot = bounds.firstIndex { value <= $0 } ?? bounds.count
-        let slots = bounds.count + 1
-        series.withLock { s in
-            s[labelValues, default: Series(counts: Array(repeating: 0, count: slots))].counts[slot] += 1
-            s[labelValues]!.sum += value
-            s[labelValues]!.count += 1
-        }
+        cell(labelValues).observe(value)
     }
 
     /// The number of observations in one series.
     func count(_ labelValues: [String] = []) -> UInt64 {
-        series.withLock { $0[labelValues]?.count ?? 0 }
+        series.withLock { $0[labelValues] }?.series.withLock { $0.count } ?? 0
     }
 
     func render(into out: inout String) {
         let snapshot = series.withLock { $0 }
         PrometheusText.appendHeader(name: name, help: help, type: "histogram", to: &out)
         for labelValues in snapshot.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
-            let s = snapshot[labelValues]!
+            let s = snapshot[labelValues]!.series.withLock { $0 }
             var cumulative: UInt64 = 0
             for (slot, bound) in (bounds + [.infinity]).enumerated() {
                 cumulative += s.counts[slot]

@@ -92,11 +92,13 @@ public struct LossResponder: Responder {
     /// case-insensitive; parameters follow `;`). A `charset` other than UTF-8
     /// is refused too: JSON is UTF-8 (RFC 8259 §8.1).
     static func refuseContentType(_ headers: Headers) -> String? {
-        let values = headers.values("Content-Type")
-        guard values.count == 1, let value = values.first else {
-            return values.isEmpty ? "a loss request needs Content-Type: application/json"
-                                  : "a loss request needs exactly one Content-Type, application/json"
+        // One scan, no array: this runs on every loss POST.
+        var found: String?
+        for field in headers where Headers.equalsIgnoringCase(field.name, "Content-Type") {
+            guard found == nil else { return "a loss request needs exactly one Content-Type, application/json" }
+            found = field.value
         }
+        guard let value = found else { return "a loss request needs Content-Type: application/json" }
         // What nearly every client sends, checked without splitting or lowercasing (a measurable share of a small request).
         if value == "application/json" { return nil }
         var parts = value.split(separator: ";", omittingEmptySubsequences: false).makeIterator()

@@ -1,3 +1,4 @@
+import Synchronization
 import HTTP
 
 /// Every metric lossd exports (contract rule 16), and the one place that
@@ -8,39 +9,73 @@ public final class ServiceMetrics: Sendable {
     /// The route label for unknown paths and requests rejected before routing.
     public static let unmatchedRoute = "unmatched"
 
-    let requests = CounterFamily(
-        name: "lossd_http_requests_total", help: "HTTP requests answered, by method, route and status.",
-        labelNames: ["method", "route", "status"])
-    let duration = HistogramFamily(
-        name: "lossd_http_request_duration_seconds",
-        help: "Seconds from a request's first byte to its response's last byte, by route.",
-        labelNames: ["route"], bounds: HistogramFamily.latencyBounds)
-    let inFlight = Gauge(name: "lossd_http_requests_in_flight", help: "HTTP requests being handled now.")
-    let requestBodyBytes = CounterFamily(
-        name: "lossd_http_request_body_bytes_total",
-        help: "Request body bytes as they crossed the wire (compressed where gzip was used), by route.",
-        labelNames: ["route"])
-    let responseBodyBytes = CounterFamily(
-        name: "lossd_http_response_body_bytes_total",
-        help: "Response body bytes as they crossed the wire (compressed where gzip was used), by route.",
-        labelNames: ["route"])
-    let lossElements = CounterFamily(
-        name: "lossd_loss_elements_total", help: "Prediction elements scored, by loss.", labelNames: ["loss"])
+    let requests: CounterFamily
+    let duration: HistogramFamily
+    let inFlight: Gauge
+    let requestBodyBytes: CounterFamily
+    let responseBodyBytes: CounterFamily
+    let lossElements: CounterFamily
 
     private let families: [any MetricFamily]
 
+    /// One route label's series, looked up once at start: recording an
+    /// exchange (hot path, every request) then costs one dictionary lookup by
+    /// route and atomics, not a lock and a `[String]`-keyed lookup per family.
+    private final class RouteCells: Sendable {
+        let duration: HistogramFamily.Cell
+        let requestBodyBytes: CounterFamily.Cell
+        let responseBodyBytes: CounterFamily.Cell
+        /// `lossd_http_requests_total` cells by method label and status code
+        /// (`ServiceMetrics.requestKey`), filled as they are first used.
+        let requests = Mutex<[Int: CounterFamily.Cell]>([:])
+
+        init(route: String, duration: HistogramFamily, requestBodyBytes: CounterFamily,
+             responseBodyBytes: CounterFamily) {
+            self.duration = duration.cell([route])
+            self.requestBodyBytes = requestBodyBytes.cell([route])
+            self.responseBodyBytes = responseBodyBytes.cell([route])
+        }
+    }
+
+    private let routeCells: [String: RouteCells]
+    /// `lossd_loss_elements_total` by loss, looked up once at start.
+    private let lossCells: [LossKind: CounterFamily.Cell]
+
     /// - Parameter includeProcessMetrics: false only in tests that compare exact text.
     public init(includeProcessMetrics: Bool = true) {
+        let requests = CounterFamily(
+            name: "lossd_http_requests_total", help: "HTTP requests answered, by method, route and status.",
+            labelNames: ["method", "route", "status"])
+        let duration = HistogramFamily(
+            name: "lossd_http_request_duration_seconds",
+            help: "Seconds from a request's first byte to its response's last byte, by route.",
+            labelNames: ["route"], bounds: HistogramFamily.latencyBounds)
+        let inFlight = Gauge(name: "lossd_http_requests_in_flight", help: "HTTP requests being handled now.")
+        let requestBodyBytes = CounterFamily(
+            name: "lossd_http_request_body_bytes_total",
+            help: "Request body bytes as they crossed the wire (compressed where gzip was used), by route.",
+            labelNames: ["route"])
+        let responseBodyBytes = CounterFamily(
+            name: "lossd_http_response_body_bytes_total",
+            help: "Response body bytes as they crossed the wire (compressed where gzip was used), by route.",
+            labelNames: ["route"])
+        let lossElements = CounterFamily(
+            name: "lossd_loss_elements_total", help: "Prediction elements scored, by loss.", labelNames: ["loss"])
+        (self.requests, self.duration, self.inFlight) = (requests, duration, inFlight)
+        (self.requestBodyBytes, self.responseBodyBytes, self.lossElements) = (requestBodyBytes, responseBodyBytes, lossElements)
         var families: [any MetricFamily] = [requests, duration, inFlight, requestBodyBytes, responseBodyBytes,
                                             lossElements]
         if includeProcessMetrics { families.append(ProcessMetrics()) }
         self.families = families
+        var cells: [String: RouteCells] = [:]
         for route in Route.allCases.map(\.path) + [ServiceMetrics.unmatchedRoute] {
-            duration.initialise([route])
-            requestBodyBytes.initialise([route])
-            responseBodyBytes.initialise([route])
+            cells[route] = RouteCells(route: route, duration: duration, requestBodyBytes: requestBodyBytes,
+                                      responseBodyBytes: responseBodyBytes)
         }
-        for loss in LossKind.allCases { lossElements.initialise([loss.label]) }
+        routeCells = cells
+        var losses: [LossKind: CounterFamily.Cell] = [:]
+        for loss in LossKind.allCases { losses[loss] = lossElements.cell([loss.label]) }
+        lossCells = losses
     }
 
     /// The `method` label: the five methods the contract names, anything else `OTHER`.
@@ -53,16 +88,44 @@ public final class ServiceMetrics: Sendable {
 
     /// Records a finished exchange under `route` (a route path or `unmatched`).
     public func record(_ exchange: Exchange, route: String) {
-        let method = ServiceMetrics.methodLabel(exchange.head?.method)
-        requests.increment([method, route, String(exchange.status.code)])
-        duration.observe(exchange.duration, [route])
-        requestBodyBytes.increment([route], by: Double(exchange.requestBodyBytes))
-        responseBodyBytes.increment([route], by: Double(exchange.responseBodyBytes))
+        let method = { ServiceMetrics.methodLabel(exchange.head?.method) }
+        guard let cells = routeCells[route] else {
+            // A label outside the known set (no caller passes one): the slow, general path.
+            requests.increment([method(), route, String(exchange.status.code)])
+            duration.observe(exchange.duration, [route])
+            requestBodyBytes.increment([route], by: Double(exchange.requestBodyBytes))
+            responseBodyBytes.increment([route], by: Double(exchange.responseBodyBytes))
+            return
+        }
+        let key = ServiceMetrics.requestKey(exchange.head?.method, exchange.status.code)
+        let counter = cells.requests.withLock { $0[key] } ?? cells.requests.withLock { table in
+            let cell = requests.cell([method(), route, String(exchange.status.code)])
+            table[key] = cell
+            return cell
+        }
+        counter.add(1)
+        cells.duration.observe(exchange.duration)
+        if exchange.requestBodyBytes >= 0 { cells.requestBodyBytes.add(Double(exchange.requestBodyBytes)) }
+        if exchange.responseBodyBytes >= 0 { cells.responseBodyBytes.add(Double(exchange.responseBodyBytes)) }
+    }
+
+    /// A key for one method label and status code within a route.
+    private static func requestKey(_ method: Method?, _ code: Int) -> Int {
+        let m: Int
+        switch method {
+        case .get?: m = 1
+        case .head?: m = 2
+        case .post?: m = 3
+        case .options?: m = 4
+        default: m = 0
+        }
+        return code &* 8 &+ m
     }
 
     /// Counts prediction elements scored by a loss.
     func recordScored(_ loss: LossKind, elements: Int) {
-        lossElements.increment([loss.label], by: Double(elements))
+        guard elements >= 0 else { return }
+        lossCells[loss]!.add(Double(elements))
     }
 
     /// The scrape answer's body, text format 0.0.4.

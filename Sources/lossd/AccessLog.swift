@@ -12,6 +12,9 @@ import Logging
 /// interpolation was about a quarter of lossd's CPU on a small request.
 struct AccessLog: Sendable {
     static let label = "lossd.access"
+    /// The fixed middle of every line, built once rather than interpolated per request.
+    private static let textMessage = Array(" info \(label): request".utf8)
+    private static let jsonMessage = Array(#"","level":"info","logger":"\#(label)","message":"request""#.utf8)
     let format: Configuration.LogFormat
     /// False when the log level is above `info`: nothing is formatted.
     let isEnabled: Bool
@@ -40,7 +43,7 @@ struct AccessLog: Sendable {
         case .text:
             // `time level label: message key=value …`, keys sorted, as LineLogHandler's text lines.
             LogTime.appendNow(to: &out)
-            out.append(contentsOf: " info \(AccessLog.label): request".utf8)
+            out.append(contentsOf: AccessLog.textMessage)
             Self.textField("bytes", exchange.responseBodyBytes, &out)
             Self.textField("duration_ms", &milliseconds, &out)
             Self.textField("method", &method, &out)
@@ -52,7 +55,7 @@ struct AccessLog: Sendable {
             // As LineLogHandler's JSON lines: numbers stay numbers, keys sorted after the fixed four.
             out.append(contentsOf: #"{"time":""#.utf8)
             LogTime.appendNow(to: &out)
-            out.append(contentsOf: #"","level":"info","logger":"\#(AccessLog.label)","message":"request""#.utf8)
+            out.append(contentsOf: AccessLog.jsonMessage)
             Self.jsonField("bytes", exchange.responseBodyBytes, &out)
             Self.jsonKey("duration_ms", &out)
             if exchange.duration.isFinite {
