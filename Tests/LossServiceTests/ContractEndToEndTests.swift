@@ -352,20 +352,9 @@ import Testing
         let responseBytes = lines.first { $0.hasPrefix(#"lossd_http_response_body_bytes_total{route="/loss/ce"}"#) }
         #expect(responseBytes.flatMap { Double($0.split(separator: " ")[1]) } ?? 0 > 0)
 
-        if let promtool = PromtoolTests.promtool {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: promtool)
-            process.arguments = ["check", "metrics"]
-            let input = Pipe(), output = Pipe()
-            process.standardInput = input
-            process.standardOutput = output
-            process.standardError = output
-            try process.run()
-            input.fileHandleForWriting.write(Data(response.body))
-            try input.fileHandleForWriting.close()
-            let report = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 0 && report.isEmpty, "promtool: \(report)")
+        if PromtoolTests.promtool != nil {
+            let (status, report) = try PromtoolTests.check(Array(response.body))
+            #expect(status == 0 && report.isEmpty, "promtool: \(report)")
         }
     }
 

@@ -195,19 +195,25 @@ import Testing
         metrics.recordScored(.crossEntropy, elements: 12)
         let text = metrics.render()
 
+        let (status, report) = try Self.check(Array(text.utf8))
+        #expect(status == 0, "promtool: \(report)")
+        #expect(report.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "promtool lint: \(report)")
+    }
+
+    /// Runs `promtool check metrics` on `exposition`: its exit status and what it printed.
+    static func check(_ exposition: [UInt8]) throws -> (status: Int32, report: String) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(Self.promtool))
+        process.executableURL = URL(fileURLWithPath: try #require(promtool))
         process.arguments = ["check", "metrics"]
         let input = Pipe(), output = Pipe()
         process.standardInput = input
         process.standardOutput = output
         process.standardError = output
         try process.run()
-        input.fileHandleForWriting.write(Data(text.utf8))
+        input.fileHandleForWriting.write(Data(exposition))
         try input.fileHandleForWriting.close()
         let report = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "promtool: \(report)")
-        #expect(report.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "promtool lint: \(report)")
+        return (process.terminationStatus, report)
     }
 }
