@@ -35,7 +35,10 @@ struct TensorShapeTracker {
             counts[k] = 0
         }
         data = []
-        if reserve > 0 { data.reserveCapacity(reserve) }
+        if reserve > 0 {
+            data.reserveCapacity(reserve)
+            data.withUnsafeBufferPointer { HugePages.advise($0.baseAddress, bytes: data.capacity * 8) }
+        }
     }
 
     /// A number begins as an element of the level-`k` array. Returns a
