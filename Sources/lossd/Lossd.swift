@@ -101,7 +101,7 @@ struct Lossd: ParsableCommand {
             throw ExitCode.failure
         }
         let shutdown = Shutdown(server: server, readiness: readiness, drainTimeout: configuration.drainTimeout,
-                                logger: logger)
+                                logger: logger, accessLog: accessLog.buffer)
         shutdown.install()
         let scheme = configuration.server.tls == nil ? "http" : "https"
         LogTime.write("lossd listening on \(scheme)://\(Configuration.urlHost(configuration.server.host)):\(server.port)\n",

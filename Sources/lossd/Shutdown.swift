@@ -16,13 +16,16 @@ final class Shutdown {
     private let readiness: Readiness
     private let drainTimeout: Double
     private let logger: Logger
+    /// Access lines still buffered are written before every exit.
+    private let accessLog: AccessLogBuffer
     private var sources: [DispatchSourceSignal] = []
 
-    init(server: Server, readiness: Readiness, drainTimeout: Double, logger: Logger) {
+    init(server: Server, readiness: Readiness, drainTimeout: Double, logger: Logger, accessLog: AccessLogBuffer) {
         self.server = server
         self.readiness = readiness
         self.drainTimeout = drainTimeout
         self.logger = logger
+        self.accessLog = accessLog
     }
 
     /// Replaces the default signal actions with Dispatch sources on the main queue.
@@ -40,19 +43,23 @@ final class Shutdown {
     private func received(_ signalNumber: Int32) {
         let name = signalNumber == SIGTERM ? "SIGTERM" : "SIGINT"
         if readiness.isDraining {
+            accessLog.flush()
             logger.warning("\(name) again during the drain: exiting now")
             exit(1)
         }
         readiness.beginDraining()
         logger.notice("\(name): draining, at most \(drainTimeout) s")
         let logger = self.logger
+        let accessLog = self.accessLog
         server.drain(deadline: drainTimeout) {
+            accessLog.flush()
             logger.notice("drained: exiting")
             exit(0)
         }
         // Should the server never report back, the contract's promise still holds.
         let drainTimeout = self.drainTimeout
         DispatchQueue.main.asyncAfter(deadline: .now() + drainTimeout + 1) {
+            accessLog.flush()
             logger.warning("drain did not finish within \(drainTimeout) s: exiting")
             exit(0)
         }

@@ -66,6 +66,26 @@ import Testing
         var standardError: String {
             String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         }
+
+        /// Standard error as it arrives, until a line holds `text` or `seconds` pass; nil then.
+        func standardErrorLine(containing text: String, within seconds: Double) -> String? {
+            let fd = stderr.fileHandleForReading.fileDescriptor
+            let deadline = Date().addingTimeInterval(seconds)
+            var bytes: [UInt8] = []
+            while Date() < deadline {
+                var ready = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                guard poll(&ready, 1, 50) >= 0 else { return nil }
+                guard ready.revents != 0 else { continue }
+                var chunk = [UInt8](repeating: 0, count: 4096)
+                let n = read(fd, &chunk, chunk.count)
+                guard n > 0 else { return nil }
+                bytes += chunk[..<n]
+                if let line = String(decoding: bytes, as: UTF8.self).split(separator: "\n").first(where: { $0.contains(text) }) {
+                    return String(line)
+                }
+            }
+            return nil
+        }
     }
 
     static func port(fromListeningLine line: String?) -> Int? {
@@ -147,6 +167,17 @@ import Testing
         let time = try #require(format.date(from: String(words[0])), "\(words[0])")
         #expect(words[0].count == 24 && words[0].hasSuffix("Z"))
         #expect(time.timeIntervalSince(before) > -1 && time.timeIntervalSince(before) < 30, "\(words[0]) vs \(before)")
+    }
+
+    @Test("an access line is written within a second of its answer while lossd keeps running, not only at exit",
+          .enabled(if: binary != nil, "lossd is not built beside the tests; run swift build first"))
+    func accessLineArrivesWhileRunning() throws {
+        let running = try Running(["--host", "127.0.0.1", "--port", "0"])
+        let port = try #require(Self.port(fromListeningLine: running.firstLine()))
+        #expect(try LoopbackClient(port: port).get("/livez?while-running").status == 200)
+        let line = running.standardErrorLine(containing: "lossd.access", within: 1)
+        #expect(line?.contains("path=/livez") == true, "\(line ?? "no access line within 1 s")")
+        #expect(running.terminate() == 0)
     }
 
     @Test("SIGTERM mid-request: the request still gets its answer, then lossd exits 0",
