@@ -70,6 +70,10 @@ final class Connection: @unchecked Sendable {
     /// `async` blocks for this connection queued or running; the loop runs an
     /// event inline only when there are none.
     private let queuedBlocks = Atomic<Int>(0)
+    /// Readiness events of an offloaded connection not yet taken by a block
+    /// on `queue`: events that come while one waits join it instead of
+    /// queueing (and waking a worker for) another.
+    private let offloadedEvents = Atomic<UInt32>(0)
     /// True while an event runs inline on the loop's thread.
     private var runningInline = false
     /// Set when a request turned heavy during an inline event: reading and
@@ -190,7 +194,10 @@ final class Connection: @unchecked Sendable {
     /// comment for the rule and why).
     func handle(_ events: UInt32) {
         guard !offloaded.load(ordering: .relaxed) && queuedBlocks.load(ordering: .acquiring) == 0 else {
-            async { $0.ioReady(events) }
+            // The block reads after taking the events, so an event joined before that is not missed.
+            if offloadedEvents.bitwiseOr(events, ordering: .acquiringAndReleasing).oldValue == 0 {
+                async { $0.ioReady($0.offloadedEvents.exchange(0, ordering: .acquiringAndReleasing)) }
+            }
             return
         }
         queue.sync {
