@@ -193,7 +193,8 @@ final class Connection: @unchecked Sendable {
     /// there while the connection is cheap, else on `queue` (see the type's
     /// comment for the rule and why).
     func handle(_ events: UInt32) {
-        guard !offloaded.load(ordering: .relaxed) && queuedBlocks.load(ordering: .acquiring) == 0 else {
+        // Blocks first: once the last one is seen to have ended (acquire), whatever it stored in `offloaded` is seen too.
+        guard queuedBlocks.load(ordering: .acquiring) == 0 && !offloaded.load(ordering: .relaxed) else {
             // The block reads after taking the events, so an event joined before that is not missed.
             if offloadedEvents.bitwiseOr(events, ordering: .acquiringAndReleasing).oldValue == 0 {
                 async { $0.ioReady($0.offloadedEvents.exchange(0, ordering: .acquiringAndReleasing)) }
@@ -389,8 +390,11 @@ final class Connection: @unchecked Sendable {
     /// Makes room at the end of the buffer: moves unconsumed bytes to the
     /// front, or grows the buffer while a request head is larger than it.
     private func makeRoom() {
-        if state == .body && buffer.count < configuration.bodyReadBufferBytes && (chunked != nil || bodyRemaining > buffer.count) {
-            grow(to: configuration.bodyReadBufferBytes)  // a large body: fewer, larger reads (shrunk at the request's end)
+        if state == .body && buffer.count < configuration.bodyReadBufferBytes
+            && (chunked != nil || bodyRemaining > configuration.inlineBodyBytes) {
+            // A large body: fewer, larger reads. Shrunk at the request's end; small bodies keep the
+            // normal buffer, so a small request never pays for allocating and freeing a large one.
+            grow(to: configuration.bodyReadBufferBytes)
         }
         if start == end {
             start = 0

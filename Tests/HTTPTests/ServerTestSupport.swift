@@ -314,6 +314,18 @@ func post(_ path: String, _ body: [UInt8], headers: String = "") -> [UInt8] {
     Array("POST \(path) HTTP/1.1\r\nHost: t\r\nContent-Length: \(body.count)\r\n\(headers)\r\n".utf8) + body
 }
 
+/// True once connecting to `port` is refused, within `seconds`: a drain closes
+/// the listener on the server's accept queue, which a loaded machine may run
+/// a little after `drain` returns.
+func refusesConnections(port: Int, within seconds: Double = 2) -> Bool {
+    let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(seconds * 1e9)
+    repeat {
+        guard (try? TestClient(port: port)) != nil else { return true }
+        usleep(10_000)
+    } while DispatchTime.now().uptimeNanoseconds < deadline
+    return false
+}
+
 /// The seconds `body` took.
 func elapsed(_ body: () throws -> Void) rethrows -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
