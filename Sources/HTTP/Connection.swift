@@ -43,9 +43,9 @@ import Synchronization
 /// Confinement: every stored `var` is touched only on `queue` (inline events
 /// run inside `queue.sync`, so they are on it too); the state shared with
 /// other threads is atomic: `deadline`, which the server's sweeper reads,
-/// and `offloaded` and `queuedBlocks`, which the loop reads. Those two only
-/// choose where an event runs, never whether it is serialised. Hence
-/// `@unchecked Sendable`.
+/// and `offloaded`, `queuedBlocks` and `offloadedEvents`, which the loop
+/// reads. These only choose where an event runs, never whether it is
+/// serialised. Hence `@unchecked Sendable`.
 final class Connection: @unchecked Sendable {
     /// What the connection is reading.
     private enum State {
