@@ -30,6 +30,27 @@ import Testing
         #expect(try heavy.readResponse().text == "\(body.count)")
     }
 
+    @Test func aNewConnectionIsServedWhileHeavyRequestsKeepEveryWorkerBusy() throws {
+        let (server, responder) = try startServer { $0.eventLoops = 1 }
+        defer { stop(server) }
+        // More heavy requests than Dispatch runs at once (one worker per CPU): each sleeps 300 ms on one.
+        let heavy = try (0...ServerConfiguration.schedulableCPUs()).map { _ in try TestClient(port: server.port) }
+        let body = [UInt8](repeating: UInt8(ascii: "x"), count: 100 << 10)
+        for client in heavy { DispatchQueue.global().async { client.send(post("/slow", body)) } }
+        for _ in 0..<600 where !responder.slowStarted.withLock({ $0 }) { usleep(1_000) }
+        #expect(responder.slowStarted.withLock { $0 })
+
+        var answer = ""
+        let seconds = try elapsed {
+            let late = try TestClient(port: server.port)
+            late.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+            answer = try late.readResponse().text
+        }
+        #expect(answer == "hello")
+        #expect(seconds < 0.1)
+        for client in heavy { #expect(try client.readResponse().text == "\(body.count)") }
+    }
+
     /// Small (inline), large, chunked and gzip (offloaded) requests, mixed.
     static let mixedRequests: [(request: [UInt8], answer: String)] = {
         let large = [UInt8](repeating: UInt8(ascii: "L"), count: 100 << 10)
