@@ -196,6 +196,19 @@ final class Connection: @unchecked Sendable {
         }
     }
 
+    /// Runs `work` on `queue`: on the calling thread when the connection is
+    /// cheap and nothing is queued for it (as the loop runs events), else
+    /// asynchronously; so the server's sweeper is not kept waiting for a
+    /// Dispatch worker by heavy requests elsewhere. Never call it on a
+    /// connection's queue (`queue.sync` there would deadlock).
+    func performSoon(_ work: @escaping @Sendable (Connection) -> Void) {
+        if queuedBlocks.load(ordering: .acquiring) == 0 && !offloaded.load(ordering: .relaxed) {
+            queue.sync { work(self) }
+        } else {
+            async(work)
+        }
+    }
+
     /// Called on the event loop's thread for each readiness event: runs it
     /// there while the connection is cheap, else on `queue` (see the type's
     /// comment for the rule and why).

@@ -270,7 +270,7 @@ public final class Server: Sendable {
         for connection in connections {
             let due = connection.deadline.load(ordering: .relaxed)
             if due != 0 && due <= now {
-                connection.async { $0.deadlinePassed() }
+                connection.performSoon { $0.deadlinePassed() }  // on the accept queue, never a connection's
             }
         }
     }
