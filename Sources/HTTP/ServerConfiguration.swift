@@ -44,7 +44,9 @@ public struct ServerConfiguration: Sendable {
     /// connection instead. Default 64 KiB.
     public var discardBodyBytes: Int = 64 << 10
     /// Bytes of the per-connection read buffer. Request heads larger than
-    /// this grow it up to the head limits. Default 16 KiB.
+    /// this grow it up to the head limits, large bodies to
+    /// `bodyReadBufferBytes`; it returns to this size between requests.
+    /// Default 16 KiB.
     public var readBufferBytes: Int = 16 << 10
     /// While a request body larger than the read buffer is read, the buffer
     /// grows to this many bytes, so a large body takes fewer reads and fewer
