@@ -4,9 +4,11 @@ import Glibc
 #endif
 import Synchronization
 
-/// Socket readiness for every connection of a server: one thread waits on an
-/// edge-triggered epoll set and hands each event to its connection's serial
-/// queue, where all reading, parsing, answering and writing happen.
+/// Socket readiness for a share of a server's connections: one thread waits
+/// on an edge-triggered epoll set and runs each event for its connection
+/// (`Connection.handle(_:)`), on this thread or on the connection's serial
+/// queue; a server runs several loops (`ServerConfiguration.eventLoops`) and
+/// gives each new connection to the next one in turn.
 ///
 /// Why not Dispatch read and write sources: on Linux each source event costs
 /// libdispatch an `ioctl(FIONREAD)`, two `epoll_ctl` calls (it re-arms one-shot
@@ -15,9 +17,19 @@ import Synchronization
 /// socket here is registered once, edge-triggered, for reading and writing,
 /// and costs no system call per request beyond its read and its write.
 ///
+/// Why events of cheap requests run on this thread: handing every event to a
+/// Dispatch worker cost two context switches per small request (loop thread
+/// to worker and back, on a busy core), measured as about half of lossd's CPU
+/// for a small cross-entropy request (sys 29-32 µs of 60). So a connection
+/// between requests or in a small one is run here, serialised with its queue
+/// by `queue.sync`; one whose request is heavy (a large, chunked or gzip body,
+/// TLS) is "offloaded" and its events go to its queue asynchronously, so this
+/// thread never waits behind heavy work. See `Connection` for the rule.
+///
 /// Edge-triggered contract for connections: after an event, read until a
-/// short read or EAGAIN; and after any pause (a pending write), try reading
-/// again, since an edge that came during the pause is not repeated.
+/// short read or EAGAIN; and after any pause (a pending write, a hand-off to
+/// the queue), try reading again, since an edge that came during the pause is
+/// not repeated.
 final class EventLoop: Sendable {
     private let epoll: Int32
     private let wakeup: Int32
@@ -115,7 +127,7 @@ final class EventLoop: Sendable {
                 }
             }
             for (connection, flags) in ready {
-                connection.queue.async { connection.ioReady(flags) }
+                connection.handle(flags)
             }
             ready.removeAll(keepingCapacity: true)
         }

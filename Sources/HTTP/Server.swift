@@ -9,9 +9,12 @@ import Synchronization
 /// An HTTP/1.1 server on POSIX sockets and Dispatch.
 ///
 /// Each connection has its own serial queue, all of them targeting one
-/// concurrent queue, so requests are parsed, answered and written without a
-/// thread hop and Dispatch spreads connections over the cores; an
-/// `EventLoop` thread tells each queue when its socket is ready. One serial
+/// concurrent queue; `ServerConfiguration.eventLoops` `EventLoop` threads
+/// wait for the sockets' readiness, each for its share of the connections.
+/// A cheap request (most of them) is parsed, answered and written on its
+/// loop's thread, serialised with its connection's queue, without a thread
+/// hop; a heavy one (large, chunked or gzip body; TLS) runs on its queue, so
+/// Dispatch spreads heavy work over the cores (see `Connection`). One serial
 /// queue accepts connections and, a few times a second, sweeps their
 /// deadlines (head, body, idle, write and linger timeouts): one timer for the
 /// whole server instead of a timer rescheduled per request.
@@ -36,7 +39,9 @@ public final class Server: Sendable {
         var sweeper: DispatchSourceTimer? { get { sources?.sweeper } }
         var sources: Sources?
         var connections: [ObjectIdentifier: Connection] = [:]
-        var loop: EventLoop?
+        /// The event loops; a new connection goes to `loops[nextLoop]`, in turn.
+        var loops: [EventLoop] = []
+        var nextLoop = 0
         var lastConnectionID: UInt64 = 0
         var draining = false
         /// True once the listener is closed: at once on a drain, or after its accept grace.
@@ -73,10 +78,12 @@ public final class Server: Sendable {
         let tls = try configuration.tls.map { (settings) throws(ServerError) in try TLSContext(settings) }
         let (listener, port) = try Socket.listen(host: configuration.host, port: configuration.port,
                                                  backlog: Int32(clamping: max(128, configuration.limits.maxConnections)))
-        let loop: EventLoop
+        var loops: [EventLoop] = []
         do {
-            loop = try EventLoop()  // after listen: a refused address leaves no thread behind
+            // After listen: a refused address leaves no thread behind.
+            for _ in 0..<max(1, configuration.eventLoops) { loops.append(try EventLoop()) }
         } catch {
+            for loop in loops { loop.stop() }
             Glibc.close(listener)
             throw error
         }
@@ -97,7 +104,7 @@ public final class Server: Sendable {
         state.withLock { s in
             s.port = port
             s.sources = sources
-            s.loop = loop
+            s.loops = loops
             s.tls = tls
         }
     }
@@ -134,12 +141,12 @@ public final class Server: Sendable {
                 closeListener()
             }
             for connection in connections {
-                connection.queue.async { connection.beginDrain() }
+                connection.async { $0.beginDrain() }
             }
             acceptQueue.asyncAfter(deadline: .now() + max(0, deadline)) { [self] in
                 let remaining = state.withLock { Array($0.connections.values) }
                 for connection in remaining {
-                    connection.queue.async { connection.close() }
+                    connection.async { $0.close() }
                 }
             }
         }
@@ -187,10 +194,12 @@ public final class Server: Sendable {
                 }
             }
             let admitted: (UInt64, EventLoop, TLSContext?)? = state.withLock { s in
-                guard !s.listenerClosed, s.connections.count < configuration.limits.maxConnections, let loop = s.loop else {
+                guard !s.listenerClosed, s.connections.count < configuration.limits.maxConnections, !s.loops.isEmpty else {
                     return nil
                 }
                 s.lastConnectionID += 1
+                let loop = s.loops[s.nextLoop]
+                s.nextLoop = (s.nextLoop + 1) % s.loops.count
                 return (s.lastConnectionID, loop, s.tls)
             }
             guard let (id, loop, tlsContext) = admitted else {
@@ -236,8 +245,8 @@ public final class Server: Sendable {
             defer {
                 s.drainCompletions = []
                 s.sweeper?.cancel()
-                s.loop?.stop()
-                s.loop = nil
+                for loop in s.loops { loop.stop() }
+                s.loops = []
             }
             return s.drainCompletions
         }
@@ -261,7 +270,7 @@ public final class Server: Sendable {
         for connection in connections {
             let due = connection.deadline.load(ordering: .relaxed)
             if due != 0 && due <= now {
-                connection.queue.async { connection.deadlinePassed() }
+                connection.performSoon { $0.deadlinePassed() }  // on the accept queue, never a connection's
             }
         }
     }

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Where and how a `Server` listens, with the limits it enforces on clients.
 ///
 /// The client-facing limits of the contract live in `limits`; the values here
@@ -40,8 +44,26 @@ public struct ServerConfiguration: Sendable {
     /// connection instead. Default 64 KiB.
     public var discardBodyBytes: Int = 64 << 10
     /// Bytes of the per-connection read buffer. Request heads larger than
-    /// this grow it up to the head limits. Default 16 KiB.
+    /// this grow it up to the head limits, large bodies to
+    /// `bodyReadBufferBytes`; it returns to this size between requests.
+    /// Default 16 KiB.
     public var readBufferBytes: Int = 16 << 10
+    /// While a request body larger than the read buffer is read, the buffer
+    /// grows to this many bytes, so a large body takes fewer reads and fewer
+    /// loop wake-ups; it returns to `readBufferBytes` once the body is read,
+    /// so idle connections stay small. Default 256 KiB.
+    public var bodyReadBufferBytes: Int = 256 << 10
+    /// Requests whose body is declared (Content-Length) at most this many
+    /// bytes, without a content coding, are read and answered on the event
+    /// loop's thread, which saves two context switches per request; a larger,
+    /// chunked or gzip body is read and answered on the connection's queue,
+    /// so the loop never waits behind heavy work. Default 64 KiB.
+    public var inlineBodyBytes: Int = 64 << 10
+    /// Event-loop threads, each waiting for the readiness of its share of the
+    /// connections (given out in turn) and answering their cheap requests.
+    /// Default: the number of CPUs this process may run on
+    /// (`sched_getaffinity`), or 1 when that is unknown.
+    public var eventLoops: Int = ServerConfiguration.schedulableCPUs()
     /// Serve HTTPS: TLS 1.2 or 1.3 with this certificate and key on every
     /// connection (a plain HTTP request gets a 400 in clear and is closed).
     /// Default nil: plain HTTP.
@@ -61,4 +83,27 @@ public struct ServerConfiguration: Sendable {
     }
 
     public init() {}
+
+    /// The CPUs this process may run on (its affinity mask, which `taskset`
+    /// and container CPU sets narrow), or 1 when the system does not say.
+    /// Read from /proc, the mask `sched_getaffinity` returns: that call is a
+    /// GNU extension Swift's Glibc module does not declare.
+    public static func schedulableCPUs() -> Int {
+        let fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return 1 }
+        defer { close(fd) }
+        var status: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = read(fd, &chunk, chunk.count)
+            if count <= 0 { break }
+            status += chunk[..<count]
+        }
+        let field = "Cpus_allowed:"  // a hexadecimal mask, 32 bits per comma-separated group
+        for line in String(decoding: status, as: UTF8.self).split(separator: "\n") where line.hasPrefix(field) {
+            let cpus = line.dropFirst(field.count).reduce(0) { $0 + ($1.hexDigitValue?.nonzeroBitCount ?? 0) }
+            return max(1, cpus)
+        }
+        return 1
+    }
 }

@@ -42,6 +42,7 @@ struct Configuration {
         guard server.drainAcceptGrace >= 0, server.drainAcceptGrace.isFinite else {
             throw ValidationError("LOSSD_DRAIN_ACCEPT_GRACE (or its flag) must be 0 or a positive number of seconds, got \(server.drainAcceptGrace)")
         }
+        server.eventLoops = try env.positive(flags.eventLoops, "LOSSD_EVENT_LOOPS", server.eventLoops)
         server.tls = try Configuration.tls(flags: flags, env: env)
         self.server = server
 

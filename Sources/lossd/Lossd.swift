@@ -61,6 +61,9 @@ struct Lossd: ParsableCommand {
     @Option(help: ArgumentHelp("Smallest response body in bytes that is gzip-compressed for clients that accept it. (default: 1024, env: LOSSD_GZIP_MIN_BYTES)", valueName: "bytes"))
     var gzipMinBytes: Int?
 
+    @Option(help: ArgumentHelp("Event-loop threads waiting for socket readiness and answering small requests. (default: the CPUs lossd may run on, env: LOSSD_EVENT_LOOPS)", valueName: "count"))
+    var eventLoops: Int?
+
     @Option(help: ArgumentHelp("Origins allowed to call from a browser: * or a comma-separated list such as https://dash.example. (default: *, env: LOSSD_CORS_ORIGINS)", valueName: "origins"))
     var corsOrigins: String?
 

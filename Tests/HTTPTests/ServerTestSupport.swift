@@ -29,6 +29,26 @@ final class TestResponder: Responder {
         func finish() -> Response { Response(status: .ok) }
     }
 
+    /// Counts the body, then, before answering, marks `slowStarted` and
+    /// sleeps 300 ms: heavy work, as a large loss would be.
+    final class Slow: BodyHandler {
+        let responder: TestResponder
+        var count = 0
+        init(responder: TestResponder) { self.responder = responder }
+        func consume(_ piece: UnsafeRawBufferPointer) -> Response? {
+            count += piece.count
+            return nil
+        }
+        func finish() -> Response {
+            responder.slowStarted.withLock { $0 = true }
+            usleep(300_000)
+            return Response(status: .ok, body: Array("\(count)".utf8))
+        }
+    }
+
+    /// True once a `/slow` request began its heavy work.
+    let slowStarted = Mutex(false)
+
     static let bigBody: [UInt8] = Array(String(repeating: #"{"loss":0.25,"count":12},"#, count: 200).utf8)
 
     func respond(to head: RequestHead) -> Reply {
@@ -37,6 +57,7 @@ final class TestResponder: Responder {
         case "/hello": return .response(Response(status: .ok, body: Array("hello".utf8)))
         case "/echo": return .body(Echo())
         case "/stop-early": return .body(StopEarly())
+        case "/slow": return .body(Slow(responder: self))
         case "/big": return .response(Response(status: .ok, headers: ["Content-Type": "application/json"], body: TestResponder.bigBody))
         case "/reject": return .response(Problem(status: .notFound, detail: "no such route").response)
         case "/empty": return .response(Response(status: .noContent))
@@ -291,6 +312,18 @@ final class TestClient: @unchecked Sendable {
 /// Repeats `bytes` as a request with a Content-Length body.
 func post(_ path: String, _ body: [UInt8], headers: String = "") -> [UInt8] {
     Array("POST \(path) HTTP/1.1\r\nHost: t\r\nContent-Length: \(body.count)\r\n\(headers)\r\n".utf8) + body
+}
+
+/// True once connecting to `port` is refused, within `seconds`: a drain closes
+/// the listener on the server's accept queue, which a loaded machine may run
+/// a little after `drain` returns.
+func refusesConnections(port: Int, within seconds: Double = 2) -> Bool {
+    let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(seconds * 1e9)
+    repeat {
+        guard (try? TestClient(port: port)) != nil else { return true }
+        usleep(10_000)
+    } while DispatchTime.now().uptimeNanoseconds < deadline
+    return false
 }
 
 /// The seconds `body` took.
