@@ -119,6 +119,7 @@ import Testing
             ("--cors-origins", "LOSSD_CORS_ORIGINS", "*"), ("--log-level", "LOSSD_LOG_LEVEL", "info"),
             ("--log-format", "LOSSD_LOG_FORMAT", "text"),
             ("--drain-accept-grace", "LOSSD_DRAIN_ACCEPT_GRACE", "0"),
+            ("--event-loops", "LOSSD_EVENT_LOOPS", "the CPUs lossd may run on"),
             ("--tls-cert", "LOSSD_TLS_CERT", "none"), ("--tls-key", "LOSSD_TLS_KEY", "none"),
         ] {
             #expect(flat.contains(flag), "\(flag)")
@@ -230,6 +231,9 @@ import Testing
         #expect(text.contains("LOSSD_MAX_BODY_BYTES"))
         #expect(try Self.run(["--log-format", "xml"]).status == 64)
         #expect(try Self.run(["--port", "70000"]).status == 64)
+        let (zeroLoops, zeroText) = try Self.run([], environment: ["LOSSD_EVENT_LOOPS": "0"])
+        #expect(zeroLoops == 64)
+        #expect(zeroText.contains("LOSSD_EVENT_LOOPS"), "\(zeroText)")
     }
 
     @Test("healthcheck exits 1 when nothing answers",
