@@ -82,3 +82,92 @@ func clampedLogOnePlus(_ z: Double) -> Double {
     let log = logOnePlus(z)
     return log >= -100 ? log : -100
 }
+
+// The same functions on two lanes at once, for the loops the compiler cannot vectorise by
+// itself (an inner loop over classes per pixel pair, a range check fused into a loss loop).
+// SIMD2<Double> is one SSE2 register, so each operation below is one instruction for both
+// lanes; each lane computes exactly what the scalar version computes (VectorMathTests checks).
+// Every constant is spelt `Lanes(repeating:)` because literal-typed SIMD expressions defeat
+// the type checker's time limit.
+
+typealias Lanes = SIMD2<Double>
+
+/// `expNonPositive` in each lane.
+@inline(__always)
+func expNonPositive(_ x: Lanes) -> Lanes {
+    let shifter = Lanes(repeating: 6_755_399_441_055_744.0)
+    let shifted = x * Lanes(repeating: 1.4426950408889634) + shifter
+    let k = shifted - shifter
+    let hi = x - k * Lanes(repeating: 6.93147180369123816490e-01)
+    let lo = k * Lanes(repeating: 1.90821492927058770002e-10)
+    let r = hi - lo
+    let t = r * r
+    var p = t * Lanes(repeating: 4.13813679705723846039e-08) + Lanes(repeating: -1.65339022054652515390e-06)
+    p = t * p + Lanes(repeating: 6.61375632143793436117e-05)
+    p = t * p + Lanes(repeating: -2.77777777770155933842e-03)
+    p = t * p + Lanes(repeating: 1.66666666666666019037e-01)
+    let c = r - t * p
+    let y = Lanes(repeating: 1) - ((lo - (r * c) / (Lanes(repeating: 2) - c)) - hi)
+    // Wrapping integer arithmetic on the bits: no overflow trap in the loop (k + 1023 ≥ 1 where kept).
+    let bits = unsafeBitCast(shifted, to: SIMD2<UInt64>.self)
+    let scale = unsafeBitCast((bits &+ 1023) &<< 52, to: Lanes.self)
+    return (y * scale).replacing(with: 0, where: x .< Lanes(repeating: -708.39))
+}
+
+/// fdlibm's log of 1 + f for f in [√2/2 - 1, √2 - 1], plus `k` times ln 2 (k being 0 or 1 here,
+/// or any integer for `logPositive`) and a correction `low` below the result's last place.
+@inline(__always)
+private func logKernel(f: Lanes, k: Lanes, low: Lanes) -> Lanes {
+    let halfSquare = Lanes(repeating: 0.5) * f * f
+    let s = f / (Lanes(repeating: 2) + f)
+    let z = s * s
+    let w = z * z
+    var t1 = w * Lanes(repeating: 1.531383769920937332e-01) + Lanes(repeating: 2.222219843214978396e-01)
+    t1 = w * (w * t1 + Lanes(repeating: 3.999999999940941908e-01))
+    var t2 = w * Lanes(repeating: 1.479819860511658591e-01) + Lanes(repeating: 1.818357216161805012e-01)
+    t2 = w * t2 + Lanes(repeating: 2.857142874366239149e-01)
+    t2 = z * (w * t2 + Lanes(repeating: 6.666666666666735130e-01))
+    let r = t2 + t1
+    let small = k * Lanes(repeating: 1.90821492927058770002e-10) + low
+    return s * (halfSquare + r) + small - halfSquare + f + k * Lanes(repeating: 6.93147180369123816490e-01)
+}
+
+/// `logPositive` in each lane.
+@inline(__always)
+func logPositive(_ x: Lanes) -> Lanes {
+    let bits = unsafeBitCast(x, to: SIMD2<UInt64>.self)
+    // Wrapping arithmetic throughout: the bit fields never overflow, and no trap enters the loop.
+    var high = (bits &>> 32) &+ (0x3ff0_0000 &- 0x3fe6_a09e)
+    let k = (high &>> 20) &- 0x3ff
+    high = (high & 0x000f_ffff) &+ 0x3fe6_a09e
+    let f = unsafeBitCast((high &<< 32) | (bits & 0xffff_ffff), to: Lanes.self) - Lanes(repeating: 1)
+    let dk = unsafeBitCast(0x4338_0000_0000_0000 &+ k, to: Lanes.self) - Lanes(repeating: 6_755_399_441_055_744.0)
+    let log = logKernel(f: f, k: dk, low: Lanes(repeating: 0))
+    return log.replacing(with: x + x, where: .!(x .< Lanes(repeating: .infinity)))
+}
+
+/// `logOnePlus` in each lane.
+@inline(__always)
+func logOnePlus(_ z: Lanes) -> Lanes {
+    let u = Lanes(repeating: 1) + z
+    return logPositive(u) + (z - (u - Lanes(repeating: 1))) / u
+}
+
+/// log(1 + z) for z in [0, 1] (BCE's log1p(e^-|x|)), within 1 ulp; NaN passes through.
+///
+/// Hot path: 1 + z lies in [1, 2], so the exponent and mantissa that `logPositive` extracts
+/// from the bits are known up to one choice: f = z below √2 - 1, else f = (1 + z)/2 - 1 with
+/// k = 1. The first is exact; the second, z - 1, is exact from z = 0.5 on (Sterbenz) and
+/// otherwise off by the error Fast2Sum recovers. No rounded 1 + z, so no division to correct it.
+@inline(__always)
+func logOnePlusUnit(_ z: Lanes) -> Lanes {
+    let upper = z .>= Lanes(repeating: 0.41421356237309503)  // the double nearest √2 - 1
+    let d = z - Lanes(repeating: 1)
+    let error = z - (d + Lanes(repeating: 1))  // Fast2Sum, |-1| ≥ |z|: z - 1 = d + error exactly
+    let f = z.replacing(with: d * Lanes(repeating: 0.5), where: upper)
+    let k = Lanes(repeating: 0).replacing(with: 1, where: upper)
+    // log(1 + f + error/2) - log(1 + f) ≈ error/(1 + z); error ≠ 0 only for 1 + z in [√2, 1.5),
+    // where 1/(1 + z) is 0.6866 within 3 %: far below the result's last place.
+    let low = Lanes(repeating: 0).replacing(with: error * Lanes(repeating: 0.6866), where: upper)
+    return logKernel(f: f, k: k, low: low)
+}
