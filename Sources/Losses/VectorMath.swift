@@ -84,13 +84,16 @@ func clampedLogOnePlus(_ z: Double) -> Double {
 }
 
 // The same functions on two lanes at once, for the loops the compiler cannot vectorise by
-// itself (an inner loop over classes per pixel pair, a range check fused into a loss loop).
-// SIMD2<Double> is one SSE2 register, so each operation below is one instruction for both
+// itself (an inner loop over classes per pair of pixels, a range check fused into a loss
+// loop). SIMD2<Double> is one SSE2 register, so each operation is one instruction for both
 // lanes; each lane computes exactly what the scalar version computes (VectorMathTests checks).
+// Keep one polynomial per loop: exp then log in one body is a dependency chain longer than
+// the core's reorder window covers, and the loop runs slower on fewer instructions.
 // Every constant is spelt `Lanes(repeating:)` because literal-typed SIMD expressions defeat
 // the type checker's time limit.
 
 typealias Lanes = SIMD2<Double>
+typealias LaneBits = SIMD2<UInt64>
 
 /// `expNonPositive` in each lane.
 @inline(__always)
@@ -109,7 +112,7 @@ func expNonPositive(_ x: Lanes) -> Lanes {
     let c = r - t * p
     let y = Lanes(repeating: 1) - ((lo - (r * c) / (Lanes(repeating: 2) - c)) - hi)
     // Wrapping integer arithmetic on the bits: no overflow trap in the loop (k + 1023 ≥ 1 where kept).
-    let bits = unsafeBitCast(shifted, to: SIMD2<UInt64>.self)
+    let bits = unsafeBitCast(shifted, to: LaneBits.self)
     let scale = unsafeBitCast((bits &+ 1023) &<< 52, to: Lanes.self)
     return (y * scale).replacing(with: 0, where: x .< Lanes(repeating: -708.39))
 }
@@ -135,7 +138,7 @@ private func logKernel(f: Lanes, k: Lanes, low: Lanes) -> Lanes {
 /// `logPositive` in each lane.
 @inline(__always)
 func logPositive(_ x: Lanes) -> Lanes {
-    let bits = unsafeBitCast(x, to: SIMD2<UInt64>.self)
+    let bits = unsafeBitCast(x, to: LaneBits.self)
     // Wrapping arithmetic throughout: the bit fields never overflow, and no trap enters the loop.
     var high = (bits &>> 32) &+ (0x3ff0_0000 &- 0x3fe6_a09e)
     let k = (high &>> 20) &- 0x3ff
@@ -170,4 +173,18 @@ func logOnePlusUnit(_ z: Lanes) -> Lanes {
     // where 1/(1 + z) is 0.6866 within 3 %: far below the result's last place.
     let low = Lanes(repeating: 0).replacing(with: error * Lanes(repeating: 0.6866), where: upper)
     return logKernel(f: f, k: k, low: low)
+}
+
+extension Lanes {
+    /// The doubles at `pointer`, one per lane (no alignment needed).
+    @inline(__always)
+    static func load(_ pointer: UnsafePointer<Double>) -> Self {
+        UnsafeRawPointer(pointer).loadUnaligned(as: Self.self)
+    }
+
+    /// Writes every lane to `pointer` (no alignment needed).
+    @inline(__always)
+    func store(to pointer: UnsafeMutablePointer<Double>) {
+        UnsafeMutableRawPointer(pointer).storeBytes(of: self, as: Self.self)
+    }
 }
