@@ -182,6 +182,18 @@ extension Lanes {
         UnsafeRawPointer(pointer).loadUnaligned(as: Self.self)
     }
 
+    /// Each lane where `mask` is set, +0 elsewhere: one AND instruction, where a select takes three.
+    @inline(__always)
+    func masked(by mask: SIMDMask<SIMD2<Int64>>) -> Self {
+        unsafeBitCast(unsafeBitCast(self, to: LaneBits.self) & unsafeBitCast(mask, to: LaneBits.self), to: Self.self)
+    }
+
+    /// ORs the bits of `other` into each lane (to merge values masked by disjoint masks).
+    @inline(__always)
+    mutating func formBitwiseUnion(_ other: Self) {
+        self = unsafeBitCast(unsafeBitCast(self, to: LaneBits.self) | unsafeBitCast(other, to: LaneBits.self), to: Self.self)
+    }
+
     /// Writes every lane to `pointer` (no alignment needed).
     @inline(__always)
     func store(to pointer: UnsafeMutablePointer<Double>) {
