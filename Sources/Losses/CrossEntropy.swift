@@ -213,7 +213,9 @@ private struct CrossEntropyKernel {
             var maximum = load(x)
             for c in 1..<classes {
                 let v = load(x + c &* inner)  // wrapping: c·inner is inside the predictions buffer
-                maximum = maximum.replacing(with: v, where: v .>= maximum)  // Swift.max's NaN rule
+                // One MAXPD. Swift.max's rule (v >= max) differs only in which of +0 and -0 it keeps, which
+                // changes no loss (a zero tie is a tie either way); a NaN logit makes the loss NaN either way.
+                maximum = maximum.replacing(with: v, where: v .> maximum)
             }
             // As in runPlanes: log1p of the sum beside the maximum, ties counted apart.
             var rest = Lanes(repeating: 0), ties = Lanes(repeating: -1)
