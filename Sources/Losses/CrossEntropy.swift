@@ -189,7 +189,8 @@ private struct CrossEntropyKernel {
     /// targets take no separate validation pass.
     private mutating func runIndexedPlanes(output: UnsafeMutablePointer<Double>?) -> Double {
         let tileWidth = Swift.min(inner, Self.blockElements / 8)
-        // Per position of a tile: the loss and the weight of its target class (0 when ignored).
+        // Per position of a tile: the loss (first the target's x - max), the weight of its target class
+        // (0 when ignored) and the sum of exponentials beside the maximum (-1 when ignored).
         let scratch = UnsafeMutablePointer<Double>.allocate(capacity: 3 * tileWidth)
         defer { scratch.deallocate() }
         let tileLosses = scratch, tileWeights = scratch + tileWidth, tileSums = scratch + 2 * tileWidth
@@ -235,8 +236,8 @@ private struct CrossEntropyKernel {
             }
             valid .&= hitAny .| (t .== ignored)
             taken += Lanes(repeating: 1).masked(by: hitAny)  // exact up to 2^53 pixels
-            // NaN where ignored: the pass that takes the log makes the loss 0 there.
-            return (rest + ties, picked.replacing(with: .nan, where: .!hitAny), weight)
+            // -1 where ignored (a sum of exponentials never is): the pass that takes the log makes the loss 0 there.
+            return ((rest + ties).replacing(with: -1, where: .!hitAny), picked, weight)
         }
 
         for sample in 0..<batch {
@@ -263,7 +264,7 @@ private struct CrossEntropyKernel {
                 // The logs in a pass of their own: behind the class loop, their latency would stall it.
                 for s in 0..<width {
                     let nll = -(losses[s] - logOnePlus(tileSums[s])) * tileWeights[s]
-                    losses[s] = losses[s].isNaN ? 0 : nll
+                    losses[s] = tileSums[s] < 0 ? 0 : nll
                 }
                 if output == nil { lossSum.add(UnsafeBufferPointer(start: losses, count: width)) }
                 weightSum.add(UnsafeBufferPointer(start: tileWeights, count: width))

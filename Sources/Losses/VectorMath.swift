@@ -95,26 +95,26 @@ func clampedLogOnePlus(_ z: Double) -> Double {
 typealias Lanes = SIMD2<Double>
 typealias LaneBits = SIMD2<UInt64>
 
-/// `expNonPositive` in each lane.
+/// `expNonPositive` in each lane (two lanes for one SSE2 register, four for two independent chains).
 @inline(__always)
-func expNonPositive(_ x: Lanes) -> Lanes {
-    let shifter = Lanes(repeating: 6_755_399_441_055_744.0)
-    let shifted = x * Lanes(repeating: 1.4426950408889634) + shifter
+func expNonPositive<V: SIMD>(_ x: V) -> V where V.Scalar == Double {
+    let shifter = V(repeating: 6_755_399_441_055_744.0)
+    let shifted = x * V(repeating: 1.4426950408889634) + shifter
     let k = shifted - shifter
-    let hi = x - k * Lanes(repeating: 6.93147180369123816490e-01)
-    let lo = k * Lanes(repeating: 1.90821492927058770002e-10)
+    let hi = x - k * V(repeating: 6.93147180369123816490e-01)
+    let lo = k * V(repeating: 1.90821492927058770002e-10)
     let r = hi - lo
     let t = r * r
-    var p = t * Lanes(repeating: 4.13813679705723846039e-08) + Lanes(repeating: -1.65339022054652515390e-06)
-    p = t * p + Lanes(repeating: 6.61375632143793436117e-05)
-    p = t * p + Lanes(repeating: -2.77777777770155933842e-03)
-    p = t * p + Lanes(repeating: 1.66666666666666019037e-01)
+    var p = t * V(repeating: 4.13813679705723846039e-08) + V(repeating: -1.65339022054652515390e-06)
+    p = t * p + V(repeating: 6.61375632143793436117e-05)
+    p = t * p + V(repeating: -2.77777777770155933842e-03)
+    p = t * p + V(repeating: 1.66666666666666019037e-01)
     let c = r - t * p
-    let y = Lanes(repeating: 1) - ((lo - (r * c) / (Lanes(repeating: 2) - c)) - hi)
+    let y = V(repeating: 1) - ((lo - (r * c) / (V(repeating: 2) - c)) - hi)
     // Wrapping integer arithmetic on the bits: no overflow trap in the loop (k + 1023 ≥ 1 where kept).
-    let bits = unsafeBitCast(shifted, to: LaneBits.self)
-    let scale = unsafeBitCast((bits &+ 1023) &<< 52, to: Lanes.self)
-    return (y * scale).replacing(with: 0, where: x .< Lanes(repeating: -708.39))
+    let bits = unsafeBitCast(shifted, to: V.MaskStorage.self)
+    let scale = unsafeBitCast((bits &+ 1023) &<< 52, to: V.self)
+    return (y * scale).replacing(with: 0, where: x .< V(repeating: -708.39))
 }
 
 /// fdlibm's log of 1 + f for f in [√2/2 - 1, √2 - 1], plus `k` times ln 2 (k being 0 or 1 here,
@@ -175,7 +175,7 @@ func logOnePlusUnit(_ z: Lanes) -> Lanes {
     return logKernel(f: f, k: k, low: low)
 }
 
-extension Lanes {
+extension SIMD where Scalar == Double {
     /// The doubles at `pointer`, one per lane (no alignment needed).
     @inline(__always)
     static func load(_ pointer: UnsafePointer<Double>) -> Self {
@@ -184,14 +184,14 @@ extension Lanes {
 
     /// Each lane where `mask` is set, +0 elsewhere: one AND instruction, where a select takes three.
     @inline(__always)
-    func masked(by mask: SIMDMask<SIMD2<Int64>>) -> Self {
-        unsafeBitCast(unsafeBitCast(self, to: LaneBits.self) & unsafeBitCast(mask, to: LaneBits.self), to: Self.self)
+    func masked(by mask: SIMDMask<MaskStorage>) -> Self {
+        unsafeBitCast(unsafeBitCast(self, to: MaskStorage.self) & unsafeBitCast(mask, to: MaskStorage.self), to: Self.self)
     }
 
     /// ORs the bits of `other` into each lane (to merge values masked by disjoint masks).
     @inline(__always)
     mutating func formBitwiseUnion(_ other: Self) {
-        self = unsafeBitCast(unsafeBitCast(self, to: LaneBits.self) | unsafeBitCast(other, to: LaneBits.self), to: Self.self)
+        self = unsafeBitCast(unsafeBitCast(self, to: MaskStorage.self) | unsafeBitCast(other, to: MaskStorage.self), to: Self.self)
     }
 
     /// Writes every lane to `pointer` (no alignment needed).

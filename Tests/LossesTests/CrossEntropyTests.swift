@@ -250,4 +250,17 @@ import Testing
     private func formatted(_ value: Double) -> String {
         value.isNaN ? "nan" : value == value.rounded() ? String(Int(value)) : "\(value)"
     }
+
+    @Test func aNaNLogitMakesItsPixelsLossNaNUnlessThePixelIsIgnored() throws {
+        for layout in [[1, 3, 5], [5, 3]] {
+            let planes = layout.count == 3
+            var x = [Double](repeating: 0.5, count: 15)
+            for position in [1, 2] { x[planes ? position : position * 3] = .nan }  // pixels 1 and 2, class 0
+            let result = try CrossEntropy(ignoreIndex: 2, reduction: .none)(
+                predictions: tensor(layout, x), targets: tensor(planes ? [1, 5] : [5], [0, 1, 2, 0, 1]))
+            #expect(isClose(result.loss.data[0], 1.0986122886681098))  // log 3
+            #expect(result.loss.data[1].isNaN)
+            #expect(result.loss.data[2] == 0)
+        }
+    }
 }
