@@ -117,10 +117,11 @@ func expNonPositive<V: SIMD>(_ x: V) -> V where V.Scalar == Double {
     return (y * scale).replacing(with: 0, where: x .< V(repeating: -708.39))
 }
 
-/// fdlibm's log of 1 + f for f in [√2/2 - 1, √2 - 1], plus `k` times ln 2 (k being 0 or 1 here,
-/// or any integer for `logPositive`) and a correction `low` below the result's last place.
+/// fdlibm's log of 1 + f for f in [√2/2 - 1, √2 - 1], plus k·ln 2 given as `kLn2High` (k times
+/// ln 2's leading bits, exact) and `kLn2Low` (k times the rest, plus any correction below the
+/// result's last place).
 @inline(__always)
-private func logKernel(f: Lanes, k: Lanes, low: Lanes) -> Lanes {
+private func logKernel(f: Lanes, kLn2High: Lanes, kLn2Low: Lanes) -> Lanes {
     let halfSquare = Lanes(repeating: 0.5) * f * f
     let s = f / (Lanes(repeating: 2) + f)
     let z = s * s
@@ -131,9 +132,11 @@ private func logKernel(f: Lanes, k: Lanes, low: Lanes) -> Lanes {
     t2 = w * t2 + Lanes(repeating: 2.857142874366239149e-01)
     t2 = z * (w * t2 + Lanes(repeating: 6.666666666666735130e-01))
     let r = t2 + t1
-    let small = k * Lanes(repeating: 1.90821492927058770002e-10) + low
-    return s * (halfSquare + r) + small - halfSquare + f + k * Lanes(repeating: 6.93147180369123816490e-01)
+    return s * (halfSquare + r) + kLn2Low - halfSquare + f + kLn2High
 }
+
+/// ln 2 split as fdlibm does, so that k·ln2High is exact for any exponent k.
+private let ln2High = 6.93147180369123816490e-01, ln2Low = 1.90821492927058770002e-10
 
 /// `logPositive` in each lane.
 @inline(__always)
@@ -145,7 +148,7 @@ func logPositive(_ x: Lanes) -> Lanes {
     high = (high & 0x000f_ffff) &+ 0x3fe6_a09e
     let f = unsafeBitCast((high &<< 32) | (bits & 0xffff_ffff), to: Lanes.self) - Lanes(repeating: 1)
     let dk = unsafeBitCast(0x4338_0000_0000_0000 &+ k, to: Lanes.self) - Lanes(repeating: 6_755_399_441_055_744.0)
-    let log = logKernel(f: f, k: dk, low: Lanes(repeating: 0))
+    let log = logKernel(f: f, kLn2High: dk * Lanes(repeating: ln2High), kLn2Low: dk * Lanes(repeating: ln2Low))
     return log.replacing(with: x + x, where: .!(x .< Lanes(repeating: .infinity)))
 }
 
@@ -168,11 +171,11 @@ func logOnePlusUnit(_ z: Lanes) -> Lanes {
     let d = z - Lanes(repeating: 1)
     let error = z - (d + Lanes(repeating: 1))  // Fast2Sum, |-1| ≥ |z|: z - 1 = d + error exactly
     let f = z.replacing(with: d * Lanes(repeating: 0.5), where: upper)
-    let k = Lanes(repeating: 0).replacing(with: 1, where: upper)
     // log(1 + f + error/2) - log(1 + f) ≈ error/(1 + z); error ≠ 0 only for 1 + z in [√2, 1.5),
     // where 1/(1 + z) is 0.6866 within 3 %: far below the result's last place.
-    let low = Lanes(repeating: 0).replacing(with: error * Lanes(repeating: 0.6866), where: upper)
-    return logKernel(f: f, k: k, low: low)
+    let low = error * Lanes(repeating: 0.6866) + Lanes(repeating: ln2Low)
+    // k is 0 or 1: k·ln 2 is ln 2's parts masked, not multiplied.
+    return logKernel(f: f, kLn2High: Lanes(repeating: ln2High).masked(by: upper), kLn2Low: low.masked(by: upper))
 }
 
 extension SIMD where Scalar == Double {
