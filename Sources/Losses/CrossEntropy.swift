@@ -262,9 +262,20 @@ private struct CrossEntropyKernel {
                     tileWeights[s] = weight[0]
                 }
                 // The logs in a pass of their own: behind the class loop, their latency would stall it.
-                for s in 0..<width {
-                    let nll = -(losses[s] - logOnePlus(tileSums[s])) * tileWeights[s]
-                    losses[s] = tileSums[s] < 0 ? 0 : nll
+                // In explicit lanes: the compiler leaves this loop scalar.
+                @inline(__always) func finish(_ sum: Lanes, _ picked: Lanes, _ weight: Lanes) -> Lanes {
+                    (-(picked - logOnePlus(sum)) * weight).replacing(with: 0, where: sum .< Lanes(repeating: 0))
+                }
+                s = 0
+                while s &+ 2 <= width {
+                    finish(Lanes.load(tileSums + s), Lanes.load(losses + s), Lanes.load(tileWeights + s))
+                        .store(to: losses + s)
+                    s &+= 2
+                }
+                if s < width {
+                    let last = finish(
+                        Lanes(repeating: tileSums[s]), Lanes(repeating: losses[s]), Lanes(repeating: tileWeights[s]))
+                    losses[s] = last[0]
                 }
                 if output == nil { lossSum.add(UnsafeBufferPointer(start: losses, count: width)) }
                 weightSum.add(UnsafeBufferPointer(start: tileWeights, count: width))
