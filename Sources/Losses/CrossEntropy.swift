@@ -328,7 +328,7 @@ private struct CrossEntropyKernel {
                     for c in 0..<classes { rest += row[c] }
                     logSumExp[r] += rest
                 }
-                for r in 0..<rows { logSumExp[r] = logOnePlus(logSumExp[r]) }
+                formLogOnePlus(logSumExp, count: rows)
                 for r in 0..<rows {
                     let rowMaximum = maximum[r], rowLogSumExp = logSumExp[r]
                     scoreTile(
@@ -385,7 +385,8 @@ private struct CrossEntropyKernel {
                             ties[s] += d == 0 ? 1 : 0
                         }
                     }
-                    for s in 0..<width { logSumExp[s] = logOnePlus(logSumExp[s] + ties[s]) }
+                    for s in 0..<width { logSumExp[s] += ties[s] }
+                    formLogOnePlus(logSumExp, count: width)
                     scoreTile(sample: sample, first: first, width: width, stride: inner, losses: losses) { row, s in
                         (row[s] - maximum[s]) - logSumExp[s]
                     }

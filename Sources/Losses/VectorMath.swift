@@ -159,6 +159,19 @@ func logOnePlus(_ z: Lanes) -> Lanes {
     return logPositive(u) + (z - (u - Lanes(repeating: 1))) / u
 }
 
+/// Replaces each of the `count` doubles at `values` by its `logOnePlus`.
+///
+/// Hot path: two at a time in lanes, because the compiler leaves the plain
+/// loop over the scalar function unvectorised.
+func formLogOnePlus(_ values: UnsafeMutablePointer<Double>, count: Int) {
+    var i = 0
+    while i &+ 2 <= count {  // wrapping: i + 2 ≤ count cannot overflow
+        logOnePlus(Lanes.load(values + i)).store(to: values + i)
+        i &+= 2
+    }
+    if i < count { values[i] = logOnePlus(values[i]) }
+}
+
 /// log(1 + z) for z in [0, 1] (BCE's log1p(e^-|x|)), within 1 ulp; NaN passes through.
 ///
 /// Hot path: 1 + z lies in [1, 2], so the exponent and mantissa that `logPositive` extracts
