@@ -234,8 +234,6 @@ private struct CrossEntropyKernel {
                 weight.formBitwiseUnion(classLanes[2 &* c &+ 1].masked(by: hit))
                 hitAny .|= hit
             }
-            valid .&= hitAny .| (t .== ignored)
-            taken += Lanes(repeating: 1).masked(by: hitAny)  // exact up to 2^53 pixels
             // -1 where ignored (a sum of exponentials never is): the pass that takes the log makes the loss 0 there.
             return ((rest + ties).replacing(with: -1, where: .!hitAny), picked, weight)
         }
@@ -263,18 +261,24 @@ private struct CrossEntropyKernel {
                 }
                 // The logs in a pass of their own: behind the class loop, their latency would stall it.
                 // In explicit lanes: the compiler leaves this loop scalar.
-                @inline(__always) func finish(_ sum: Lanes, _ picked: Lanes, _ weight: Lanes) -> Lanes {
-                    (-(picked - logOnePlus(sum)) * weight).replacing(with: 0, where: sum .< Lanes(repeating: 0))
+                // Here too the count of taken targets and the check that the rest are ignored, where
+                // registers are free.
+                @inline(__always) func finish(_ sum: Lanes, _ picked: Lanes, _ weight: Lanes, _ t: Lanes) -> Lanes {
+                    let hit = .!(sum .< Lanes(repeating: 0))  // a NaN sum (a NaN logit) is a taken target
+                    valid .&= hit .| (t .== ignored)
+                    taken += Lanes(repeating: 1).masked(by: hit)  // exact up to 2^53 pixels
+                    return (-(picked - logOnePlus(sum)) * weight).masked(by: hit)
                 }
                 s = 0
                 while s &+ 2 <= width {
-                    finish(Lanes.load(tileSums + s), Lanes.load(losses + s), Lanes.load(tileWeights + s))
-                        .store(to: losses + s)
+                    let sums = Lanes.load(tileSums + s), picked = Lanes.load(losses + s)
+                    finish(sums, picked, Lanes.load(tileWeights + s), Lanes.load(t + s)).store(to: losses + s)
                     s &+= 2
                 }
                 if s < width {
                     let last = finish(
-                        Lanes(repeating: tileSums[s]), Lanes(repeating: losses[s]), Lanes(repeating: tileWeights[s]))
+                        Lanes(tileSums[s], -1), Lanes(repeating: losses[s]), Lanes(repeating: tileWeights[s]),
+                        Lanes(t[s], self.ignored))
                     losses[s] = last[0]
                 }
                 if output == nil { lossSum.add(UnsafeBufferPointer(start: losses, count: width)) }
