@@ -32,33 +32,45 @@ flat_probabilities = torch.rand(ELEMENTS, generator=g) * 0.998 + 0.001
 flat_targets = torch.rand(ELEMENTS, generator=g)
 flat_weight = torch.rand(ELEMENTS, generator=g)
 class_weight = torch.rand(C, generator=g)
+# The service benchmark's segmentation payloads (bench/), at their own sizes.
+served_segmentation = torch.rand(2, 5, 64, 64, generator=g) * 10 - 5
+served_indices = torch.randint(0, 5, (2, 64, 64), generator=g)
+served_indices[torch.rand(2, 64, 64, generator=g) < 0.05] = 255
+served_class_weight = torch.rand(5, generator=g) * 1.5 + 0.5
+served_binary = torch.rand(4, 1, 128, 128, generator=g) * 10 - 5
+served_binary_targets = torch.randint(0, 2, (4, 1, 128, 128), generator=g).double()
 
+# name, prediction elements per run, the run
 CASES = [
-    ("ce index (1e5, 10) mean", lambda: F.cross_entropy(logits, indices)),
-    ("ce index (1e5, 10) weight smoothing mean",
+    ("ce index (1e5, 10) mean", ELEMENTS, lambda: F.cross_entropy(logits, indices)),
+    ("ce index (1e5, 10) weight smoothing mean", ELEMENTS,
      lambda: F.cross_entropy(logits, indices, weight=class_weight, label_smoothing=0.1)),
-    ("ce probabilities (1e5, 10) mean", lambda: F.cross_entropy(logits, probabilities)),
-    ("ce index (4, 10, 125, 200) mean", lambda: F.cross_entropy(segmentation, segmentation_indices)),
-    ("ce index (1e5, 10) none", lambda: F.cross_entropy(logits, indices, reduction="none")),
-    ("bce probabilities (1e6) mean", lambda: F.binary_cross_entropy(flat_probabilities, flat_targets)),
-    ("bce logits (1e5, 10) pos_weight mean",
+    ("ce probabilities (1e5, 10) mean", ELEMENTS, lambda: F.cross_entropy(logits, probabilities)),
+    ("ce index (4, 10, 125, 200) mean", ELEMENTS, lambda: F.cross_entropy(segmentation, segmentation_indices)),
+    ("ce index (1e5, 10) none", ELEMENTS, lambda: F.cross_entropy(logits, indices, reduction="none")),
+    ("bce probabilities (1e6) mean", ELEMENTS, lambda: F.binary_cross_entropy(flat_probabilities, flat_targets)),
+    ("bce logits (1e5, 10) pos_weight mean", ELEMENTS,
      lambda: F.binary_cross_entropy_with_logits(flat.view(N, C), flat_targets.view(N, C), pos_weight=class_weight)),
-    ("mse (1e6) mean", lambda: F.mse_loss(flat, flat_targets)),
-    ("mse (1e6) weight mean", lambda: F.mse_loss(flat, flat_targets, weight=flat_weight)),
-    ("mse (1e6) none", lambda: F.mse_loss(flat, flat_targets, reduction="none")),
+    ("mse (1e6) mean", ELEMENTS, lambda: F.mse_loss(flat, flat_targets)),
+    ("mse (1e6) weight mean", ELEMENTS, lambda: F.mse_loss(flat, flat_targets, weight=flat_weight)),
+    ("mse (1e6) none", ELEMENTS, lambda: F.mse_loss(flat, flat_targets, reduction="none")),
+    ("served ce index (2, 5, 64, 64) weight ignore_index mean", served_segmentation.numel(),
+     lambda: F.cross_entropy(served_segmentation, served_indices, weight=served_class_weight, ignore_index=255)),
+    ("served bce logits (4, 1, 128, 128) targets 0/1 mean", served_binary.numel(),
+     lambda: F.binary_cross_entropy_with_logits(served_binary, served_binary_targets)),
 ]
 
 
 def torch_rates(repeats=7):
     rates = {}
     with torch.no_grad():
-        for name, run in CASES:
+        for name, count, run in CASES:
             best = float("inf")
             for _ in range(repeats):
                 start = time.thread_time()  # CPU time: the shared machine's other load is not counted
                 run()
                 best = min(best, time.thread_time() - start)
-            rates[name] = ELEMENTS / best
+            rates[name] = count / best
     return rates
 
 
@@ -81,13 +93,13 @@ def main():
             ours[name] = max(rate, ours.get(name, 0))
     print(f"torch {torch.__version__}, float64, 1 thread; elements/s at 10^6 elements "
           f"(best of {ROUNDS}x7 runs, thread CPU time)")
-    print(f"{'case':44} {'lossd Swift':>14} {'torch':>14} {'ratio':>7}")
-    for name, _ in CASES:
+    print(f"{'case':56} {'lossd Swift':>14} {'torch':>14} {'ratio':>7}")
+    for name, _, _ in CASES:
         s = swift.get(name)
         t = ours[name]
         s_text = f"{s / 1e6:11.1f} M/s" if s else "           n/a"
         ratio = f"{s / t:6.2f}x" if s else "    n/a"
-        print(f"{name:44} {s_text} {t / 1e6:11.1f} M/s {ratio}")
+        print(f"{name:56} {s_text} {t / 1e6:11.1f} M/s {ratio}")
 
 
 if __name__ == "__main__":

@@ -31,15 +31,27 @@ public struct BinaryCrossEntropy: Sendable {
         if let weight { weightOperand = try BroadcastOperand(weight, to: shape, name: "weight") }
         var posWeightOperand = BroadcastOperand.ones
         if let posWeight { posWeightOperand = try BroadcastOperand(posWeight, to: shape, name: "pos_weight") }
-        if !fromLogits { try requireUnitInterval(predictions, name: "predictions") }
-        try requireUnitInterval(targets, name: "targets")
+        if !fromLogits {
+            try requireUnitInterval(predictions, name: "predictions")
+            try requireUnitInterval(targets, name: "targets")
+        }
 
         let count = predictions.count
-        let patternLength = BroadcastOperand.commonLength([weightOperand, posWeightOperand], total: count)
-        let weights = weightOperand.tiled(to: patternLength)
         let keep = reduction == .none
-        let outcome: (elements: [Double], sum: Double)
-        if fromLogits {
+        let outcome: (elements: [Double], sum: Double, inRange: Bool)
+        if fromLogits && weight == nil && posWeight == nil {
+            outcome = predictions.data.withUnsafeBufferPointer { p in
+                targets.data.withUnsafeBufferPointer { t in
+                    ElementwiseLoss.run(count: count, patternLength: count, keepElements: keep) { start, _, out, length in
+                        Self.logitsKernel(x: p.baseAddress! + start, y: t.baseAddress! + start, out: out, length: length) {
+                            x, y, logSigmoid, _ in (Lanes(repeating: 1) - y) * x - logSigmoid
+                        }
+                    }
+                }
+            }
+        } else if fromLogits {
+            let patternLength = BroadcastOperand.commonLength([weightOperand, posWeightOperand], total: count)
+            let weights = weightOperand.tiled(to: patternLength)
             let posWeights = posWeightOperand.tiled(to: patternLength)
             outcome = predictions.data.withUnsafeBufferPointer { p in
                 targets.data.withUnsafeBufferPointer { t in
@@ -47,15 +59,12 @@ public struct BinaryCrossEntropy: Sendable {
                         posWeights.withUnsafeBufferPointer { pw in
                             ElementwiseLoss.run(count: count, patternLength: patternLength, keepElements: keep) {
                                 start, offset, out, length in
-                                let x = p.baseAddress! + start, y = t.baseAddress! + start
                                 let w = w.baseAddress! + offset, pw = pw.baseAddress! + offset
-                                // exp in a loop of its own: one polynomial per loop keeps the SSE registers from spilling.
-                                for i in 0..<length { out[i] = expNonPositive(-abs(x[i])) }
-                                for i in 0..<length {
-                                    // log σ(x) = min(x, 0) - log1p(exp(-|x|)): no overflow, no cancellation (ATen's form).
-                                    let logSigmoid = Swift.min(x[i], 0) - logOnePlus(out[i])
-                                    let logWeight = (pw[i] - 1) * y[i] + 1
-                                    out[i] = ((1 - y[i]) * x[i] - logSigmoid * logWeight) * w[i]
+                                return Self.logitsKernel(
+                                    x: p.baseAddress! + start, y: t.baseAddress! + start, out: out, length: length
+                                ) { x, y, logSigmoid, operand in
+                                    let logWeight = (operand(pw) - Lanes(repeating: 1)) * y + Lanes(repeating: 1)
+                                    return ((Lanes(repeating: 1) - y) * x - logSigmoid * logWeight) * operand(w)
                                 }
                             }
                         }
@@ -63,6 +72,8 @@ public struct BinaryCrossEntropy: Sendable {
                 }
             }
         } else {
+            let patternLength = BroadcastOperand.commonLength([weightOperand], total: count)
+            let weights = weightOperand.tiled(to: patternLength)
             outcome = predictions.data.withUnsafeBufferPointer { p in
                 targets.data.withUnsafeBufferPointer { t in
                     weights.withUnsafeBufferPointer { w in
@@ -76,13 +87,60 @@ public struct BinaryCrossEntropy: Sendable {
                                 let log1mP = clampedLogOnePlus(-x[i])
                                 out[i] = ((y[i] - 1) * log1mP - y[i] * logP) * w[i]
                             }
+                            return true
                         }
                     }
                 }
             }
         }
+        // The logits kernels check the targets' range on their pass; the slow search names the offender.
+        if !outcome.inRange { try requireUnitInterval(targets, name: "targets") }
         return LossResult(
-            reducing: outcome, reduction: reduction, shape: shape,
+            reducing: (outcome.elements, outcome.sum), reduction: reduction, shape: shape,
             count: count, weightSum: Double(count))
+    }
+
+    /// BCE with logits over `length` elements, written to `out`:
+    /// `loss(x, y, log σ(x), operand)` for the elements in lanes, where
+    /// `operand(p)` reads the lanes' elements of another buffer at `p`.
+    /// Returns `false` when some target lies outside [0, 1] (or is NaN).
+    ///
+    /// Hot path: exp and log1p inlined as polynomials (no call per element),
+    /// the exp loop vectorised by the compiler, the rest two elements per step
+    /// in SSE2 lanes, where the targets' range check rides along instead of
+    /// taking a pass of its own.
+    @inline(__always)
+    private static func logitsKernel(
+        x: UnsafePointer<Double>, y: UnsafePointer<Double>, out: UnsafeMutablePointer<Double>, length: Int,
+        _ loss: (_ x: Lanes, _ y: Lanes, _ logSigmoid: Lanes, _ operand: (UnsafePointer<Double>) -> Lanes) -> Lanes
+    ) -> Bool {
+        // exp(-|x|) in a pass of its own, into `out`: see the note on Lanes.
+        for i in 0..<length { out[i] = expNonPositive(-abs(x[i])) }
+        @inline(__always) func logSigmoid(_ x: Lanes, _ exponential: Lanes) -> Lanes {
+            // log σ(x) = min(x, 0) - log1p(exp(-|x|)): no overflow, no cancellation (ATen's form).
+            x.replacing(with: 0, where: x .> Lanes(repeating: 0)) - logOnePlusUnit(exponential)
+        }
+        var inRange = SIMDMask<SIMD2<Int64>>(repeating: true)
+        var i = 0
+        // Wrapping index arithmetic: i + lanes ≤ length cannot overflow, and no trap enters the loop.
+        while i &+ Lanes.scalarCount <= length {
+            let x = Lanes.load(x + i), y = Lanes.load(y + i)
+            inRange .&= (y .>= Lanes(repeating: 0)) .& (y .<= Lanes(repeating: 1))
+            loss(x, y, logSigmoid(x, Lanes.load(out + i))) { Lanes.load($0 + i) }.store(to: out + i)
+            i &+= Lanes.scalarCount
+        }
+        if i < length {  // the last few elements, the unused lanes scoring a harmless x = 0, y = 0
+            let rest = length - i
+            func partial(_ p: UnsafePointer<Double>) -> Lanes {
+                var lanes = Lanes(repeating: 0)
+                for j in 0..<rest { lanes[j] = p[i + j] }
+                return lanes
+            }
+            let x = partial(x), y = partial(y)
+            inRange .&= (y .>= Lanes(repeating: 0)) .& (y .<= Lanes(repeating: 1))
+            let losses = loss(x, y, logSigmoid(x, partial(out))) { partial($0) }
+            for j in 0..<rest { out[i + j] = losses[j] }
+        }
+        return all(inRange)
     }
 }

@@ -8,28 +8,32 @@ enum ElementwiseLoss {
     /// blocks covering `0..<count`, none crossing the end of a pattern of
     /// `patternLength` elements, so the kernel reads its operands contiguously
     /// from `patternOffset`. Returns the per-position losses (`none`) or
-    /// their compensated sum (`mean`, `sum`).
+    /// their compensated sum (`mean`, `sum`), and whether every block's
+    /// kernel returned `true` (a kernel that checks its inputs' range on the
+    /// way returns `false` for a block with an input outside it).
     @inline(__always)
     static func run(
         count: Int, patternLength: Int, keepElements: Bool,
-        kernel: (_ start: Int, _ patternOffset: Int, _ output: UnsafeMutablePointer<Double>, _ length: Int) -> Void
-    ) -> (elements: [Double], sum: Double) {
+        kernel: (_ start: Int, _ patternOffset: Int, _ output: UnsafeMutablePointer<Double>, _ length: Int) -> Bool
+    ) -> (elements: [Double], sum: Double, inRange: Bool) {
         // Hot path: no allocation per element; for `none` the output is written once, never zero-filled
         // first. Plain loops rather than closures over the running sum, so the kernel's pointers stay
         // provably unaliased and its loop vectorises.
+        var inRange = true
         if keepElements {
-            return ([Double](unsafeUninitializedCapacity: count) { buffer, initialized in
+            let elements = [Double](unsafeUninitializedCapacity: count) { buffer, initialized in
                 var start = 0
                 var offset = 0
                 while start < count {
                     let length = Swift.min(blockLength, patternLength - offset, count - start)
-                    kernel(start, offset, buffer.baseAddress! + start, length)
+                    inRange = kernel(start, offset, buffer.baseAddress! + start, length) && inRange
                     start += length
                     offset += length
                     if offset == patternLength { offset = 0 }
                 }
                 initialized = count
-            }, .nan)
+            }
+            return (elements, .nan, inRange)
         }
         let scratch = UnsafeMutablePointer<Double>.allocate(capacity: Swift.min(count, blockLength))
         defer { scratch.deallocate() }
@@ -38,13 +42,13 @@ enum ElementwiseLoss {
         var offset = 0
         while start < count {
             let length = Swift.min(blockLength, patternLength - offset, count - start)
-            kernel(start, offset, scratch, length)
+            inRange = kernel(start, offset, scratch, length) && inRange
             sum.add(UnsafeBufferPointer(start: scratch, count: length))
             start += length
             offset += length
             if offset == patternLength { offset = 0 }
         }
-        return ([], sum.total)
+        return ([], sum.total, inRange)
     }
 }
 

@@ -29,11 +29,12 @@ public struct MeanSquaredError: Sendable {
                             let error = p[i] - t[i]
                             out[i] = error * error
                         }
+                        return true
                     }
                 }
             }
             return LossResult(
-                reducing: outcome, reduction: reduction, shape: predictions.shape,
+                reducing: (outcome.elements, outcome.sum), reduction: reduction, shape: predictions.shape,
                 count: count, weightSum: Double(count))
         }
         try requireNonEmpty(weight, name: "weight")
@@ -50,12 +51,13 @@ public struct MeanSquaredError: Sendable {
                             let error = p[i] - t[i]
                             out[i] = error * error * w[i]
                         }
+                        return true
                     }
                 }
             }
         }
         return LossResult(
-            reducing: outcome, reduction: reduction, shape: predictions.shape,
+            reducing: (outcome.elements, outcome.sum), reduction: reduction, shape: predictions.shape,
             count: count, weightSum: weightSum)
     }
 }

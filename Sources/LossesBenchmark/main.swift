@@ -1,4 +1,5 @@
-// Elements per second of each loss at 10^6 prediction elements, single thread.
+// Elements per second of each loss at 10^6 prediction elements (the `served`
+// cases: at the service benchmark's payload sizes), single thread.
 //
 //     swift build -c release --product LossesBenchmark && .build/release/LossesBenchmark
 //     python3 scripts/torch_bench.py     # the same cases in torch, side by side
@@ -56,29 +57,45 @@ let flatWeight = tensor([elements], uniform(elements))
 let classWeight = tensor([classes], uniform(classes))
 let flatAsMatrix = tensor([batch, classes], flatTargets.data)
 let logitsAsMatrix = tensor([batch, classes], flat.data)
+// The service benchmark's segmentation payloads (bench/), at their own sizes.
+let servedSegmentation = tensor([2, 5, 64, 64], uniform(2 * 5 * 64 * 64, in: -5...5))
+let servedSegmentationIndices = tensor([2, 64, 64], (0..<(2 * 64 * 64)).map { _ in
+    Int.random(in: 0..<20, using: &generator) == 0 ? 255 : Double(Int.random(in: 0..<5, using: &generator))
+})
+let servedClassWeight = tensor([5], uniform(5, in: 0.5...2))
+let servedBinary = tensor([4, 1, 128, 128], uniform(4 * 128 * 128, in: -5...5))
+let servedBinaryTargets = tensor([4, 1, 128, 128], (0..<(4 * 128 * 128)).map { _ in Double(Int.random(in: 0...1, using: &generator)) })
 
-let cases: [(String, () throws -> LossResult)] = [
-    ("ce index (1e5, 10) mean", { try CrossEntropy()(predictions: logits, targets: indices) }),
-    ("ce index (1e5, 10) weight smoothing mean", {
+/// Name, prediction elements per run, the run.
+let cases: [(String, Int, () throws -> LossResult)] = [
+    ("ce index (1e5, 10) mean", elements, { try CrossEntropy()(predictions: logits, targets: indices) }),
+    ("ce index (1e5, 10) weight smoothing mean", elements, {
         try CrossEntropy(weight: classWeight, labelSmoothing: 0.1)(predictions: logits, targets: indices)
     }),
-    ("ce probabilities (1e5, 10) mean", { try CrossEntropy()(predictions: logits, targets: probabilities) }),
-    ("ce index (4, 10, 125, 200) mean", { try CrossEntropy()(predictions: segmentation, targets: segmentationIndices) }),
-    ("ce index (1e5, 10) none", { try CrossEntropy(reduction: .none)(predictions: logits, targets: indices) }),
-    ("bce probabilities (1e6) mean", { try BinaryCrossEntropy()(predictions: flatProbabilities, targets: flatTargets) }),
-    ("bce logits (1e5, 10) pos_weight mean", {
+    ("ce probabilities (1e5, 10) mean", elements, { try CrossEntropy()(predictions: logits, targets: probabilities) }),
+    ("ce index (4, 10, 125, 200) mean", elements, { try CrossEntropy()(predictions: segmentation, targets: segmentationIndices) }),
+    ("ce index (1e5, 10) none", elements, { try CrossEntropy(reduction: .none)(predictions: logits, targets: indices) }),
+    ("bce probabilities (1e6) mean", elements, { try BinaryCrossEntropy()(predictions: flatProbabilities, targets: flatTargets) }),
+    ("bce logits (1e5, 10) pos_weight mean", elements, {
         try BinaryCrossEntropy(posWeight: classWeight, fromLogits: true)(predictions: logitsAsMatrix, targets: flatAsMatrix)
     }),
-    ("mse (1e6) mean", { try MeanSquaredError()(predictions: flat, targets: flatTargets) }),
-    ("mse (1e6) weight mean", { try MeanSquaredError(weight: flatWeight)(predictions: flat, targets: flatTargets) }),
-    ("mse (1e6) none", { try MeanSquaredError(reduction: .none)(predictions: flat, targets: flatTargets) }),
+    ("mse (1e6) mean", elements, { try MeanSquaredError()(predictions: flat, targets: flatTargets) }),
+    ("mse (1e6) weight mean", elements, { try MeanSquaredError(weight: flatWeight)(predictions: flat, targets: flatTargets) }),
+    ("mse (1e6) none", elements, { try MeanSquaredError(reduction: .none)(predictions: flat, targets: flatTargets) }),
+    ("served ce index (2, 5, 64, 64) weight ignore_index mean", servedSegmentation.count, {
+        try CrossEntropy(weight: servedClassWeight, ignoreIndex: 255)(
+            predictions: servedSegmentation, targets: servedSegmentationIndices)
+    }),
+    ("served bce logits (4, 1, 128, 128) targets 0/1 mean", servedBinary.count, {
+        try BinaryCrossEntropy(fromLogits: true)(predictions: servedBinary, targets: servedBinaryTargets)
+    }),
 ]
 
 let arguments = CommandLine.arguments.dropFirst()
 let repeats = arguments.first.flatMap(Int.init) ?? 7
 let filter = arguments.dropFirst().first ?? ""
 var sink = 0.0
-for (name, run) in cases where name.hasPrefix(filter) {
+for (name, count, run) in cases where name.hasPrefix(filter) {
     var best = UInt64.max
     for _ in 0..<repeats {
         let start = threadNanoseconds()
@@ -87,7 +104,7 @@ for (name, run) in cases where name.hasPrefix(filter) {
         sink += result.loss.data[0]
         best = min(best, elapsed)
     }
-    let perSecond = Double(elements) / (Double(best) / 1e9)
+    let perSecond = Double(count) / (Double(best) / 1e9)
     print("\(name)\t\(Int(perSecond.rounded()))")
 }
 if sink == 42 { print("") }  // keeps the results observable so no run is optimised away

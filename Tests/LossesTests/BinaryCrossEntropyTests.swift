@@ -120,4 +120,35 @@ import Testing
         #expect(isClose(none.loss.data.reduce(0, +), sum.loss.data[0]))
         #expect(none.loss.shape == [50, 7])
     }
+
+    @Test(arguments: [false, true])
+    func eachElementsLossIsTheSameAloneAsAmongOthersAtAnyLength(weighted: Bool) throws {
+        var generator = TestGenerator(seed: 12)
+        for length in 1...9 {
+            let x = (0..<length).map { _ in Double.random(in: -40...40, using: &generator) }
+            let y = (0..<length).map { _ in Double(Int.random(in: 0...1, using: &generator)) }
+            let w = (0..<length).map { _ in Double.random(in: 0...2, using: &generator) }
+            func loss(_ i: Int?) throws -> [Double] {
+                let indices = i.map { [$0] } ?? Array(0..<length)
+                let shape = i == nil ? [length] : []
+                let weight = weighted ? tensor(shape, indices.map { w[$0] }) : nil
+                return try BinaryCrossEntropy(weight: weight, posWeight: weight, fromLogits: true, reduction: .none)(
+                    predictions: tensor(shape, indices.map { x[$0] }), targets: tensor(shape, indices.map { y[$0] })
+                ).loss.data
+            }
+            #expect(try loss(nil) == (0..<length).map { try loss($0)[0] })
+        }
+    }
+
+    @Test func theTargetOutsideZeroOneIsNamedWhereverItLies() {
+        for position in 0..<7 {
+            var targets = [0, 1, 0.5, 1, 0, 0.25, 1.0]
+            targets[position] = position.isMultiple(of: 2) ? 1.5 : .nan
+            let message = errorMessage { () throws(LossError) in
+                try BinaryCrossEntropy(fromLogits: true)(predictions: tensor([7], [Double](repeating: 0.5, count: 7)),
+                    targets: tensor([7], targets))
+            }
+            #expect(message == "targets[\(position)] = \(position.isMultiple(of: 2) ? "1.5" : "nan") is outside [0, 1]")
+        }
+    }
 }

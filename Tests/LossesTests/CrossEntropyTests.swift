@@ -206,4 +206,61 @@ import Testing
         #expect(mean.count == sum.count && sum.count == none.count)
         #expect(mean.weightSum == sum.weightSum && sum.weightSum == none.weightSum)
     }
+
+    @Test(arguments: [-100, 2])
+    func eachPixelOfAPlaneScoresAsItsOwnRowAtAnyWidth(ignoreIndex: Int) throws {
+        var generator = TestGenerator(seed: 21)
+        let (batch, classes) = (2, 4)
+        let weight = tensor([classes], [0.5, 1, 1.5, 2])
+        for width in 2...7 {
+            let x = (0..<(batch * classes * width)).map { _ in Double.random(in: -30...30, using: &generator) }
+            let t = (0..<(batch * width)).map { _ in Double(Int.random(in: 0..<classes, using: &generator)) }
+            let loss = CrossEntropy(weight: weight, ignoreIndex: ignoreIndex, reduction: .none)
+            let planes = try loss(predictions: tensor([batch, classes, width], x), targets: tensor([batch, width], t))
+            var count = 0
+            for n in 0..<batch {
+                for s in 0..<width {
+                    let row = (0..<classes).map { x[(n * classes + $0) * width + s] }
+                    let alone = try loss(predictions: tensor([1, classes], row), targets: tensor([1], [t[n * width + s]]))
+                    #expect(planes.loss.data[n * width + s] == alone.loss.data[0])
+                    count += alone.count
+                }
+            }
+            #expect(planes.count == count)
+            let kept = t.filter { $0 != Double(ignoreIndex) }
+            #expect(planes.weightSum == kept.map { weight.data[Int($0)] }.reduce(0, +))
+        }
+    }
+
+    @Test func aTargetThatIsNoClassIndexIsNamedWhereverItLiesInAPlane() {
+        let bad: [Double] = [4, 1.5, .nan, -1, 2.000001]
+        for position in 0..<10 {
+            var targets: [Double] = [0, 1, 2, 3, 2, 1, 0, 3, 2, 1]
+            targets[position] = bad[position % bad.count]
+            let message = errorMessage { () throws(LossError) in
+                try CrossEntropy(ignoreIndex: 2)(
+                    predictions: tensor([2, 4, 5], [Double](repeating: 0.25, count: 40)), targets: tensor([2, 5], targets))
+            }
+            let value = formatted(bad[position % bad.count])
+            let reason = value == "4" || value == "-1" ? "is out of range for 4 classes" : "is not a class index (an integer)"
+            #expect(message == "targets[\(position / 5)][\(position % 5)] = \(value) \(reason)")
+        }
+    }
+
+    private func formatted(_ value: Double) -> String {
+        value.isNaN ? "nan" : value == value.rounded() ? String(Int(value)) : "\(value)"
+    }
+
+    @Test func aNaNLogitMakesItsPixelsLossNaNUnlessThePixelIsIgnored() throws {
+        for layout in [[1, 3, 5], [5, 3]] {
+            let planes = layout.count == 3
+            var x = [Double](repeating: 0.5, count: 15)
+            for position in [1, 2] { x[planes ? position : position * 3] = .nan }  // pixels 1 and 2, class 0
+            let result = try CrossEntropy(ignoreIndex: 2, reduction: .none)(
+                predictions: tensor(layout, x), targets: tensor(planes ? [1, 5] : [5], [0, 1, 2, 0, 1]))
+            #expect(isClose(result.loss.data[0], 1.0986122886681098))  // log 3
+            #expect(result.loss.data[1].isNaN)
+            #expect(result.loss.data[2] == 0)
+        }
+    }
 }

@@ -84,4 +84,50 @@ import Testing
         #expect(clampedLogOnePlus(-0.5) == log1p(-0.5))
         #expect(clampedLogOnePlus(0) == 0)
     }
+
+    @Test func lanesComputeExactlyWhatTheScalarFunctionsCompute() {
+        var generator = TestGenerator(seed: 4)
+        for _ in 0..<100_000 {
+            let a = -Double.random(in: 0...750, using: &generator), b = -Double.random(in: 0...2, using: &generator)
+            let exps = expNonPositive(Lanes(a, b))
+            #expect(exps[0].bitPattern == expNonPositive(a).bitPattern && exps[1].bitPattern == expNonPositive(b).bitPattern)
+            let u = exp(Double.random(in: -700...700, using: &generator)), v = Double.random(in: 0.5...2, using: &generator)
+            let logs = logPositive(Lanes(u, v))
+            #expect(logs[0].bitPattern == logPositive(u).bitPattern && logs[1].bitPattern == logPositive(v).bitPattern)
+            let z = Double.random(in: 0...1e3, using: &generator) * exp(Double.random(in: -60...0, using: &generator))
+            let logOnes = logOnePlus(Lanes(z, -z / 1e3))
+            #expect(logOnes[0].bitPattern == logOnePlus(z).bitPattern)
+            #expect(logOnes[1].bitPattern == logOnePlus(-z / 1e3).bitPattern)
+        }
+        let edges = [0, -0.0, -708.39, -745.2, -.infinity, .nan]
+        for x in edges {
+            let lanes = expNonPositive(Lanes(repeating: x))
+            #expect(lanes[0].bitPattern == expNonPositive(x).bitPattern)
+        }
+        for x in [1, .leastNormalMagnitude, .greatestFiniteMagnitude, .infinity, .nan] {
+            #expect(logPositive(Lanes(repeating: x))[0].bitPattern == logPositive(x).bitPattern)
+        }
+    }
+
+    @Test func logOnePlusUnitAgreesWithLibmWithinOneUlp() {
+        var generator = TestGenerator(seed: 5)
+        var worst: UInt64 = 0
+        func check(_ z: Double, _ w: Double) {
+            let ours = logOnePlusUnit(Lanes(z, w))
+            worst = max(worst, Self.ulps(ours[0], log1p(z)), Self.ulps(ours[1], log1p(w)))
+        }
+        for _ in 0..<200_000 {
+            check(Double.random(in: 0...1, using: &generator), exp(-Double.random(in: 0...750, using: &generator)))
+            // Where 1 + z crosses √2 and z - 1 is not exact.
+            check(Double.random(in: 0.40...0.5, using: &generator), Double.random(in: 0.4142...0.4143, using: &generator))
+        }
+        #expect(worst <= 1)
+        let threshold = 0.41421356237309503
+        for z in [0, 1, 0.5, threshold.nextDown, threshold, threshold.nextUp, 1e-300, .leastNonzeroMagnitude] {
+            #expect(Self.ulps(logOnePlusUnit(Lanes(repeating: z))[0], log1p(z)) <= 1)
+        }
+        #expect(logOnePlusUnit(Lanes(repeating: 0))[0] == 0)
+        #expect(logOnePlusUnit(Lanes(repeating: 1e-300))[0] == 1e-300)
+        #expect(logOnePlusUnit(Lanes(repeating: .nan))[0].isNaN)
+    }
 }
