@@ -69,10 +69,19 @@ enum NumberScanner {
         let first = p[i] &- UInt8(ascii: "0")
         guard first < 10 else { return nil }
         var significand: UInt64
-        if p[i &+ 1] == UInt8(ascii: ".") {
+        let second = p[i &+ 1]
+        if second == UInt8(ascii: ".") {
             // One integer digit (`0.1028`, `-1.2345678`): the common case, no load.
             significand = UInt64(first)
             i &+= 1
+        } else if second &- UInt8(ascii: "0") >= 10 {
+            // A one-digit integer (a class index, a 0/1 target) is exact as it stands, unless an exponent follows.
+            i &+= 1
+            if second | 0x20 != UInt8(ascii: "e") {
+                let magnitude = Double(first)
+                return (i, negative ? -magnitude : magnitude)
+            }
+            significand = UInt64(first)
         } else {
             let values = load(p + i) &- 0x3030_3030_3030_3030
             let run = leadingDigits(values)
