@@ -688,34 +688,34 @@ struct TensorDecoder {
         let level = self.level
         if tracker.rank == -1 { tracker.rank = level }
         guard tracker.rank == level else { return try scanNumber(p, n, &i) }
-        // The count and the numbers live in locals for the run (no uniqueness
-        // check on `self`'s arrays per number) and go back when the run ends.
-        var count = tracker.counts[level]
+        // The numbers and the shape's counts live in locals for the run (no
+        // uniqueness check on `self`'s arrays per number) and go back when it ends.
         var data: [Double] = []
+        var dims: [Int] = []
+        var counts: [Int] = []
         swap(&data, &tracker.data)
-        defer {
-            tracker.counts[level] = count
-            swap(&data, &tracker.data)
-        }
+        swap(&dims, &tracker.dims)
+        swap(&counts, &tracker.counts)
         var cursor = i
-        defer { i = cursor }
         var failure: DecodeError?
-        // Numbers are gathered in a stack batch and join the tensor a batch at
-        // a time: Array.append per number cost a uniqueness and a capacity
-        // check (a runtime call) each, a large share of the scan.
         // The short-number reader may look `reach` bytes ahead; nearer the
         // chunk's end (or with a tiny length limit) every number takes the careful path.
         let shortLimit = maxNumberLength >= NumberScanner.reach ? n &- NumberScanner.reach : 0
+        let powersOfTen = self.powersOfTen
+        let powersOfTenInteger = self.powersOfTenInteger
+        // Numbers are gathered in a stack batch and join the tensor a batch at
+        // a time: Array.append per number cost a uniqueness and a capacity
+        // check (a runtime call) each, a large share of the scan.
         let outcome = powersOfTen.withUnsafeBufferPointer { powers in
             powersOfTenInteger.withUnsafeBufferPointer { integerPowers in
             withUnsafeTemporaryAllocation(of: Double.self, capacity: Self.batchSize) { batch -> RunEnd in
             // Closure-local copies stay in registers; the captured ones are written once, at the end.
             var position = cursor
-            var numbers = count
+            var numbers = counts[level]
             var filled = 0
             defer {
                 cursor = position
-                count = numbers
+                counts[level] = numbers
                 data.append(contentsOf: UnsafeBufferPointer(rebasing: batch[..<filled]))
             }
             while true {
@@ -753,7 +753,22 @@ struct TensorDecoder {
                 }
                 // Positions stay below `n`: wrapping arithmetic drops the overflow checks.
                 while position < n && isSpace(p[position]) { position &+= 1 }
-                guard position < n && p[position] == UInt8(ascii: ",") else { return .afterValue }
+                guard position < n && p[position] == UInt8(ascii: ",") else {
+                    // `],[` between two rows of the innermost level, the row's length
+                    // right: close it and open the next here (what close(), open() and
+                    // TensorShapeTracker's closeArray/openArray do, without a trip
+                    // through the main loop per row). Anything else goes that way.
+                    guard level > 1, n &- position > 3, p[position] == UInt8(ascii: "]"),
+                        p[position &+ 1] == UInt8(ascii: ","), p[position &+ 2] == UInt8(ascii: "["),
+                        p[position &+ 3] == UInt8(ascii: "-") || p[position &+ 3] &- UInt8(ascii: "0") < 10,
+                        dims[level] == numbers || dims[level] == -1
+                    else { return .afterValue }
+                    dims[level] = numbers
+                    counts[level &- 1] &+= 1
+                    numbers = 0
+                    position &+= 3
+                    continue
+                }
                 position &+= 1
                 while position < n && isSpace(p[position]) { position &+= 1 }
                 guard position < n, p[position] == UInt8(ascii: "-") || p[position] &- UInt8(ascii: "0") < 10 else {
@@ -763,18 +778,19 @@ struct TensorDecoder {
             }
             }
         }
+        swap(&data, &tracker.data)
+        swap(&dims, &tracker.dims)
+        swap(&counts, &tracker.counts)
+        i = cursor
         switch outcome {
         case .failed:
             throw failure!
         case .cut(let start):
             startCarry(p, start, n)
-            cursor = n
+            i = n
         case .badNumber(let start, let value):
             state = .afterValue
-            data = []  // the body is invalid: its numbers are no longer needed
-            tracker.counts[level] = count
-            let path = tracker.elementPath(level)
-            numberProblem(path: path, value: value, text: p + start, cursor - start)
+            numberProblem(path: tracker.elementPath(level), value: value, text: p + start, cursor - start)
         case .afterValue:
             state = .afterValue
         case .value:
