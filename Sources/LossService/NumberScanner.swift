@@ -115,44 +115,51 @@ enum NumberScanner {
                 i &+= extra
             }
         }
-        if p[i] | 0x20 == UInt8(ascii: "e") {
+        guard p[i] | 0x20 == UInt8(ascii: "e") else {
+            // No exponent: the power is the fraction's length (0 to 15), always
+            // in Clinger's range, so only the significand needs checking.
+            guard significand <= 1 << 53 else { return converted(p, start, i) }
+            let magnitude = Double(Int64(bitPattern: significand)) / powers[-exponent]  // below 2^63: the cheaper signed conversion
+            return (i, negative ? -magnitude : magnitude)
+        }
+        i &+= 1
+        var c = p[i]
+        let exponentIsNegative = c == UInt8(ascii: "-")
+        if exponentIsNegative || c == UInt8(ascii: "+") {
             i &+= 1
-            var c = p[i]
-            let exponentIsNegative = c == UInt8(ascii: "-")
-            if exponentIsNegative || c == UInt8(ascii: "+") {
-                i &+= 1
-                c = p[i]
-            }
-            var digit = c &- UInt8(ascii: "0")
-            guard digit < 10 else { return nil }
-            var written = Int(digit)
+            c = p[i]
+        }
+        var digit = c &- UInt8(ascii: "0")
+        guard digit < 10 else { return nil }
+        var written = Int(digit)
+        i &+= 1
+        digit = p[i] &- UInt8(ascii: "0")
+        if digit < 10 {
+            written = written &* 10 &+ Int(digit)
             i &+= 1
             digit = p[i] &- UInt8(ascii: "0")
             if digit < 10 {
                 written = written &* 10 &+ Int(digit)
                 i &+= 1
-                digit = p[i] &- UInt8(ascii: "0")
-                if digit < 10 {
-                    written = written &* 10 &+ Int(digit)
-                    i &+= 1
-                    guard p[i] &- UInt8(ascii: "0") >= 10 else { return nil }
-                }
+                guard p[i] &- UInt8(ascii: "0") >= 10 else { return nil }
             }
-            exponent = exponentIsNegative ? exponent &- written : exponent &+ written
         }
-        let value: Double
-        if significand <= 1 << 53 && UInt(bitPattern: exponent &+ 22) <= 44 {
-            // Clinger's fast path: both operands are exact doubles, so the one
-            // IEEE 754 multiplication or division rounds correctly (and is finite).
-            let exact = Double(Int64(bitPattern: significand))  // below 2^63: the cheaper signed conversion
-            let magnitude = exponent < 0 ? exact / powers[-exponent] : exact * powers[exponent]
-            value = negative ? -magnitude : magnitude
-        } else {
-            // Everything else: fast_float (Eisel–Lemire, exact fallback); out of range is the careful path's to report.
-            value = convert(p + start, p + i)
-            guard value.isFinite else { return nil }
-        }
-        return (i, value)
+        exponent = exponentIsNegative ? exponent &- written : exponent &+ written
+        guard significand <= 1 << 53 && UInt(bitPattern: exponent &+ 22) <= 44 else { return converted(p, start, i) }
+        // Clinger's fast path: both operands are exact doubles, so the one
+        // IEEE 754 multiplication or division rounds correctly (and is finite).
+        let exact = Double(Int64(bitPattern: significand))
+        let magnitude = exponent < 0 ? exact / powers[-exponent] : exact * powers[exponent]
+        return (i, negative ? -magnitude : magnitude)
+    }
+
+    /// Everything `scanShort` reads but cannot convert exactly by itself:
+    /// fast_float (Eisel–Lemire, exact fallback); out of range is the careful path's to report.
+    @inline(__always)
+    static func converted(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> (end: Int, value: Double)? {
+        let value = convert(p + start, p + end)
+        guard value.isFinite else { return nil }
+        return (end, value)
     }
 
     /// The number from `first` to `last` (grammar already checked), by fast_float.
