@@ -104,15 +104,17 @@ enum NumberScanner {
             } else {
                 significand = significand &* 100_000_000 &+ digitsValue(values)
                 i &+= 8
-                let more = load(p + i) &- 0x3030_3030_3030_3030
-                let extra = leadingDigits(more)
-                // Below 10^11, seven more digits still fit in 64 bits (no overflow).
-                guard extra < 8, significand < 100_000_000_000 else { return nil }
-                if extra > 0 {
+                exponent = -8
+                // Exactly eight digits (a float32 in [0.1, 1)) is common: one byte tells.
+                if p[i] &- UInt8(ascii: "0") < 10 {
+                    let more = load(p + i) &- 0x3030_3030_3030_3030
+                    let extra = leadingDigits(more)
+                    // Below 10^11, seven more digits still fit in 64 bits (no overflow).
+                    guard extra < 8, significand < 100_000_000_000 else { return nil }
                     significand = significand &* integerPowers[extra] &+ digitsValue(more &<< UInt64(64 &- 8 &* extra))
+                    exponent = -8 &- extra
+                    i &+= extra
                 }
-                exponent = -8 &- extra
-                i &+= extra
             }
         }
         guard p[i] | 0x20 == UInt8(ascii: "e") else {
