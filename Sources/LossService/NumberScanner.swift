@@ -97,11 +97,7 @@ enum NumberScanner {
             let values = load(p + i) &- 0x3030_3030_3030_3030
             let run = leadingDigits(values)
             guard run > 0 else { return nil }
-            if run < 8 {
-                significand = significand &* integerPowers[run] &+ digitsValue(values &<< UInt64(64 &- 8 &* run))
-                exponent = -run
-                i &+= run
-            } else {
+            if run == 8 {
                 significand = significand &* 100_000_000 &+ digitsValue(values)
                 i &+= 8
                 exponent = -8
@@ -115,6 +111,15 @@ enum NumberScanner {
                     exponent = -8 &- extra
                     i &+= extra
                 }
+            } else if run == 7 {
+                // Seven digits (a float32 in [1, 10)): constant shift and power.
+                significand = significand &* 10_000_000 &+ digitsValue(values &<< 8)
+                exponent = -7
+                i &+= 7
+            } else {
+                significand = significand &* integerPowers[run] &+ digitsValue(values &<< UInt64(64 &- 8 &* run))
+                exponent = -run
+                i &+= run
             }
         }
         guard p[i] | 0x20 == UInt8(ascii: "e") else {
