@@ -723,7 +723,7 @@ struct TensorDecoder {
                     data.append(contentsOf: UnsafeBufferPointer(rebasing: batch[..<filled]))
                     filled = 0
                 }
-                // The common case in one straight path: short numbers joined by bare commas.
+                // The common case in one straight path: short numbers joined by commas.
                 let run = NumberScanner.scanRun(
                     p, from: position, limit: shortLimit, into: batch.baseAddress! + filled, capacity: Self.batchSize &- filled,
                     powers.baseAddress!, integerPowers.baseAddress!)
@@ -758,15 +758,19 @@ struct TensorDecoder {
                     // right: close it and open the next here (what close(), open() and
                     // TensorShapeTracker's closeArray/openArray do, without a trip
                     // through the main loop per row). Anything else goes that way.
-                    guard level > 1, n &- position > 3, p[position] == UInt8(ascii: "]"),
-                        p[position &+ 1] == UInt8(ascii: ","), p[position &+ 2] == UInt8(ascii: "["),
-                        p[position &+ 3] == UInt8(ascii: "-") || p[position &+ 3] &- UInt8(ascii: "0") < 10,
+                    // (json.dumps writes `], [`: one space is allowed before the '['.)
+                    guard level > 1, n &- position > 4, p[position] == UInt8(ascii: "]"),
+                        p[position &+ 1] == UInt8(ascii: ",")
+                    else { return .afterValue }
+                    let open = p[position &+ 2] == UInt8(ascii: " ") ? position &+ 3 : position &+ 2
+                    guard p[open] == UInt8(ascii: "["),
+                        p[open &+ 1] == UInt8(ascii: "-") || p[open &+ 1] &- UInt8(ascii: "0") < 10,
                         dims[level] == numbers || dims[level] == -1
                     else { return .afterValue }
                     dims[level] = numbers
                     counts[level &- 1] &+= 1
                     numbers = 0
-                    position &+= 3
+                    position = open &+ 1
                     continue
                 }
                 position &+= 1

@@ -114,9 +114,11 @@ import Testing
         #expect(decode(json, splits: [json.utf8.count / 2]) == .failure(expected))
     }
 
-    @Test func rowsOfShortNumbersKeepTheirShapeWholeAndByteByByte() throws {
+    /// Compact, and as Python's `json.dumps` writes it (`, ` and `], [`).
+    @Test(arguments: [(",", "],["), (", ", "], ["), (" ,", "] ,["), (",  ", "],  [")])
+    func rowsOfShortNumbersKeepTheirShapeWholeAndByteByByte(_ comma: String, _ between: String) throws {
         let rows = (0..<6).map { row in (0..<7).map { column in "\(row).\(column)25" } }
-        let json = #"{"p":[["# + rows.map { $0.joined(separator: ",") }.joined(separator: "],[") + "]]}"
+        let json = #"{"p":[["# + rows.map { $0.joined(separator: comma) }.joined(separator: between) + "]]}"
         let whole = try #require(tensor(decode(json)))
         #expect(whole.shape == [6, 7])
         #expect(whole.data == rows.joined().map { Double($0)! })
@@ -129,6 +131,7 @@ import Testing
         (#"{"p":[[[0.5,0.25],[1,2]],[[1,2],[3]],"#, "p[1][1] has 1 element but p[0][0] has 2"),
         (#"{"p":[[0.5,0.25],[1,[2]],"#, "p[1][1] is an array where a number is expected"),
         (#"{"p":[[0.5,0.25],1,"#, "p[1] is a number where an array is expected"),
+        (#"{"p":[[0.5, 0.25, 0.125], [1, 2], "#, "p[1] has 2 elements but p[0] has 3"),
     ])
     func aRaggedRowInARunIsReportedAsTheMainLoopReportsIt(_ start: String, _ message: String) {
         let json = start + "[" + Self.padding + "]]}"
