@@ -68,6 +68,8 @@ enum NumberScanner {
         var i = start
         let negative = p[i] == UInt8(ascii: "-")
         if negative { i &+= 1 }
+        // The sign goes in as a bit, not a branch: signs in a tensor are as good as random.
+        let sign = UInt64(negative ? 1 : 0) &<< 63
         let first = p[i] &- UInt8(ascii: "0")
         guard first < 10 else { return nil }
         var significand: UInt64
@@ -81,7 +83,7 @@ enum NumberScanner {
             i &+= 1
             if second | 0x20 != UInt8(ascii: "e") {
                 let magnitude = Double(first)
-                return (i, negative ? -magnitude : magnitude)
+                return (i, Double(bitPattern: magnitude.bitPattern | sign))
             }
             significand = UInt64(first)
         } else {
@@ -99,29 +101,20 @@ enum NumberScanner {
             let values = load(p + i) &- 0x3030_3030_3030_3030
             let run = leadingDigits(values)
             guard run > 0 else { return nil }
-            if run == 8 {
-                significand = significand &* 100_000_000 &+ digitsValue(values)
-                i &+= 8
-                exponent = -8
-                // Exactly eight digits (a float32 in [0.1, 1)) is common: one byte tells.
-                if p[i] &- UInt8(ascii: "0") < 10 {
-                    let more = load(p + i) &- 0x3030_3030_3030_3030
-                    let extra = leadingDigits(more)
-                    // Below 10^11, seven more digits still fit in 64 bits (no overflow).
-                    guard extra < 8, significand < 100_000_000_000 else { return nil }
-                    significand = significand &* integerPowers[extra] &+ digitsValue(more &<< UInt64(64 &- 8 &* extra))
-                    exponent = -8 &- extra
-                    i &+= extra
-                }
-            } else if run == 7 {
-                // Seven digits (a float32 in [1, 10)): constant shift and power.
-                significand = significand &* 10_000_000 &+ digitsValue(values &<< 8)
-                exponent = -7
-                i &+= 7
-            } else {
-                significand = significand &* integerPowers[run] &+ digitsValue(values &<< UInt64(64 &- 8 &* run))
-                exponent = -run
-                i &+= run
+            // One path for every window length, no branch on it: a tensor's
+            // fractions are 7 or 8 digits long (|x| above or below 1) in no order.
+            significand = significand &* integerPowers[run] &+ digitsValue(values &<< UInt64(64 &- 8 &* run))
+            exponent = -run
+            i &+= run
+            // A digit still: the window was full. One byte usually tells that the fraction ended.
+            if p[i] &- UInt8(ascii: "0") < 10 {
+                let more = load(p + i) &- 0x3030_3030_3030_3030
+                let extra = leadingDigits(more)
+                // Below 10^11, seven more digits still fit in 64 bits (no overflow).
+                guard extra < 8, significand < 100_000_000_000 else { return nil }
+                significand = significand &* integerPowers[extra] &+ digitsValue(more &<< UInt64(64 &- 8 &* extra))
+                exponent = -8 &- extra
+                i &+= extra
             }
         }
         guard p[i] | 0x20 == UInt8(ascii: "e") else {
@@ -129,7 +122,7 @@ enum NumberScanner {
             // in Clinger's range, so only the significand needs checking.
             guard significand <= 1 << 53 else { return converted(p, start, i) }
             let magnitude = Double(Int64(bitPattern: significand)) / powers[-exponent]  // below 2^63: the cheaper signed conversion
-            return (i, negative ? -magnitude : magnitude)
+            return (i, Double(bitPattern: magnitude.bitPattern | sign))
         }
         i &+= 1
         var c = p[i]
@@ -159,7 +152,7 @@ enum NumberScanner {
         // IEEE 754 multiplication or division rounds correctly (and is finite).
         let exact = Double(Int64(bitPattern: significand))
         let magnitude = exponent < 0 ? exact / powers[-exponent] : exact * powers[exponent]
-        return (i, negative ? -magnitude : magnitude)
+        return (i, Double(bitPattern: magnitude.bitPattern | sign))
     }
 
     /// Everything `scanShort` reads but cannot convert exactly by itself:
