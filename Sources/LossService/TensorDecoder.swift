@@ -96,7 +96,9 @@ struct TensorDecoder {
     private var numberGrammar = NumberGrammar.integer
 
     // Semantics
-    private var members: [String: JSONMember] = [:]
+    /// Sized at the start for a request's few members (predictions, targets,
+    /// reduction, weight, …): growing from empty rehashed it two or three times.
+    private var members: [String: JSONMember] = Dictionary(minimumCapacity: 6)
     private var memberName = ""
     private var tracker: TensorShapeTracker
     /// The depth of the open tensor's outermost array, so an array at depth `d` is at level `d - trackerBase + 1`.
