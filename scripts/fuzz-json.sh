@@ -34,7 +34,8 @@ root="$PWD"
 (cd "$out" && swiftc -O -g -wmo -parse-as-library -sanitize=fuzzer,address -module-name TensorDecoderFuzz \
     -I . -I include \
     "$root/Sources/LossService/TensorDecoder.swift" "$root/Sources/LossService/TensorShapeTracker.swift" \
-    "$root/Sources/LossService/NumberGrammar.swift" "$root/Sources/LossService/DecodeError.swift" \
+    "$root/Sources/LossService/NumberGrammar.swift" "$root/Sources/LossService/NumberScanner.swift" \
+    "$root/Sources/LossService/DecodeError.swift" \
     "$root/Sources/LossService/JSONMember.swift" "$root/Fuzz/TensorDecoderFuzz/main.swift" \
     Losses.o CFastFloat.o -lstdc++ -o tensor-decoder-fuzz)
 

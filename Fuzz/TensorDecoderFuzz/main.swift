@@ -48,6 +48,10 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let hint = seed & 0x20 != 0 ? body.count : nil
     let chunked = decode(body, chunkSizes: { Int($0.next() % UInt64(maxChunk)) + 1 }, seed: seed, bodyLength: hint)
     precondition(whole == chunked, "chunking changed the result: \(whole) vs \(chunked)")
+    // Chunks of up to 256 bytes: the decoder's short-number path (which needs
+    // NumberScanner.reach bytes ahead) meets chunk ends at every offset.
+    let wide = decode(body, chunkSizes: { Int($0.next() % 256) + 1 }, seed: seed ^ 0x5A)
+    precondition(whole == wide, "wide chunking changed the result: \(whole) vs \(wide)")
     if body.count <= 256 {
         let bytewise = decode(body, chunkSizes: { _ in 1 }, seed: seed)
         precondition(whole == bytewise, "byte-by-byte changed the result: \(whole) vs \(bytewise)")

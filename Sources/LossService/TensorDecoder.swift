@@ -96,7 +96,9 @@ struct TensorDecoder {
     private var numberGrammar = NumberGrammar.integer
 
     // Semantics
-    private var members: [String: JSONMember] = [:]
+    /// Sized at the start for a request's few members (predictions, targets,
+    /// reduction, weight, …): growing from empty rehashed it two or three times.
+    private var members: [String: JSONMember] = Dictionary(minimumCapacity: 6)
     private var memberName = ""
     private var tracker: TensorShapeTracker
     /// The depth of the open tensor's outermost array, so an array at depth `d` is at level `d - trackerBase + 1`.
@@ -107,13 +109,6 @@ struct TensorDecoder {
     private let powersOfTen: [Double]
     /// 10^0 … 10^8 as integers, to append a run of fraction digits to the significand.
     private let powersOfTenInteger: [UInt64]
-    private static let exactPowersOfTen: [Double] = [
-        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
-        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-    ]
-    private static let integerPowersOfTen: [UInt64] = [
-        1, 10, 100, 1000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000,
-    ]
 
     init(
         maxDepth: Int = TensorDecoder.defaultMaxDepth,
@@ -127,8 +122,8 @@ struct TensorDecoder {
         self.maxStringLength = max(1, maxStringLength)
         roles = Array(repeating: .skipArray, count: self.maxDepth + 1)
         tracker = TensorShapeTracker(maxDepth: self.maxDepth)
-        powersOfTen = TensorDecoder.exactPowersOfTen  // shared: no allocation per request
-        powersOfTenInteger = TensorDecoder.integerPowersOfTen
+        powersOfTen = NumberScanner.exactPowersOfTen  // shared: no allocation per request
+        powersOfTenInteger = NumberScanner.integerPowersOfTen
     }
 
     /// Reads the next bytes of the body. Throws `.malformed` at the first byte
@@ -691,74 +686,124 @@ struct TensorDecoder {
     /// (`1.5, -2e-3, …`). One pass over the bytes, each number checked against
     /// RFC 8259 §6 and converted in place, appended straight to the tensor's
     /// `[Double]`: no String, no token copy, no per-number allocation.
+    ///
+    /// Two speeds: `NumberScanner.scanRun` takes short numbers joined by
+    /// commas in one straight loop, away from the chunk's end; whatever it
+    /// declines (whitespace, long or malformed numbers, the chunk's last
+    /// bytes) goes through `scanNumberToken`, which reports every error. Both
+    /// give the same values (both correctly rounded) and, since the first only
+    /// declines, the same errors at the same bytes.
     private mutating func scanNumbers(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: inout Int) throws(DecodeError) {
         let level = self.level
         if tracker.rank == -1 { tracker.rank = level }
         guard tracker.rank == level else { return try scanNumber(p, n, &i) }
-        // The count and the numbers live in locals for the run (no uniqueness
-        // check on `self`'s arrays per number) and go back when the run ends.
-        var count = tracker.counts[level]
+        // The numbers and the shape's counts live in locals for the run (no
+        // uniqueness check on `self`'s arrays per number) and go back when it ends.
         var data: [Double] = []
+        var dims: [Int] = []
+        var counts: [Int] = []
         swap(&data, &tracker.data)
-        defer {
-            tracker.counts[level] = count
-            swap(&data, &tracker.data)
-        }
+        swap(&dims, &tracker.dims)
+        swap(&counts, &tracker.counts)
         var cursor = i
-        defer { i = cursor }
         var failure: DecodeError?
+        // The short-number reader may look `reach` bytes ahead; nearer the
+        // chunk's end (or with a tiny length limit) every number takes the careful path.
+        let shortLimit = maxNumberLength >= NumberScanner.reach ? n &- NumberScanner.reach : 0
+        let powersOfTen = self.powersOfTen
+        let powersOfTenInteger = self.powersOfTenInteger
         // Numbers are gathered in a stack batch and join the tensor a batch at
         // a time: Array.append per number cost a uniqueness and a capacity
         // check (a runtime call) each, a large share of the scan.
-        let outcome = withUnsafeTemporaryAllocation(of: Double.self, capacity: Self.batchSize) { batch -> RunEnd in
+        let outcome = powersOfTen.withUnsafeBufferPointer { powers in
+            powersOfTenInteger.withUnsafeBufferPointer { integerPowers in
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: Self.batchSize) { batch -> RunEnd in
             // Closure-local copies stay in registers; the captured ones are written once, at the end.
             var position = cursor
-            var numbers = count
+            var numbers = counts[level]
             var filled = 0
             defer {
                 cursor = position
-                count = numbers
+                counts[level] = numbers
                 data.append(contentsOf: UnsafeBufferPointer(rebasing: batch[..<filled]))
             }
             while true {
-                let start = position
-                let token: (end: Int, value: Double)?
-                do throws(DecodeError) { token = try scanNumberToken(p, n, start) } catch {
-                    failure = error
-                    return .failed
-                }
-                guard let (end, value) = token else { return .cut(start) }
-                numbers &+= 1
-                position = end
-                guard value.isFinite && end &- start <= maxNumberLength else { return .badNumber(start, value) }
                 if filled == Self.batchSize {
                     data.append(contentsOf: UnsafeBufferPointer(rebasing: batch[..<filled]))
                     filled = 0
                 }
-                batch[filled] = value
-                filled &+= 1
+                // The common case in one straight path: short numbers joined by commas.
+                let run = NumberScanner.scanRun(
+                    p, from: position, limit: shortLimit, into: batch.baseAddress! + filled, capacity: Self.batchSize &- filled,
+                    powers.baseAddress!, integerPowers.baseAddress!)
+                filled &+= run.count
+                numbers &+= run.count
+                position = run.position
+                if !run.afterNumber {
+                    if filled == Self.batchSize { continue }
+                    // After a comma: whitespace, then a value that may not be a number.
+                    while position < n && isSpace(p[position]) { position &+= 1 }
+                    guard position < n, p[position] == UInt8(ascii: "-") || p[position] &- UInt8(ascii: "0") < 10 else {
+                        return .value
+                    }
+                    // A number that is not short, or near the chunk's end: the careful scanner.
+                    let start = position
+                    let token: (end: Int, value: Double)?
+                    do throws(DecodeError) { token = try scanNumberToken(p, n, start) } catch {
+                        failure = error
+                        return .failed
+                    }
+                    guard let (end, value) = token else { return .cut(start) }
+                    numbers &+= 1
+                    position = end
+                    guard value.isFinite && end &- start <= maxNumberLength else { return .badNumber(start, value) }
+                    batch[filled] = value
+                    filled &+= 1
+                }
                 // Positions stay below `n`: wrapping arithmetic drops the overflow checks.
                 while position < n && isSpace(p[position]) { position &+= 1 }
-                guard position < n && p[position] == UInt8(ascii: ",") else { return .afterValue }
+                guard position < n && p[position] == UInt8(ascii: ",") else {
+                    // `],[` between two rows of the innermost level, the row's length
+                    // right: close it and open the next here (what close(), open() and
+                    // TensorShapeTracker's closeArray/openArray do, without a trip
+                    // through the main loop per row). Anything else goes that way.
+                    // (json.dumps writes `], [`: one space is allowed before the '['.)
+                    guard level > 1, n &- position > 4, p[position] == UInt8(ascii: "]"),
+                        p[position &+ 1] == UInt8(ascii: ",")
+                    else { return .afterValue }
+                    let open = p[position &+ 2] == UInt8(ascii: " ") ? position &+ 3 : position &+ 2
+                    guard p[open] == UInt8(ascii: "["),
+                        p[open &+ 1] == UInt8(ascii: "-") || p[open &+ 1] &- UInt8(ascii: "0") < 10,
+                        dims[level] == numbers || dims[level] == -1
+                    else { return .afterValue }
+                    dims[level] = numbers
+                    counts[level &- 1] &+= 1
+                    numbers = 0
+                    position = open &+ 1
+                    continue
+                }
                 position &+= 1
                 while position < n && isSpace(p[position]) { position &+= 1 }
                 guard position < n, p[position] == UInt8(ascii: "-") || p[position] &- UInt8(ascii: "0") < 10 else {
                     return .value
                 }
             }
+            }
+            }
         }
+        swap(&data, &tracker.data)
+        swap(&dims, &tracker.dims)
+        swap(&counts, &tracker.counts)
+        i = cursor
         switch outcome {
         case .failed:
             throw failure!
         case .cut(let start):
             startCarry(p, start, n)
-            cursor = n
+            i = n
         case .badNumber(let start, let value):
             state = .afterValue
-            data = []  // the body is invalid: its numbers are no longer needed
-            tracker.counts[level] = count
-            let path = tracker.elementPath(level)
-            numberProblem(path: path, value: value, text: p + start, cursor - start)
+            numberProblem(path: tracker.elementPath(level), value: value, text: p + start, cursor - start)
         case .afterValue:
             state = .afterValue
         case .value:
@@ -859,11 +904,10 @@ struct TensorDecoder {
             // float32-looking number is its fraction, and its 5 to 8 digits
             // are found and converted in one SWAR step (no per-digit loop).
             while n &- i >= 8 {
-                let bytes = UInt64(littleEndian: UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
-                let values = bytes &- 0x3030_3030_3030_3030
-                let run = Self.leadingDigits(values)
+                let values = NumberScanner.load(p + i) &- 0x3030_3030_3030_3030
+                let run = NumberScanner.leadingDigits(values)
                 if run == 8 {
-                    significand = significand &* 100_000_000 &+ Self.digitsValue(values)
+                    significand = significand &* 100_000_000 &+ NumberScanner.digitsValue(values)
                     digits &+= 8
                     exponent &-= 8
                     i &+= 8
@@ -872,7 +916,7 @@ struct TensorDecoder {
                 if run > 0 {
                     // The run's digits move to the top bytes; the zero bytes below
                     // read as leading zeros.
-                    significand = significand &* powersOfTenInteger[run] &+ Self.digitsValue(values &<< UInt64(64 &- 8 &* run))
+                    significand = significand &* powersOfTenInteger[run] &+ NumberScanner.digitsValue(values &<< UInt64(64 &- 8 &* run))
                     digits &+= run
                     exponent &-= run
                     i &+= run
@@ -905,12 +949,12 @@ struct TensorDecoder {
                 throw DecodeError.malformed(offset: consumed + i, reason: NumberGrammar.digitInExponent)
             }
             var written = 0
-            let values = n &- i >= 8 ? UInt64(littleEndian: UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)) &- 0x3030_3030_3030_3030 : 0
-            let run = n &- i >= 8 ? Self.leadingDigits(values) : 8
+            let values = n &- i >= 8 ? NumberScanner.load(p + i) &- 0x3030_3030_3030_3030 : 0
+            let run = n &- i >= 8 ? NumberScanner.leadingDigits(values) : 8
             if run <= 4 {
                 // The usual one to four digits (`e-05`) in one SWAR step; the
                 // byte after them is inside the chunk.
-                written = Int(Self.digitsValue(values &<< UInt64(64 &- 8 &* run)))
+                written = Int(NumberScanner.digitsValue(values &<< UInt64(64 &- 8 &* run)))
                 i &+= run
                 c = p[i]
             } else {
@@ -941,38 +985,6 @@ struct TensorDecoder {
             value = converted
         }
         return (i, value)
-    }
-
-    /// How many of eight bytes (first in memory first) are ASCII digits
-    /// before the first one that is not (8 when all are), given the bytes
-    /// minus 0x30 each as one 64-bit subtraction (SWAR).
-    @inline(__always)
-    static func leadingDigits(_ values: UInt64) -> Int {
-        // A digit byte is now 0...9: adding 0x76 leaves its top bit clear, and
-        // any other byte has it set (after the add, or before it when it
-        // wrapped below zero). Borrows and carries only move towards later
-        // bytes, so they can only disturb bytes after the first non-digit.
-        let nonDigits = ((values &+ 0x7676_7676_7676_7676) | values) & 0x8080_8080_8080_8080
-        return nonDigits.trailingZeroBitCount &>> 3
-    }
-
-    /// The value of eight bytes holding one decimal digit each (0...9), the
-    /// first in memory the most significant.
-    @inline(__always)
-    static func digitsValue(_ digits: UInt64) -> UInt64 {
-        var x = digits &* 10 &+ (digits >> 8)  // each even byte: a two-digit value
-        let pairs: UInt64 = 0x0000_00FF_0000_00FF
-        x = ((x & pairs) &* 0x000F_4240_0000_0064 &+ ((x >> 16) & pairs) &* 0x0000_2710_0000_0001) >> 32
-        return x & 0xFFFF_FFFF
-    }
-
-    /// The value of eight ASCII digits at `p`, or nil if any byte is not a digit.
-    @inline(__always)
-    static func eightDigits(_ p: UnsafePointer<UInt8>) -> UInt64? {
-        let bytes = UInt64(littleEndian: UnsafeRawPointer(p).loadUnaligned(as: UInt64.self))
-        let values = bytes &- 0x3030_3030_3030_3030
-        guard leadingDigits(values) == 8 else { return nil }
-        return digitsValue(values)
     }
 
     /// A number runs to the end of the chunk: keep its bytes for the next one.

@@ -275,7 +275,7 @@ func body(_ before: String, _ raw: [UInt8], _ after: String) -> [UInt8] {
                       ("\u{7f}2345678", nil)] as [(String, UInt64?)])
     func eightDigitsAreReadAtOnceOnlyWhenAllAreDigits(_ text: String, _ expected: UInt64?) {
         let bytes = Array(text.utf8)
-        #expect(bytes.withUnsafeBufferPointer { TensorDecoder.eightDigits($0.baseAddress!) } == expected)
+        #expect(bytes.withUnsafeBufferPointer { NumberScanner.eightDigits($0.baseAddress!) } == expected)
     }
 
     // MARK: Chunking never changes the result

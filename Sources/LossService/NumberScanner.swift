@@ -1,0 +1,214 @@
+import CFastFloat
+
+/// Reads a JSON number of the usual short shape (`0.10281307`,
+/// `-1.2345678e-05`, `3`) with unaligned 8-byte loads (SWAR), for
+/// `TensorDecoder`'s hot path. Anything else — a long or malformed number, one
+/// out of range — it declines, and the decoder's careful scanner reads it (and
+/// reports its error); so both give the same value for every number they read.
+enum NumberScanner {
+    /// Bytes that must be readable from a number's first byte before
+    /// `scanShort` may look at it: the longest number it reads (1 + 7 + 1 + 15
+    /// + 1 + 1 + 3 = 29 bytes), the byte after it, and the 8-byte loads.
+    static let reach = 40
+
+    /// 10^0 … 10^22: the exactly representable powers of ten (Clinger's fast path).
+    static let exactPowersOfTen: [Double] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ]
+    /// 10^0 … 10^8 as integers, to append a run of digits to a significand.
+    static let integerPowersOfTen: [UInt64] = [
+        1, 10, 100, 1000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000,
+    ]
+
+    /// Reads a run of short numbers joined by commas (`0.1,-2.5,3` or `0.1, -2.5`) from
+    /// `position` into `out`, while a number starts before `limit` and `out`
+    /// has room for `capacity` more. Returns how many it read, where it
+    /// stopped, and whether that is just after a number (at the byte that
+    /// followed it) or at what it left to the caller: where it began, or
+    /// after a comma (whitespace, a number that is not short, or not a number).
+    ///
+    /// The hot loop of a tensor's numbers, a function of its own so that
+    /// `scanShort` inlines into it (in the decoder's large run loop the
+    /// inliner declines). Bytes up to `limit + reach` must be readable.
+    @inline(never)
+    static func scanRun(
+        _ p: UnsafePointer<UInt8>, from position: Int, limit: Int, into out: UnsafeMutablePointer<Double>, capacity: Int,
+        _ powers: UnsafePointer<Double>, _ integerPowers: UnsafePointer<UInt64>
+    ) -> (count: Int, position: Int, afterNumber: Bool) {
+        var position = position
+        var count = 0
+        while position < limit && count < capacity {
+            guard let (end, value) = scanShort(p, position, powers, integerPowers) else { break }
+            out[count] = value
+            count &+= 1
+            // A bare comma goes on to the next number (`scanShort` checks its first
+            // byte); anything else is the caller's.
+            guard p[end] == UInt8(ascii: ",") else { return (count, end, true) }
+            position = end &+ 1
+            // Python's json.dumps writes ", ": one space after the comma costs a byte compare.
+            if p[position] == UInt8(ascii: " ") { position &+= 1 }
+        }
+        return (count, position, false)
+    }
+
+    /// The number starting at `start`: its end (the first byte after it) and
+    /// its value, correctly rounded and finite; or nil when it is not of the
+    /// short shape: `-?`, an integer part of 1 to 7 digits, an optional
+    /// fraction of 1 to 15 digits, an optional exponent of 1 to 3 digits.
+    ///
+    /// `reach` bytes from `start` must be readable. `powers` points at
+    /// `exactPowersOfTen`, `integerPowers` at `integerPowersOfTen` (the caller
+    /// holds them, so no lazy-global check is paid per number).
+    @inline(__always)
+    static func scanShort(
+        _ p: UnsafePointer<UInt8>, _ start: Int, _ powers: UnsafePointer<Double>, _ integerPowers: UnsafePointer<UInt64>
+    ) -> (end: Int, value: Double)? {
+        // Positions stay within `reach` of `start`: wrapping arithmetic drops the overflow checks.
+        var i = start
+        let negative = p[i] == UInt8(ascii: "-")
+        if negative { i &+= 1 }
+        // The sign goes in as a bit, not a branch: signs in a tensor are as good as random.
+        let sign = UInt64(negative ? 1 : 0) &<< 63
+        let first = p[i] &- UInt8(ascii: "0")
+        guard first < 10 else { return nil }
+        var significand: UInt64
+        let second = p[i &+ 1]
+        if second == UInt8(ascii: ".") {
+            // One integer digit (`0.1028`, `-1.2345678`): the common case, no load.
+            significand = UInt64(first)
+            i &+= 1
+        } else if second &- UInt8(ascii: "0") >= 10 {
+            // A one-digit integer (a class index, a 0/1 target) is exact as it stands, unless an exponent follows.
+            i &+= 1
+            if second | 0x20 != UInt8(ascii: "e") {
+                let magnitude = Double(first)
+                return (i, Double(bitPattern: magnitude.bitPattern | sign))
+            }
+            significand = UInt64(first)
+        } else {
+            let values = load(p + i) &- 0x3030_3030_3030_3030
+            let run = leadingDigits(values)
+            // Eight digits or more, or a leading zero (an error): the careful scanner's.
+            guard run < 8, first != 0 || run == 1 else { return nil }
+            significand = digitsValue(values &<< UInt64(64 &- 8 &* run))
+            i &+= run
+        }
+        var exponent = 0
+        if p[i] == UInt8(ascii: ".") {
+            i &+= 1
+            // A float32's 5 to 9 fraction digits are found and converted in one or two SWAR steps.
+            let values = load(p + i) &- 0x3030_3030_3030_3030
+            let run = leadingDigits(values)
+            guard run > 0 else { return nil }
+            // One path for every window length, no branch on it: a tensor's
+            // fractions are 7 or 8 digits long (|x| above or below 1) in no order.
+            significand = significand &* integerPowers[run] &+ digitsValue(values &<< UInt64(64 &- 8 &* run))
+            exponent = -run
+            i &+= run
+            // A digit still: the window was full. One byte usually tells that the fraction ended.
+            if p[i] &- UInt8(ascii: "0") < 10 {
+                let more = load(p + i) &- 0x3030_3030_3030_3030
+                let extra = leadingDigits(more)
+                // Below 10^11, seven more digits still fit in 64 bits (no overflow).
+                guard extra < 8, significand < 100_000_000_000 else { return nil }
+                significand = significand &* integerPowers[extra] &+ digitsValue(more &<< UInt64(64 &- 8 &* extra))
+                exponent = -8 &- extra
+                i &+= extra
+            }
+        }
+        guard p[i] | 0x20 == UInt8(ascii: "e") else {
+            // No exponent: the power is the fraction's length (0 to 15), always
+            // in Clinger's range, so only the significand needs checking.
+            guard significand <= 1 << 53 else { return converted(p, start, i) }
+            let magnitude = Double(Int64(bitPattern: significand)) / powers[-exponent]  // below 2^63: the cheaper signed conversion
+            return (i, Double(bitPattern: magnitude.bitPattern | sign))
+        }
+        i &+= 1
+        var c = p[i]
+        let exponentIsNegative = c == UInt8(ascii: "-")
+        if exponentIsNegative || c == UInt8(ascii: "+") {
+            i &+= 1
+            c = p[i]
+        }
+        var digit = c &- UInt8(ascii: "0")
+        guard digit < 10 else { return nil }
+        var written = Int(digit)
+        i &+= 1
+        digit = p[i] &- UInt8(ascii: "0")
+        if digit < 10 {
+            written = written &* 10 &+ Int(digit)
+            i &+= 1
+            digit = p[i] &- UInt8(ascii: "0")
+            if digit < 10 {
+                written = written &* 10 &+ Int(digit)
+                i &+= 1
+                guard p[i] &- UInt8(ascii: "0") >= 10 else { return nil }
+            }
+        }
+        exponent = exponentIsNegative ? exponent &- written : exponent &+ written
+        guard significand <= 1 << 53 && UInt(bitPattern: exponent &+ 22) <= 44 else { return converted(p, start, i) }
+        // Clinger's fast path: both operands are exact doubles, so the one
+        // IEEE 754 multiplication or division rounds correctly (and is finite).
+        let exact = Double(Int64(bitPattern: significand))
+        let magnitude = exponent < 0 ? exact / powers[-exponent] : exact * powers[exponent]
+        return (i, Double(bitPattern: magnitude.bitPattern | sign))
+    }
+
+    /// Everything `scanShort` reads but cannot convert exactly by itself:
+    /// fast_float (Eisel–Lemire, exact fallback); out of range is the careful path's to report.
+    @inline(__always)
+    static func converted(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> (end: Int, value: Double)? {
+        let value = convert(p + start, p + end)
+        guard value.isFinite else { return nil }
+        return (end, value)
+    }
+
+    /// The number from `first` to `last` (grammar already checked), by fast_float.
+    /// Out of line: its address-taken result would cost the inlined hot path a stack frame.
+    @inline(never)
+    static func convert(_ first: UnsafePointer<UInt8>, _ last: UnsafePointer<UInt8>) -> Double {
+        var converted = 0.0
+        first.withMemoryRebound(to: CChar.self, capacity: last - first) { chars in
+            _ = cff_parse_double(chars, chars + (last - first), &converted)
+        }
+        return converted
+    }
+
+    /// Eight bytes at `p`, the first in memory the lowest.
+    @inline(__always)
+    static func load(_ p: UnsafePointer<UInt8>) -> UInt64 {
+        UInt64(littleEndian: UnsafeRawPointer(p).loadUnaligned(as: UInt64.self))
+    }
+
+    /// How many of eight bytes (first in memory first) are ASCII digits
+    /// before the first one that is not (8 when all are), given the bytes
+    /// minus 0x30 each as one 64-bit subtraction (SWAR).
+    @inline(__always)
+    static func leadingDigits(_ values: UInt64) -> Int {
+        // A digit byte is now 0...9: adding 0x76 leaves its top bit clear, and
+        // any other byte has it set (after the add, or before it when it
+        // wrapped below zero). Borrows and carries only move towards later
+        // bytes, so they can only disturb bytes after the first non-digit.
+        let nonDigits = ((values &+ 0x7676_7676_7676_7676) | values) & 0x8080_8080_8080_8080
+        return nonDigits.trailingZeroBitCount &>> 3
+    }
+
+    /// The value of eight bytes holding one decimal digit each (0...9), the
+    /// first in memory the most significant.
+    @inline(__always)
+    static func digitsValue(_ digits: UInt64) -> UInt64 {
+        var x = digits &* 10 &+ (digits >> 8)  // each even byte: a two-digit value
+        let pairs: UInt64 = 0x0000_00FF_0000_00FF
+        x = ((x & pairs) &* 0x000F_4240_0000_0064 &+ ((x >> 16) & pairs) &* 0x0000_2710_0000_0001) >> 32
+        return x & 0xFFFF_FFFF
+    }
+
+    /// The value of eight ASCII digits at `p`, or nil if any byte is not a digit.
+    @inline(__always)
+    static func eightDigits(_ p: UnsafePointer<UInt8>) -> UInt64? {
+        let values = load(p) &- 0x3030_3030_3030_3030
+        guard leadingDigits(values) == 8 else { return nil }
+        return digitsValue(values)
+    }
+}
