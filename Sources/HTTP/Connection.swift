@@ -252,14 +252,7 @@ final class Connection: @unchecked Sendable {
     private func requestBoundary() {
         if tls == nil && offloaded.load(ordering: .relaxed) { offloaded.store(false, ordering: .relaxed) }
         let normal = Connection.normalBufferBytes(configuration)
-        if buffer.count > normal && end - start <= normal {
-            let small = UnsafeMutableRawBufferPointer.allocate(byteCount: normal, alignment: 16)
-            small.baseAddress!.copyMemory(from: buffer.baseAddress! + start, byteCount: end - start)
-            end -= start
-            start = 0
-            buffer.deallocate()
-            buffer = small
-        }
+        if buffer.count > normal && end - start <= normal { reallocate(to: normal) }
     }
 
     /// Closes a connection that was never started (over the cap, or draining).
@@ -414,7 +407,7 @@ final class Connection: @unchecked Sendable {
             && (chunked != nil || bodyRemaining > configuration.inlineBodyBytes) {
             // A large body: fewer, larger reads. Shrunk at the request's end; small bodies keep the
             // normal buffer, so a small request never pays for allocating and freeing a large one.
-            grow(to: configuration.bodyReadBufferBytes)
+            reallocate(to: configuration.bodyReadBufferBytes)
         }
         if start == end {
             start = 0
@@ -432,16 +425,17 @@ final class Connection: @unchecked Sendable {
         // a bound that lets the parser see every limit it enforces.
         let bound = limits.maxRequestLineBytes + limits.maxHeaderBytes + 1024
         guard buffer.count < bound else { return }
-        grow(to: min(bound, buffer.count * 2))
+        reallocate(to: min(bound, buffer.count * 2))
     }
 
-    private func grow(to size: Int) {
-        let grown = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
-        grown.baseAddress!.copyMemory(from: buffer.baseAddress! + start, byteCount: end - start)
+    /// Moves the unconsumed bytes to the start of a new buffer of `size` bytes (at least `end - start`).
+    private func reallocate(to size: Int) {
+        let resized = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
+        resized.baseAddress!.copyMemory(from: buffer.baseAddress! + start, byteCount: end - start)
         end -= start
         start = 0
         buffer.deallocate()
-        buffer = grown
+        buffer = resized
     }
 
     /// Answers what the buffer holds, request after request, until it needs
