@@ -24,6 +24,8 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // epoll and eventfd, for the HTTP server's event loop (Linux).
         .systemLibrary(name: "CEpoll"),
+        // mallopt, for the executable's memory policy (glibc).
+        .systemLibrary(name: "CMalloc"),
         // fast_float's correctly rounded number parser behind a C interface (Debian: libfast-float-dev).
         .target(name: "CFastFloat"),
         // OpenSSL 3, for TLS: the macros Swift cannot import (Debian: libssl-dev).
@@ -39,7 +41,7 @@ let package = Package(
         .executableTarget(
             name: "lossd",
             dependencies: [
-                "LossService", "HTTP", "COpenSSL",
+                "LossService", "HTTP", "COpenSSL", "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

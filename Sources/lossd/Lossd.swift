@@ -81,6 +81,7 @@ struct Lossd: ParsableCommand {
 
     mutating func run() throws {
         let configuration = try Configuration(flags: self, environment: Configuration.processEnvironment())
+        MemoryPolicy.apply()
         let level = configuration.logLevel
         let format = configuration.logFormat
         LoggingSystem.bootstrap { label in LineLogHandler(label: label, format: format, logLevel: level) }
