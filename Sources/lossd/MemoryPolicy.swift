@@ -8,7 +8,7 @@ import Glibc
 ///
 /// Why: by default glibc maps each allocation above its (moving) threshold
 /// afresh and unmaps it when freed, so a mid-size request (a 0.5 MB body's
-/// tensors and its 256 KiB read buffer) faulted in about 120 new pages every
+/// tensors and its larger read buffer) faulted in about 120 new pages every
 /// time. On the CE segmentation benchmark that was about 300 µs of system
 /// time of 1,600 µs per request; with these settings it is none, at about
 /// 3 MB more resident memory after load.
