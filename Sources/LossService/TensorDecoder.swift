@@ -1,4 +1,3 @@
-import CFastFloat
 import Losses
 
 /// A push parser for a loss request body: strict RFC 8259 JSON whose top-level
@@ -978,11 +977,7 @@ struct TensorDecoder {
             value = negative ? -magnitude : magnitude
         } else {
             // Everything else: fast_float (Eisel–Lemire, exact fallback).
-            var converted = 0.0
-            p.withMemoryRebound(to: CChar.self, capacity: n) { chars in
-                _ = cff_parse_double(chars + start, chars + i, &converted)
-            }
-            value = converted
+            value = NumberScanner.convert(p + start, p + i)
         }
         return (i, value)
     }
