@@ -35,7 +35,7 @@ root="$PWD"
     -I . -I include \
     "$root/Sources/LossService/TensorDecoder.swift" "$root/Sources/LossService/TensorShapeTracker.swift" \
     "$root/Sources/LossService/NumberGrammar.swift" "$root/Sources/LossService/NumberScanner.swift" \
-    "$root/Sources/LossService/DecodeError.swift" \
+    "$root/Sources/LossService/DecodeError.swift" "$root/Sources/LossService/HugePages.swift" \
     "$root/Sources/LossService/JSONMember.swift" "$root/Fuzz/TensorDecoderFuzz/main.swift" \
     Losses.o CFastFloat.o -lstdc++ -o tensor-decoder-fuzz)
 
