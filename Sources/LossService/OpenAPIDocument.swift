@@ -385,6 +385,9 @@ paths:
           bytes as they crossed the wire, compressed where gzip was used).
         - `lossd_loss_elements_total{loss}` (counter of prediction elements
           scored; `loss` is `ce`, `bce` or `mse`).
+        - `lossd_log_lines_dropped_total` (counter of log lines not written:
+          standard error was read too slowly and the log buffer was full, or
+          the write failed).
         - `process_cpu_seconds_total`, `process_resident_memory_bytes`,
           `process_open_fds`, `process_max_fds`,
           `process_start_time_seconds`.

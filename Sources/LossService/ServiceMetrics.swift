@@ -41,8 +41,11 @@ public final class ServiceMetrics: Sendable {
     /// `lossd_loss_elements_total` by loss, looked up once at start.
     private let lossCells: [LossKind: CounterFamily.Cell]
 
-    /// - Parameter includeProcessMetrics: false only in tests that compare exact text.
-    public init(includeProcessMetrics: Bool = true) {
+    /// - Parameters:
+    ///   - includeProcessMetrics: false only in tests that compare exact text.
+    ///   - logLinesDropped: the log lines the executable has dropped so far
+    ///     (its log writer's count), read at each scrape; 0 where nothing logs.
+    public init(includeProcessMetrics: Bool = true, logLinesDropped: @escaping @Sendable () -> Int = { 0 }) {
         let requests = CounterFamily(
             name: "lossd_http_requests_total", help: "HTTP requests answered, by method, route and status.",
             labelNames: ["method", "route", "status"])
@@ -63,8 +66,12 @@ public final class ServiceMetrics: Sendable {
             name: "lossd_loss_elements_total", help: "Prediction elements scored, by loss.", labelNames: ["loss"])
         (self.requests, self.duration, self.inFlight) = (requests, duration, inFlight)
         (self.requestBodyBytes, self.responseBodyBytes, self.lossElements) = (requestBodyBytes, responseBodyBytes, lossElements)
+        let logLinesDropped = SampledCounter(
+            name: "lossd_log_lines_dropped_total",
+            help: "Log lines not written: standard error was read too slowly and the log buffer was full, or the write failed.",
+            read: logLinesDropped)
         var families: [any MetricFamily] = [requests, duration, inFlight, requestBodyBytes, responseBodyBytes,
-                                            lossElements]
+                                            lossElements, logLinesDropped]
         if includeProcessMetrics { families.append(ProcessMetrics()) }
         self.families = families
         var cells: [String: RouteCells] = [:]

@@ -7,8 +7,8 @@ import Logging
 ///
 /// The line is the one `LineLogHandler` would write for
 /// the `lossd.access` logger's `info` event `request` (same keys, order and
-/// quoting), but formatted straight into bytes and written in batches (see
-/// `AccessLogBuffer`): going through swift-log's metadata dictionary and
+/// quoting), but formatted straight into bytes and handed to the `LogWriter`
+/// (which writes in batches, off the request path): going through swift-log's metadata dictionary and
 /// string interpolation was about a quarter of lossd's CPU on a small request.
 struct AccessLog: Sendable {
     static let label = "lossd.access"
@@ -19,18 +19,18 @@ struct AccessLog: Sendable {
     /// False when the log level is above `info`: nothing is formatted.
     let isEnabled: Bool
     /// Where the lines wait for their write.
-    let buffer: AccessLogBuffer
+    let writer: LogWriter
 
-    init(format: Configuration.LogFormat, level: Logger.Level, buffer: AccessLogBuffer = AccessLogBuffer()) {
+    init(format: Configuration.LogFormat, level: Logger.Level, writer: LogWriter) {
         self.format = format
         isEnabled = level <= .info
-        self.buffer = buffer
+        self.writer = writer
     }
 
     func record(_ exchange: Exchange, route: String) {
         guard isEnabled else { return }
         let line = line(for: exchange, route: route)
-        line.withUnsafeBufferPointer { buffer.append($0) }
+        line.withUnsafeBytes { writer.append($0) }
     }
 
     /// The whole line, newline included.

@@ -19,6 +19,8 @@ struct Configuration {
     var drainTimeout: Double
     var logLevel: Logger.Level
     var logFormat: LogFormat
+    /// Most bytes of log lines waiting for standard error (`LogWriter.capacity`). Default 1 MiB.
+    var logBufferBytes: Int
 
     init(flags: Lossd, environment: [String: String]) throws {
         let env = Environment(values: environment)
@@ -58,6 +60,7 @@ struct Configuration {
             throw ValidationError("log format '\(format)' is not text or json")
         }
         self.logFormat = logFormat
+        logBufferBytes = try env.positive(flags.logBufferBytes, "LOSSD_LOG_BUFFER_BYTES", LogWriter.defaultCapacity)
     }
 
     /// The TLS files: both or neither of --tls-cert and --tls-key (or their variables).

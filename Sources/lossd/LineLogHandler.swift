@@ -5,17 +5,22 @@ import Logging
 /// line, in the `--log-format` chosen: `text` is `time level label: message
 /// key=value …`, keys sorted, values quoted when they hold spaces, quotes or
 /// control characters; `json` is one object a line (`time`, `level`,
-/// `logger`, `message`, then the metadata), for log shippers.
+/// `logger`, `message`, then the metadata), for log shippers. Lines go
+/// through the `LogWriter`, as the access lines do, so that a warning logged
+/// on a serving path never waits for the reader of standard error, and the
+/// two kinds of line keep their order.
 struct LineLogHandler: LogHandler {
     let label: String
     let format: Configuration.LogFormat
     var logLevel: Logger.Level
     var metadata: Logger.Metadata = [:]
+    let writer: LogWriter
 
-    init(label: String, format: Configuration.LogFormat, logLevel: Logger.Level) {
+    init(label: String, format: Configuration.LogFormat, logLevel: Logger.Level, writer: LogWriter) {
         self.label = label
         self.format = format
         self.logLevel = logLevel
+        self.writer = writer
     }
 
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -28,8 +33,8 @@ struct LineLogHandler: LogHandler {
         if let explicit = event.metadata { all.merge(explicit) { $1 } }
         if let error = event.error { all["error"] = "\(error)" }
         switch format {
-        case .text: LogTime.write(textLine(level: event.level, message: event.message, metadata: all))
-        case .json: LogTime.write(jsonLine(level: event.level, message: event.message, metadata: all))
+        case .text: writer.append(textLine(level: event.level, message: event.message, metadata: all))
+        case .json: writer.append(jsonLine(level: event.level, message: event.message, metadata: all))
         }
     }
 

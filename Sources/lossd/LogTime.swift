@@ -63,22 +63,4 @@ enum LogTime {
             divisor /= 10
         }
     }
-
-    /// Writes one whole line to standard error (or `fd`) in one call, so that
-    /// lines from concurrent connections never interleave.
-    static func write(_ line: String, to fd: Int32 = 2) {
-        var line = line
-        line.withUTF8 { write($0, to: fd) }
-    }
-
-    /// Writes one whole line of bytes, as `write(_:to:)`.
-    static func write(_ bytes: UnsafeBufferPointer<UInt8>, to fd: Int32 = 2) {
-        guard let base = bytes.baseAddress else { return }
-        var offset = 0
-        while offset < bytes.count {
-            let n = Glibc.write(fd, base + offset, bytes.count - offset)
-            if n < 0 { if errno == EINTR { continue } else { return } }
-            offset += n
-        }
-    }
 }

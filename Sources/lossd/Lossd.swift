@@ -79,21 +79,27 @@ struct Lossd: ParsableCommand {
     @Option(help: ArgumentHelp("Log line format on standard error: text or json. (default: text, env: LOSSD_LOG_FORMAT)", valueName: "format"))
     var logFormat: String?
 
+    @Option(help: ArgumentHelp("Most bytes of log lines waiting for standard error; while it is full (standard error read too slowly), further lines are dropped and counted in lossd_log_lines_dropped_total rather than making requests wait. (default: 1048576, env: LOSSD_LOG_BUFFER_BYTES)", valueName: "bytes"))
+    var logBufferBytes: Int?
+
     mutating func run() throws {
         let configuration = try Configuration(flags: self, environment: Configuration.processEnvironment())
         MemoryPolicy.apply()
         let level = configuration.logLevel
         let format = configuration.logFormat
-        LoggingSystem.bootstrap { label in LineLogHandler(label: label, format: format, logLevel: level) }
+        // Every log line, from here to the exit, goes through the writer's thread (issue #17).
+        let log = try LogWriter(capacity: configuration.logBufferBytes)
+        LoggingSystem.bootstrap { label in LineLogHandler(label: label, format: format, logLevel: level, writer: log) }
         let logger = Logger(label: "lossd")
-        let accessLog = AccessLog(format: format, level: level)
+        let accessLog = AccessLog(format: format, level: level, writer: log)
 
         var serverConfiguration = configuration.server
         let serverLogger = Logger(label: "lossd.http")
         serverConfiguration.log = { message in serverLogger.warning("\(message)") }
 
         let readiness = Readiness()
-        let responder = LossResponder(cors: configuration.cors, readiness: readiness,
+        let metrics = ServiceMetrics(logLinesDropped: { log.droppedLines })
+        let responder = LossResponder(cors: configuration.cors, readiness: readiness, metrics: metrics,
                                       onCompleted: { exchange, route in accessLog.record(exchange, route: route) })
         let server = Server(configuration: serverConfiguration, responder: responder)
         signal(SIGPIPE, SIG_IGN)
@@ -102,14 +108,16 @@ struct Lossd: ParsableCommand {
         } catch {
             // The error names the address (or the TLS file) itself.
             logger.critical("cannot start: \(error)")
+            log.flush(within: LogWriter.exitFlushTimeout)
             throw ExitCode.failure
         }
         let shutdown = Shutdown(server: server, readiness: readiness, drainTimeout: configuration.drainTimeout,
-                                logger: logger, accessLog: accessLog.buffer)
+                                logger: logger, log: log)
         shutdown.install()
         let scheme = configuration.server.tls == nil ? "http" : "https"
-        LogTime.write("lossd listening on \(scheme)://\(Configuration.urlHost(configuration.server.host)):\(server.port)\n",
-                      to: 1)
+        // On standard output, at once, for whoever waits for it; on the main thread, never a serving one.
+        LogWriter.writeNow("lossd listening on \(scheme)://\(Configuration.urlHost(configuration.server.host)):\(server.port)\n",
+                           to: 1)
         logger.info("ready", metadata: ["host": "\(configuration.server.host)", "port": "\(server.port)"])
         withExtendedLifetime(shutdown) { dispatchMain() }
     }

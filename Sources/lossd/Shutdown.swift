@@ -10,22 +10,25 @@ import Glibc
 /// Graceful shutdown on SIGTERM or SIGINT: readiness flips to 503 at once
 /// (so a load balancer stops sending), the server drains in-flight requests
 /// within the drain timeout, and the process exits 0. A second signal during
-/// the drain exits at once with status 1.
+/// the drain exits at once with status 1. Before every exit the log lines
+/// still waiting are written, for at most `LogWriter.exitFlushTimeout`, so
+/// that a reader of standard error that never reads cannot keep lossd from
+/// exiting (nor change its exit status).
 final class Shutdown {
     private let server: Server
     private let readiness: Readiness
     private let drainTimeout: Double
     private let logger: Logger
-    /// Access lines still buffered are written before every exit.
-    private let accessLog: AccessLogBuffer
+    /// Log lines still waiting are written before every exit.
+    private let log: LogWriter
     private var sources: [DispatchSourceSignal] = []
 
-    init(server: Server, readiness: Readiness, drainTimeout: Double, logger: Logger, accessLog: AccessLogBuffer) {
+    init(server: Server, readiness: Readiness, drainTimeout: Double, logger: Logger, log: LogWriter) {
         self.server = server
         self.readiness = readiness
         self.drainTimeout = drainTimeout
         self.logger = logger
-        self.accessLog = accessLog
+        self.log = log
     }
 
     /// Replaces the default signal actions with Dispatch sources on the main queue.
@@ -43,24 +46,24 @@ final class Shutdown {
     private func received(_ signalNumber: Int32) {
         let name = signalNumber == SIGTERM ? "SIGTERM" : "SIGINT"
         if readiness.isDraining {
-            accessLog.flush()
             logger.warning("\(name) again during the drain: exiting now")
+            log.flush(within: LogWriter.exitFlushTimeout)
             exit(1)
         }
         readiness.beginDraining()
         logger.notice("\(name): draining, at most \(drainTimeout) s")
         let logger = self.logger
-        let accessLog = self.accessLog
+        let log = self.log
         server.drain(deadline: drainTimeout) {
-            accessLog.flush()
             logger.notice("drained: exiting")
+            log.flush(within: LogWriter.exitFlushTimeout)
             exit(0)
         }
         // Should the server never report back, the contract's promise still holds.
         let drainTimeout = self.drainTimeout
         DispatchQueue.main.asyncAfter(deadline: .now() + drainTimeout + 1) {
-            accessLog.flush()
             logger.warning("drain did not finish within \(drainTimeout) s: exiting")
+            log.flush(within: LogWriter.exitFlushTimeout)
             exit(0)
         }
     }

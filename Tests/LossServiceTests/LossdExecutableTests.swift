@@ -67,6 +67,25 @@ import Testing
             String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         }
 
+        /// Standard error read as it arrives, until nothing came for `quiet` seconds or `seconds` pass.
+        func readStandardError(untilQuietFor quiet: Double, within seconds: Double) -> [UInt8] {
+            let fd = stderr.fileHandleForReading.fileDescriptor
+            let deadline = Date().addingTimeInterval(seconds)
+            var bytes: [UInt8] = []
+            var lastData = Date()
+            while Date() < deadline && Date().timeIntervalSince(lastData) < quiet {
+                var ready = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                guard poll(&ready, 1, 50) >= 0 else { break }
+                guard ready.revents != 0 else { continue }
+                var chunk = [UInt8](repeating: 0, count: 65536)
+                let n = read(fd, &chunk, chunk.count)
+                guard n > 0 else { break }
+                bytes += chunk[..<n]
+                lastData = Date()
+            }
+            return bytes
+        }
+
         /// Standard error as it arrives, until a line holds `text` or `seconds` pass; nil then.
         func standardErrorLine(containing text: String, within seconds: Double) -> String? {
             let fd = stderr.fileHandleForReading.fileDescriptor
@@ -118,6 +137,7 @@ import Testing
             ("--drain-timeout", "LOSSD_DRAIN_TIMEOUT", "20"), ("--gzip-min-bytes", "LOSSD_GZIP_MIN_BYTES", "1024"),
             ("--cors-origins", "LOSSD_CORS_ORIGINS", "*"), ("--log-level", "LOSSD_LOG_LEVEL", "info"),
             ("--log-format", "LOSSD_LOG_FORMAT", "text"),
+            ("--log-buffer-bytes", "LOSSD_LOG_BUFFER_BYTES", "1048576"),
             ("--drain-accept-grace", "LOSSD_DRAIN_ACCEPT_GRACE", "0"),
             ("--event-loops", "LOSSD_EVENT_LOOPS", "the CPUs lossd may run on"),
             ("--tls-cert", "LOSSD_TLS_CERT", "none"), ("--tls-key", "LOSSD_TLS_KEY", "none"),
@@ -181,6 +201,78 @@ import Testing
         #expect(running.terminate() == 0)
     }
 
+    /// The value of an unlabelled sample in a metrics scrape, or nil when it is missing.
+    static func sample(_ name: String, in scrape: String) -> Double? {
+        scrape.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ")[1]) }
+    }
+
+    @Test("a reader of standard error that never reads does not stall serving: lines are dropped and counted, /livez answers, and lines flow again once it reads",
+          .enabled(if: binary != nil, "lossd is not built beside the tests; run swift build first"))
+    func stalledLogReaderDoesNotStallServing() throws {
+        // A 16 KiB buffer fills after ~110 access lines, on top of the ~470 the pipe (64 KiB) holds.
+        let running = try Running(["--host", "127.0.0.1", "--port", "0"], environment: ["LOSSD_LOG_BUFFER_BYTES": "16384"])
+        let port = try #require(Self.port(fromListeningLine: running.firstLine()))
+        // Each answer within 2 s or the test fails (not hangs): before the fix, request ~470 waited for the reader.
+        let client = try LoopbackClient(port: port, timeout: 2)
+        var slowest = 0.0
+        for request in 0..<3000 {
+            let started = Date()
+            let status: Int
+            do {
+                status = try client.get("/livez").status
+            } catch {
+                Issue.record("request \(request) got no answer within 2 s: \(error)")
+                _ = running.terminate(within: 3)
+                return
+            }
+            #expect(status == 200)
+            slowest = max(slowest, Date().timeIntervalSince(started))
+        }
+        #expect(slowest < 1, "slowest of 3000 requests: \(slowest) s")
+        // On new connections, so on every event loop (an answer goes out before its line is logged:
+        // before the fix, each loop still answered one such request, then stuck).
+        for _ in 0..<20 { #expect(try LoopbackClient(port: port, timeout: 2).get("/livez").status == 200) }
+        let scrape = try LoopbackClient(port: port, timeout: 2).get("/metrics").text
+        let dropped = try #require(Self.sample("lossd_log_lines_dropped_total", in: scrape), "no drop counter in \(scrape)")
+        #expect(dropped > 0)
+        #expect(scrape.contains("# TYPE lossd_log_lines_dropped_total counter"))
+
+        // The reader catches up: what waited is written, and a new line gets through again.
+        let backlog = running.readStandardError(untilQuietFor: 0.5, within: 5)
+        #expect(backlog.count > 65536, "only \(backlog.count) bytes waited")
+        // Lines were dropped whole: every line that got through is a whole line with its timestamp.
+        #expect(backlog.last == 0x0A)
+        for line in String(decoding: backlog, as: UTF8.self).split(separator: "\n") {
+            guard line.count > 25, line.dropFirst(23).hasPrefix("Z "), line.contains(" lossd") else {
+                Issue.record("not a whole log line: \(line)")
+                break
+            }
+        }
+        #expect(try client.get("/after-the-reader-caught-up").status == 404)
+        let line = running.standardErrorLine(containing: "path=/after-the-reader-caught-up", within: 2)
+        #expect(line?.contains("status=404") == true, "\(line ?? "no access line within 2 s of reading again")")
+        #expect(running.terminate(within: 5) == 0)
+    }
+
+    @Test("SIGTERM while the reader of standard error never reads: lossd still exits 0 within a few seconds",
+          .enabled(if: binary != nil, "lossd is not built beside the tests; run swift build first"))
+    func stalledLogReaderDoesNotBlockExit() throws {
+        let running = try Running(["--host", "127.0.0.1", "--port", "0"])
+        let port = try #require(Self.port(fromListeningLine: running.firstLine()))
+        // ~600 access lines: more than the pipe holds, so the log writer is stuck in write(2).
+        let client = try LoopbackClient(port: port, timeout: 2)
+        for request in 0..<600 {
+            guard (try? client.get("/livez").status) == 200 else {
+                Issue.record("request \(request) got no answer within 2 s")
+                break
+            }
+        }
+        let started = Date()
+        let status = running.terminate(within: 5)
+        #expect(status == 0, "exit status \(status.map(String.init) ?? "none within 5 s (killed)")")
+        #expect(Date().timeIntervalSince(started) < 4)
+    }
+
     @Test("SIGTERM mid-request: the request still gets its answer, then lossd exits 0",
           .enabled(if: binary != nil, "lossd is not built beside the tests; run swift build first"))
     func drainsInFlightRequest() throws {
@@ -234,6 +326,9 @@ import Testing
         let (zeroLoops, zeroText) = try Self.run([], environment: ["LOSSD_EVENT_LOOPS": "0"])
         #expect(zeroLoops == 64)
         #expect(zeroText.contains("LOSSD_EVENT_LOOPS"), "\(zeroText)")
+        let (zeroBuffer, zeroBufferText) = try Self.run([], environment: ["LOSSD_LOG_BUFFER_BYTES": "0"])
+        #expect(zeroBuffer == 64)
+        #expect(zeroBufferText.contains("LOSSD_LOG_BUFFER_BYTES"), "\(zeroBufferText)")
     }
 
     @Test("healthcheck exits 1 when nothing answers",

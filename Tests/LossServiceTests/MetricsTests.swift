@@ -1,5 +1,6 @@
 import Foundation
 import HTTP
+import Synchronization
 import Testing
 @testable import LossService
 
@@ -146,9 +147,23 @@ import Testing
             "# TYPE lossd_http_request_body_bytes_total counter",
             "# TYPE lossd_http_response_body_bytes_total counter",
             "# TYPE lossd_loss_elements_total counter",
+            "# TYPE lossd_log_lines_dropped_total counter",
+            "lossd_log_lines_dropped_total 0",
         ] {
             #expect(lines.contains(expected), "missing line: \(expected)")
         }
+    }
+
+    @Test("the executable's dropped log lines are read at each scrape")
+    func logLinesDropped() {
+        final class Dropped: Sendable { let count = Atomic<Int>(0) }
+        let dropped = Dropped()
+        let metrics = ServiceMetrics(includeProcessMetrics: false, logLinesDropped: { dropped.count.load(ordering: .relaxed) })
+        #expect(metrics.render().contains("\nlossd_log_lines_dropped_total 0\n"))
+        dropped.count.add(42, ordering: .relaxed)
+        let text = metrics.render()
+        #expect(text.contains("# HELP lossd_log_lines_dropped_total Log lines not written"), "\(text)")
+        #expect(text.contains("\nlossd_log_lines_dropped_total 42\n"), "\(text)")
     }
 
     @Test("process metrics are read from /proc")
