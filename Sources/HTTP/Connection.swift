@@ -835,7 +835,8 @@ final class Connection: @unchecked Sendable {
     private func refuseOverCap() {
         var response = Problem(
             status: .serviceUnavailable,
-            detail: "the server is at its limit of \(limits.maxConnections) connections; retry after \(configuration.overloadRetryAfter) seconds")
+            detail: "the server is at its limit of \(limits.maxConnections) connections and none is idle;"
+                + " retry after \(configuration.overloadRetryAfter) second\(configuration.overloadRetryAfter == 1 ? "" : "s")")
             .response
         response.headers.add("Retry-After", String(configuration.overloadRetryAfter))
         send(response, close: true)
