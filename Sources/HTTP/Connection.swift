@@ -403,8 +403,7 @@ final class Connection: @unchecked Sendable {
     /// the rate rule, `bodyTimeout` of grace plus `1 / minBodyRate` seconds per
     /// byte read; `maxBodyDuration` in all. Set after every read of body bytes:
     /// arithmetic only, no timer.
-    private func setBodyDeadline() {
-        let now = Server.now()
+    private func setBodyDeadline(now: UInt64 = Server.now()) {
         bodyProgress = now
         var due = now &+ Connection.nanoseconds(limits.bodyTimeout)
         if nanosecondsPerBodyByte > 0 {
@@ -712,7 +711,7 @@ final class Connection: @unchecked Sendable {
         if gzip { inflater = Inflater(limit: limits.maxBodyBytes) }
         bodyStart = Server.now()
         bodyWireBytes = 0
-        if !writePending { setBodyDeadline() }
+        if !writePending { setBodyDeadline(now: bodyStart) }
     }
 
     /// Feeds the buffered body bytes to the handler (or drops them).

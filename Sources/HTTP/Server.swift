@@ -273,12 +273,16 @@ public final class Server: Sendable {
         var oldest: (since: UInt64, connection: Connection)?
         for connection in s.connections.values {
             let since = connection.idleSince.load(ordering: .relaxed)
-            if since != 0 && since <= latest && since < (oldest?.since ?? .max) { oldest = (since, connection) }
+            // One already in `extras` (claimed before, but a request came first) counts there until it closes.
+            if since != 0 && since <= latest && since < (oldest?.since ?? .max)
+                && (s.extras.isEmpty || !s.extras.contains(ObjectIdentifier(connection))) {
+                oldest = (since, connection)
+            }
         }
         // Claimed (its `idleSince` cleared) so no later accept picks it again; if a request came
         // meanwhile the claim fails and the new connection overflows instead. Should a request
         // come between the claim and `evict()`, the connection is served and stays in `extras`
-        // until it closes: rare, and the bound of the two limits together still holds.
+        // (never claimed again) until it closes: rare, and the bound of the two limits holds.
         if let (since, idle) = oldest,
            idle.idleSince.compareExchange(expected: since, desired: 0, ordering: .relaxed).exchanged {
             s.extras.insert(ObjectIdentifier(idle))

@@ -242,3 +242,32 @@ func trickle(_ bytes: [UInt8], piece: Int, every interval: Double, to client: Te
         #expect(seconds < 1.5)  // not the 5 s idle timeout
     }
 }
+
+/// The connection cap over TLS: the same rules, through the TLS stream.
+@Suite struct ConnectionCapTLSTests {
+    @Test func atTheCapAnIdleTLSConnectionIsEvictedAndThenANewClientGets503OverTLS() throws {
+        let (server, _) = try startTLSServer {
+            $0.limits.maxConnections = 1
+            $0.minIdleBeforeEviction = 0.2
+        }
+        defer { stop(server) }
+        let idle = try TestClient(port: server.port)
+        try idle.startTLS()
+        idle.send("GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        #expect(try idle.readResponse().text == "hello")
+        usleep(300_000)
+        let newcomer = try TestClient(port: server.port)
+        try newcomer.startTLS()
+        // Mid-body, so not idle: the next client overflows.
+        newcomer.send("POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 4\r\n\r\nab")
+        #expect(idle.readEnd() == 0)  // close_notify, then the FIN
+        let refused = try TestClient(port: server.port)
+        try refused.startTLS()
+        refused.send("GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        let response = try refused.readResponse()
+        #expect(response.status == 503)
+        #expect(response.header("Retry-After") == "1")
+        newcomer.send("cd")
+        #expect(try newcomer.readResponse().text == "abcd")
+    }
+}
