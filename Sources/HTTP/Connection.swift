@@ -18,7 +18,10 @@ import Synchronization
 /// Hot path, written for speed on purpose: one read buffer reused for every
 /// request, the response head serialised into one reused array, head and
 /// body sent with one `sendmsg`, and timeouts kept as one atomic deadline
-/// (swept by the server) rather than a timer rescheduled per request.
+/// (swept by the server) rather than a timer rescheduled per request. The
+/// minimum body and send rates and the body's total duration are folded into
+/// that deadline (the earliest rule wins), so enforcing them is arithmetic
+/// after each read or write, nothing more.
 ///
 /// TLS: with a `TLSStream`, the handshake runs first (within the head
 /// timeout), then every read and write goes through the stream, which keeps
@@ -64,6 +67,13 @@ final class Connection: @unchecked Sendable {
     /// Monotonic nanoseconds after which the sweeper asks this connection to
     /// check its timeout; 0 for none.
     let deadline = Atomic<UInt64>(0)
+    /// Monotonic nanoseconds since which the connection has waited for a
+    /// request with nothing buffered or pending; 0 while it is not idle. Set
+    /// on `queue`; the server reads it, and claims the connection (stores 0),
+    /// when it looks for one to evict at the connection cap.
+    let idleSince = Atomic<UInt64>(0)
+    /// Admitted past the connection cap: its request is answered 503 and the connection closed.
+    let isOverflow: Bool
     /// True while events must go to `queue` asynchronously: a heavy request
     /// is in progress, or the connection is TLS. Set on `queue`, read by the loop.
     private let offloaded: Atomic<Bool>
@@ -130,13 +140,30 @@ final class Connection: @unchecked Sendable {
     private var earlyResponse: Response?
     /// Wire bytes of body still allowed to be dropped after an early answer.
     private var discardBudget = 0
+    /// When the body began to be expected, and its wire bytes read so far
+    /// (chunk framing included): the minimum rate and total duration are
+    /// measured from them.
+    private var bodyStart: UInt64 = 0
+    private var bodyWireBytes = 0
+    /// When the body's deadline was last set: its last progress.
+    private var bodyProgress: UInt64 = 0
+    /// When the pending response first found the socket full, and how many of
+    /// its bytes the socket had taken then: the minimum send rate is measured from them.
+    private var sendStart: UInt64 = 0
+    private var sendStartOffset = 0
+    /// Nanoseconds each body byte (`Limits.minBodyRate`) and each sent byte
+    /// (`ServerConfiguration.minSendRate`) adds to the rate deadline; 0 when the rule is off.
+    private let nanosecondsPerBodyByte: Double
+    private let nanosecondsPerSentByte: Double
 
     /// The status reported for a routed request whose client went away before
     /// its response could be written (nginx's convention).
     static let clientClosedRequest = Status(code: 499, reasonPhrase: "Client Closed Request")
 
-    init(fd: Int32, tls: TLSStream? = nil, id: UInt64, server: Server, loop: EventLoop, queue: DispatchQueue) {
+    init(fd: Int32, tls: TLSStream? = nil, id: UInt64, server: Server, loop: EventLoop, queue: DispatchQueue,
+         overflow: Bool = false) {
         self.fd = fd
+        self.isOverflow = overflow
         self.tls = tls
         self.id = id
         self.loop = loop
@@ -148,6 +175,10 @@ final class Connection: @unchecked Sendable {
         self.parser = RequestParser(limits: server.configuration.limits)
         self.buffer = .allocate(byteCount: Connection.normalBufferBytes(server.configuration), alignment: 16)
         self.offloaded = Atomic(tls != nil)
+        let limits = server.configuration.limits
+        self.nanosecondsPerBodyByte = limits.minBodyRate > 0 ? 1e9 / Double(limits.minBodyRate) : 0
+        let sendRate = server.configuration.minSendRate
+        self.nanosecondsPerSentByte = sendRate > 0 ? 1e9 / Double(sendRate) : 0
     }
 
     private static func normalBufferBytes(_ configuration: ServerConfiguration) -> Int {
@@ -176,8 +207,15 @@ final class Connection: @unchecked Sendable {
     private func start(draining: Bool) {
         guard state != .closed else { return }  // a drain may have closed it before it started
         self.draining = self.draining || draining
-        // A TLS handshake must finish within the head timeout; the idle one starts after it.
-        setDeadline(after: tls == nil ? limits.idleTimeout : limits.headTimeout)
+        if isOverflow {
+            // Only to say 503: its head (and handshake) must come within the head timeout.
+            setDeadline(after: limits.headTimeout)
+        } else if tls == nil {
+            waitForRequest()
+        } else {
+            // A TLS handshake must finish within the head timeout; the idle one starts after it.
+            setDeadline(after: limits.headTimeout)
+        }
         guard loop.add(self, fd: fd, id: id) else {
             state = .closed
             Glibc.close(fd)
@@ -261,6 +299,15 @@ final class Connection: @unchecked Sendable {
         Glibc.close(fd)
     }
 
+    /// The server chose this connection, idle the longest, to make room for a
+    /// new one at the connection cap: a clean close (FIN, then a lingering
+    /// close) if it is still idle, else nothing (a request came meanwhile).
+    /// A client must expect an idle connection to close (RFC 9112 §9.3.1).
+    func evict() {
+        guard state == .idle, start == end, !writePending, !closeAfterWrite else { return }
+        linger()
+    }
+
     /// The server began draining: close now if idle, else after the response in progress.
     func beginDrain() {
         draining = true
@@ -283,7 +330,7 @@ final class Connection: @unchecked Sendable {
         }
         let detail = state == .head
             ? "the request head did not arrive within \(limits.headTimeout) seconds"
-            : "the request body made no progress for \(limits.bodyTimeout) seconds"
+            : bodyTimeoutDetail()
         fail(HTTPError(status: .requestTimeout, detail: detail))
     }
 
@@ -324,7 +371,7 @@ final class Connection: @unchecked Sendable {
         case .pending:
             return
         case .done:
-            setDeadline(after: limits.idleTimeout)
+            waitForRequest()
             readable(untilEmpty: true)
         case .plainHTTP:
             // Answered in clear (as nginx and Go answer it), so the user sees why instead of a reset.
@@ -335,7 +382,65 @@ final class Connection: @unchecked Sendable {
     }
 
     private func setDeadline(after seconds: Double) {
-        deadline.store(Server.now() &+ UInt64(max(0, seconds) * 1e9), ordering: .relaxed)
+        deadline.store(Server.now() &+ Connection.nanoseconds(seconds), ordering: .relaxed)
+    }
+
+    private static func nanoseconds(_ seconds: Double) -> UInt64 {
+        UInt64(max(0, seconds) * 1e9)
+    }
+
+    /// Between requests with nothing buffered or pending: the idle timeout
+    /// runs, and the connection becomes a candidate for eviction at the
+    /// connection cap. An overflow connection keeps its head timeout.
+    private func waitForRequest() {
+        guard !isOverflow else { return }
+        let now = Server.now()
+        deadline.store(now &+ Connection.nanoseconds(limits.idleTimeout), ordering: .relaxed)
+        idleSince.store(now, ordering: .relaxed)
+    }
+
+    /// The body's deadline, the earliest of: `bodyTimeout` without progress;
+    /// the rate rule, `bodyTimeout` of grace plus `1 / minBodyRate` seconds per
+    /// byte read; `maxBodyDuration` in all. Set after every read of body bytes:
+    /// arithmetic only, no timer.
+    private func setBodyDeadline(now: UInt64 = Server.now()) {
+        bodyProgress = now
+        var due = now &+ Connection.nanoseconds(limits.bodyTimeout)
+        if nanosecondsPerBodyByte > 0 {
+            let earned = Connection.nanoseconds(limits.bodyTimeout) &+ UInt64(Double(bodyWireBytes) * nanosecondsPerBodyByte)
+            due = min(due, bodyStart &+ earned)
+        }
+        due = min(due, bodyStart &+ Connection.nanoseconds(limits.maxBodyDuration))
+        deadline.store(due, ordering: .relaxed)
+    }
+
+    /// The 408's detail once the body's deadline passed: which of its three rules it broke.
+    private func bodyTimeoutDetail() -> String {
+        let now = Server.now()
+        let seconds = Double((now &- bodyStart) / 1_000_000) / 1000
+        if now >= bodyStart &+ Connection.nanoseconds(limits.maxBodyDuration) {
+            return "the request body was not complete within \(limits.maxBodyDuration) seconds"
+                + " (\(bodyWireBytes) bytes received)"
+        }
+        if now >= bodyProgress &+ Connection.nanoseconds(limits.bodyTimeout) {
+            return "the request body made no progress for \(limits.bodyTimeout) seconds (\(bodyWireBytes) bytes received)"
+        }
+        return "the request body arrived too slowly: \(bodyWireBytes) bytes in \(seconds) seconds;"
+            + " after the first \(limits.bodyTimeout) seconds it must average at least \(limits.minBodyRate) bytes per second"
+    }
+
+    /// The pending response's deadline, the earliest of: `writeTimeout`
+    /// without the socket taking a byte; the rate rule, `writeTimeout` of
+    /// grace from `sendStart` plus `1 / minSendRate` seconds per byte taken since.
+    private func setSendDeadline() {
+        let now = Server.now()
+        var due = now &+ Connection.nanoseconds(configuration.writeTimeout)
+        if nanosecondsPerSentByte > 0 {
+            let earned = Connection.nanoseconds(configuration.writeTimeout)
+                &+ UInt64(Double(pendingOffset - sendStartOffset) * nanosecondsPerSentByte)
+            due = min(due, sendStart &+ earned)
+        }
+        deadline.store(due, ordering: .relaxed)
     }
 
     /// Reads again after a pause: the edge that announced the bytes waiting
@@ -449,12 +554,13 @@ final class Connection: @unchecked Sendable {
                     if peerClosed || (draining && state == .idle) {
                         close()
                     } else if state == .idle {
-                        setDeadline(after: limits.idleTimeout)
+                        waitForRequest()
                     }
                     return
                 }
                 if state == .idle {
                     state = .head
+                    idleSince.store(0, ordering: .relaxed)
                     current = nil
                     requestStart = Server.now()
                     setDeadline(after: limits.headTimeout)
@@ -505,6 +611,10 @@ final class Connection: @unchecked Sendable {
         handler = nil
         inflater = nil
         chunked = nil
+        if isOverflow {
+            refuseOverCap()
+            return
+        }
 
         // RFC 9110 §10.1.1: only 100-continue is defined; a 1.0 client's is ignored.
         var expectsContinue = false
@@ -599,7 +709,9 @@ final class Connection: @unchecked Sendable {
         self.handler = handler
         if handler == nil { discardBudget = configuration.discardBodyBytes }
         if gzip { inflater = Inflater(limit: limits.maxBodyBytes) }
-        if !writePending { setDeadline(after: limits.bodyTimeout) }
+        bodyStart = Server.now()
+        bodyWireBytes = 0
+        if !writePending { setBodyDeadline(now: bodyStart) }
     }
 
     /// Feeds the buffered body bytes to the handler (or drops them).
@@ -627,7 +739,8 @@ final class Connection: @unchecked Sendable {
             return
         }
         start += consumed
-        setDeadline(after: limits.bodyTimeout)
+        bodyWireBytes += consumed
+        setBodyDeadline()
         if handler == nil && earlyResponse == nil {
             discardBudget -= consumed
             if discardBudget < 0 && !done {
@@ -712,6 +825,20 @@ final class Connection: @unchecked Sendable {
         chunked = nil
         if state == .idle { requestStart = Server.now() }
         send(Problem(status: error.status, detail: error.detail).response, close: true)
+    }
+
+    /// The answer to a request on an overflow connection (admitted past the
+    /// connection cap): 503 with `Retry-After` (RFC 9110 §15.6.4, §10.2.3),
+    /// then a lingering close. Not routed: it counts as the server's own
+    /// problem, like a 408.
+    private func refuseOverCap() {
+        var response = Problem(
+            status: .serviceUnavailable,
+            detail: "the server is at its limit of \(limits.maxConnections) connections and none is idle;"
+                + " retry after \(configuration.overloadRetryAfter) second\(configuration.overloadRetryAfter == 1 ? "" : "s")")
+            .response
+        response.headers.add("Retry-After", String(configuration.overloadRetryAfter))
+        send(response, close: true)
     }
 
     /// Prepares, checks, compresses and writes `response` for the current request.
@@ -800,7 +927,9 @@ final class Connection: @unchecked Sendable {
         pendingOffset = written
         pendingExchange = exchange
         writePending = true  // reading pauses; the loop's next writable edge resumes the write
-        setDeadline(after: configuration.writeTimeout)
+        sendStart = Server.now()
+        sendStartOffset = written
+        setSendDeadline()
     }
 
     /// One `sendmsg` of `head` and `body` from byte `offset` of the two:
@@ -842,7 +971,7 @@ final class Connection: @unchecked Sendable {
             }
             pendingOffset += n
         } while n > 0 && pendingOffset < pendingHead.count + pendingBody.count
-        setDeadline(after: configuration.writeTimeout)
+        setSendDeadline()
         guard pendingOffset == pendingHead.count + pendingBody.count else { return }
 
         writePending = false
@@ -853,7 +982,11 @@ final class Connection: @unchecked Sendable {
             linger()
             return
         }
-        setDeadline(after: state == .body ? limits.bodyTimeout : limits.idleTimeout)
+        if state == .body {
+            setBodyDeadline()
+        } else {
+            setDeadline(after: limits.idleTimeout)
+        }
         processInput()  // first what is buffered, then what came during the pause
         resumeReading()
     }
@@ -868,6 +1001,7 @@ final class Connection: @unchecked Sendable {
             return
         }
         state = .lingering
+        idleSince.store(0, ordering: .relaxed)
         tls?.shutdownWrite()  // close_notify first, in the stream, before the FIN
         shutdown(fd, Int32(SHUT_WR))
         lingerBudget = configuration.lingerBytes

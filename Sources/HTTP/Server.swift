@@ -19,6 +19,13 @@ import Synchronization
 /// deadlines (head, body, idle, write and linger timeouts): one timer for the
 /// whole server instead of a timer rescheduled per request.
 ///
+/// At `Limits.maxConnections` a new client is still answered: it takes the
+/// place of the connection idle longest, which is closed cleanly, or, with
+/// none idle, gets a 503 with `Retry-After` on one of
+/// `ServerConfiguration.overflowConnections` extra places; only past those is
+/// it closed at once. With the minimum body and send rates (see `Limits`),
+/// slow clients cannot hold the places for long.
+///
 /// Linux only: readiness comes from epoll (see `EventLoop`).
 ///
 /// Thread safety: the configuration is immutable; everything that changes
@@ -39,6 +46,10 @@ public final class Server: Sendable {
         var sweeper: DispatchSourceTimer? { get { sources?.sweeper } }
         var sources: Sources?
         var connections: [ObjectIdentifier: Connection] = [:]
+        /// Connections that do not count toward `Limits.maxConnections`:
+        /// overflow ones (answered 503) and evicted ones still closing. At
+        /// most `ServerConfiguration.overflowConnections`.
+        var extras: Set<ObjectIdentifier> = []
         /// The event loops; a new connection goes to `loops[nextLoop]`, in turn.
         var loops: [EventLoop] = []
         var nextLoop = 0
@@ -193,19 +204,23 @@ public final class Server: Sendable {
                     return
                 }
             }
-            let admitted: (UInt64, EventLoop, TLSContext?)? = state.withLock { s in
-                guard !s.listenerClosed, s.connections.count < configuration.limits.maxConnections, !s.loops.isEmpty else {
-                    return nil
-                }
+            let admitted: (UInt64, EventLoop, TLSContext?, Admission)? = state.withLock { s in
+                guard !s.listenerClosed, !s.loops.isEmpty, let admission = admit(&s) else { return nil }
                 s.lastConnectionID += 1
                 let loop = s.loops[s.nextLoop]
                 s.nextLoop = (s.nextLoop + 1) % s.loops.count
-                return (s.lastConnectionID, loop, s.tls)
+                return (s.lastConnectionID, loop, s.tls, admission)
             }
-            guard let (id, loop, tlsContext) = admitted else {
-                // Over the cap (or draining): close at once so the client fails fast, not after a timeout.
+            guard let (id, loop, tlsContext, admission) = admitted else {
+                // Past the cap and its overflow (or draining): close at once so the client fails fast, not after a timeout.
                 Glibc.close(fd)
                 continue
+            }
+            var overflow = false
+            switch admission {
+            case .regular: break
+            case .evicting(let idle): idle.performSoon { $0.evict() }  // on the accept queue, never a connection's
+            case .overflow: overflow = true
             }
             var tls: TLSStream?
             if let tlsContext {
@@ -218,10 +233,11 @@ public final class Server: Sendable {
             }
             let connection = Connection(
                 fd: fd, tls: tls, id: id, server: self, loop: loop,
-                queue: DispatchQueue(label: "lossd.http.connection", target: connectionQueue))
+                queue: DispatchQueue(label: "lossd.http.connection", target: connectionQueue), overflow: overflow)
             let registered: (ok: Bool, draining: Bool) = state.withLock { s in
                 guard !s.listenerClosed else { return (false, true) }  // a drain closed the listener meanwhile
                 s.connections[ObjectIdentifier(connection)] = connection
+                if overflow { s.extras.insert(ObjectIdentifier(connection)) }
                 return (true, s.draining)
             }
             if registered.ok {
@@ -233,9 +249,55 @@ public final class Server: Sendable {
         }
     }
 
+    /// How a new connection is let in.
+    private enum Admission {
+        /// Under the cap.
+        case regular
+        /// At the cap, in the place of this idle connection, now being evicted.
+        case evicting(Connection)
+        /// Past the cap, to be answered 503.
+        case overflow
+    }
+
+    /// Decides how a new connection is let in, or nil to close it at once.
+    /// At the cap, the connection idle the longest (at least
+    /// `minIdleBeforeEviction` seconds) gives up its place: it moves to
+    /// `extras` until it has closed. With none idle, the new one is an
+    /// overflow connection, while `extras` has room. A scan of the
+    /// connections, but only at the cap.
+    private func admit(_ s: inout State) -> Admission? {
+        let limits = configuration.limits
+        if s.connections.count - s.extras.count < limits.maxConnections { return .regular }
+        guard s.extras.count < configuration.overflowConnections else { return nil }
+        let latest = Server.now() &- UInt64(max(0, configuration.minIdleBeforeEviction) * 1e9)
+        var oldest: (since: UInt64, connection: Connection)?
+        for connection in s.connections.values {
+            let since = connection.idleSince.load(ordering: .relaxed)
+            // One already in `extras` (claimed before, but a request came first) counts there until it closes.
+            if since != 0 && since <= latest && since < (oldest?.since ?? .max)
+                && (s.extras.isEmpty || !s.extras.contains(ObjectIdentifier(connection))) {
+                oldest = (since, connection)
+            }
+        }
+        // Claimed (its `idleSince` cleared) so no later accept picks it again; if a request came
+        // meanwhile the claim fails and the new connection overflows instead. Should a request
+        // come between the claim and `evict()`, the connection is served and stays in `extras`
+        // (never claimed again) until it closes: rare, and the bound of the two limits holds.
+        if let (since, idle) = oldest,
+           idle.idleSince.compareExchange(expected: since, desired: 0, ordering: .relaxed).exchanged {
+            s.extras.insert(ObjectIdentifier(idle))
+            return .evicting(idle)
+        }
+        return .overflow
+    }
+
     /// Called by a connection once its descriptor is closed.
     func unregister(_ connection: Connection) {
-        state.withLock { _ = $0.connections.removeValue(forKey: ObjectIdentifier(connection)) }
+        state.withLock { s in
+            let key = ObjectIdentifier(connection)
+            s.connections.removeValue(forKey: key)
+            if !s.extras.isEmpty { s.extras.remove(key) }
+        }
         finishDrainIfDone()
     }
 

@@ -30,6 +30,31 @@ public struct ServerConfiguration: Sendable {
     /// client's socket before the connection is closed, so a client that never
     /// reads cannot hold a connection forever. Default 60.
     public var writeTimeout: Double = 60
+    /// Bytes per second a response must average, once it has waited
+    /// `writeTimeout` seconds for the client's socket, before the connection is
+    /// closed: each byte the socket takes buys `1 / minSendRate` seconds more
+    /// (nginx's send_timeout bounds only the pause between two writes, so a
+    /// client reading a byte a minute would hold the connection forever).
+    /// Counted from the first write that did not fit in the socket; what fit
+    /// at once earns nothing. 0 turns the rule off. Default 1024.
+    public var minSendRate: Int = 1024
+    /// At `Limits.maxConnections`, connections past it that are still accepted
+    /// and answered, once their request head arrives (within the head
+    /// timeout), with a 503 problem, `Retry-After` and `Connection: close`,
+    /// instead of a reset. Evicted connections that are still closing count
+    /// toward it too, so the process never holds more than
+    /// `maxConnections + overflowConnections` connections; past that, new ones
+    /// are closed at once. Default 64.
+    public var overflowConnections: Int = 64
+    /// At `Limits.maxConnections` a new connection is admitted in the place
+    /// of the one idle longest (between requests, nothing buffered or pending),
+    /// which is closed cleanly (FIN, then a lingering close), provided it has
+    /// been idle at least this many seconds: a keep-alive client between two
+    /// requests is not picked. Default 1.
+    public var minIdleBeforeEviction: Double = 1
+    /// The seconds the 503 over the connection cap asks a client to wait in
+    /// its `Retry-After` field (RFC 9110 §10.2.3). Default 1.
+    public var overloadRetryAfter: Int = 1
     /// After a response that ends a connection, the server shuts down its
     /// sending side and reads (and drops) what the client still sends for at
     /// most this many seconds before closing, so that closing with unread

@@ -45,14 +45,16 @@ info:
     with `type`, `title`, `status` and `detail`, the server's own HTTP-level
     errors included: 400 malformed HTTP or JSON (the detail gives the 0-based
     byte offset), 404 unknown path, 405 wrong method (with `Allow`), 408 a
-    client too slow, 411 a POST with neither `Content-Length` nor chunked
+    client too slow (head, body progress, minimum body rate or total body
+    time; the detail says which), 411 a POST with neither `Content-Length` nor chunked
     encoding, 413 a body over the limit (checked on the wire and again after
     gzip decoding), 414 a request line over the limit, 415 a loss POST that
     is not `application/json`, 422 valid JSON that is not a valid loss
     request, 431 request headers over the limit, 501 an unknown method, 505
-    an HTTP version other than 1.0 and 1.1, 503 the server is draining. No
-    input produces a 5xx other than these or a dropped connection without a
-    response.
+    an HTTP version other than 1.0 and 1.1, 503 the server is draining or,
+    on any path, at its connection limit with no idle connection to close
+    (then with `Retry-After` and `Connection: close`). No input produces a
+    5xx other than these or a dropped connection without a response.
 
     **HTTP.** HTTP/1.1 and 1.0, keep-alive and pipelining, chunked request
     bodies, `Expect: 100-continue`, `Content-Encoding: gzip` request bodies,
@@ -338,7 +340,8 @@ paths:
         `200 {"status":"ready"}` while the service takes traffic; `503
         {"status":"draining"}` once a graceful drain (SIGTERM or SIGINT) has
         begun, so a load balancer stops sending new requests. The 503 is a
-        status answer, not a problem document.
+        status answer, not a problem document (unlike the 503 with
+        `Retry-After` that any path may answer at the connection limit).
       responses:
         '200':
           description: Ready to take traffic.
@@ -695,6 +698,10 @@ components:
       required: true
       schema: {type: string}
       example: POST, OPTIONS
+    RetryAfter:
+      description: Seconds to wait before retrying (RFC 9110 §10.2.3); sent with the 503 at the connection limit.
+      schema: {type: integer, minimum: 0}
+      example: 1
 
   responses:
     CrossEntropyResult:
@@ -816,7 +823,11 @@ components:
               - properties: {status: {const: 405}}
           example: {type: about:blank, title: Method Not Allowed, status: 405, detail: 'GET is not allowed on /loss/ce; allowed: POST, OPTIONS'}
     RequestTimeout:
-      description: The request head did not arrive within the head timeout, or the body stalled past the body timeout; the connection is closed.
+      description: >-
+        The request head did not arrive within the head timeout, or the body
+        stalled past the body timeout, arrived below the minimum rate once
+        its grace had passed, or took longer than the maximum body duration;
+        the detail says which. The connection is closed.
       content:
         application/problem+json:
           schema:
@@ -903,14 +914,23 @@ components:
               - properties: {status: {const: 501}}
           example: {type: about:blank, title: Not Implemented, status: 501, detail: 'method ''QUERY'' is not implemented (RFC 9110 §9.1)'}
     ServiceUnavailable:
-      description: The server is draining (shutting down) and takes no new requests.
+      description: >-
+        The server is draining (shutting down) and takes no new requests; or
+        it is at its connection limit with no idle connection to close, and
+        answers with `Retry-After` and `Connection: close` (this one on any path).
+      headers:
+        Retry-After: {$ref: '#/components/headers/RetryAfter'}
       content:
         application/problem+json:
           schema:
             allOf:
               - $ref: '#/components/schemas/Problem'
               - properties: {status: {const: 503}}
-          example: {type: about:blank, title: Service Unavailable, status: 503, detail: the server is draining}
+          examples:
+            draining:
+              value: {type: about:blank, title: Service Unavailable, status: 503, detail: the server is draining}
+            connectionLimit:
+              value: {type: about:blank, title: Service Unavailable, status: 503, detail: 'the server is at its limit of 1024 connections and none is idle; retry after 1 second'}
     HTTPVersionNotSupported:
       description: An HTTP version other than 1.0 and 1.1.
       content:

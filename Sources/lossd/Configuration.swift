@@ -36,9 +36,13 @@ struct Configuration {
         limits.maxHeaderCount = try env.positive(flags.maxHeaderCount, "LOSSD_MAX_HEADER_COUNT", 100)
         limits.headTimeout = try env.seconds(flags.headTimeout, "LOSSD_HEAD_TIMEOUT", 10)
         limits.bodyTimeout = try env.seconds(flags.bodyTimeout, "LOSSD_BODY_TIMEOUT", 10)
+        limits.minBodyRate = try env.nonNegative(flags.minBodyRate, "LOSSD_MIN_BODY_RATE", 1024)
+        limits.maxBodyDuration = try env.seconds(flags.maxBodyDuration, "LOSSD_MAX_BODY_DURATION", 300)
         limits.idleTimeout = try env.seconds(flags.idleTimeout, "LOSSD_IDLE_TIMEOUT", 60)
         limits.maxConnections = try env.positive(flags.maxConnections, "LOSSD_MAX_CONNECTIONS", 1024)
         server.limits = limits
+        server.minSendRate = try env.nonNegative(flags.minSendRate, "LOSSD_MIN_SEND_RATE", 1024)
+        server.overflowConnections = try env.nonNegative(flags.overflowConnections, "LOSSD_OVERFLOW_CONNECTIONS", 64)
         server.gzipMinimumBytes = try env.pick(flags.gzipMinBytes, "LOSSD_GZIP_MIN_BYTES", 1024) { Int($0).flatMap { $0 >= 0 ? $0 : nil } }
         server.drainAcceptGrace = try env.pick(flags.drainAcceptGrace, "LOSSD_DRAIN_ACCEPT_GRACE", 0) { Double($0) }
         guard server.drainAcceptGrace >= 0, server.drainAcceptGrace.isFinite else {
@@ -117,6 +121,12 @@ struct Environment {
     func positive(_ flag: Int?, _ variable: String, _ defaultValue: Int) throws -> Int {
         let value = try pick(flag, variable, defaultValue) { Int($0) }
         guard value > 0 else { throw ValidationError("\(variable) (or its flag) must be positive, got \(value)") }
+        return value
+    }
+
+    func nonNegative(_ flag: Int?, _ variable: String, _ defaultValue: Int) throws -> Int {
+        let value = try pick(flag, variable, defaultValue) { Int($0) }
+        guard value >= 0 else { throw ValidationError("\(variable) (or its flag) must be 0 or positive, got \(value)") }
         return value
     }
 

@@ -46,11 +46,23 @@ struct Lossd: ParsableCommand {
     @Option(help: ArgumentHelp("Seconds a request body may go without progress; 408 past it. (default: 10, env: LOSSD_BODY_TIMEOUT)", valueName: "seconds"))
     var bodyTimeout: Double?
 
+    @Option(help: ArgumentHelp("Bytes per second a request body must average once its first --body-timeout seconds have passed; 408 below it. 0 turns it off. (default: 1024, env: LOSSD_MIN_BODY_RATE)", valueName: "bytes"))
+    var minBodyRate: Int?
+
+    @Option(help: ArgumentHelp("Most seconds a request body may take in all, however steadily it arrives; 408 past it. (default: 300, env: LOSSD_MAX_BODY_DURATION)", valueName: "seconds"))
+    var maxBodyDuration: Double?
+
+    @Option(help: ArgumentHelp("Bytes per second a client must read a response at once it has waited 60 seconds; the connection is closed below it. 0 turns it off. (default: 1024, env: LOSSD_MIN_SEND_RATE)", valueName: "bytes"))
+    var minSendRate: Int?
+
     @Option(help: ArgumentHelp("Seconds an idle connection is kept open. (default: 60, env: LOSSD_IDLE_TIMEOUT)", valueName: "seconds"))
     var idleTimeout: Double?
 
-    @Option(help: ArgumentHelp("Most open connections. (default: 1024, env: LOSSD_MAX_CONNECTIONS)", valueName: "count"))
+    @Option(help: ArgumentHelp("Most open connections; at it a new client takes the place of the connection idle longest, else gets 503 with Retry-After. (default: 1024, env: LOSSD_MAX_CONNECTIONS)", valueName: "count"))
     var maxConnections: Int?
+
+    @Option(help: ArgumentHelp("Connections past --max-connections still accepted to answer 503 with Retry-After (evicted ones still closing count too); past them new ones are closed at once. (default: 64, env: LOSSD_OVERFLOW_CONNECTIONS)", valueName: "count"))
+    var overflowConnections: Int?
 
     @Option(help: ArgumentHelp("Seconds a graceful drain on SIGTERM/SIGINT may take before remaining connections are closed. (default: 20, env: LOSSD_DRAIN_TIMEOUT)", valueName: "seconds"))
     var drainTimeout: Double?

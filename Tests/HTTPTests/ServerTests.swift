@@ -447,8 +447,11 @@ import Testing
 
     // MARK: - Connection cap and drain
 
-    @Test func connectionsOverTheCapAreClosedAtOnce() throws {
-        let (server, _) = try startServer { $0.limits.maxConnections = 3 }
+    @Test func withNoOverflowConnectionsThoseOverTheCapAreClosedAtOnce() throws {
+        let (server, _) = try startServer {
+            $0.limits.maxConnections = 3
+            $0.overflowConnections = 0
+        }
         defer { stop(server) }
         let admitted = try (0..<3).map { _ in try TestClient(port: server.port) }
         for client in admitted {

@@ -134,6 +134,8 @@ import Testing
             ("--max-header-count", "LOSSD_MAX_HEADER_COUNT", "100"),
             ("--head-timeout", "LOSSD_HEAD_TIMEOUT", "10"), ("--body-timeout", "LOSSD_BODY_TIMEOUT", "10"),
             ("--idle-timeout", "LOSSD_IDLE_TIMEOUT", "60"), ("--max-connections", "LOSSD_MAX_CONNECTIONS", "1024"),
+            ("--min-body-rate", "LOSSD_MIN_BODY_RATE", "1024"), ("--max-body-duration", "LOSSD_MAX_BODY_DURATION", "300"),
+            ("--min-send-rate", "LOSSD_MIN_SEND_RATE", "1024"), ("--overflow-connections", "LOSSD_OVERFLOW_CONNECTIONS", "64"),
             ("--drain-timeout", "LOSSD_DRAIN_TIMEOUT", "20"), ("--gzip-min-bytes", "LOSSD_GZIP_MIN_BYTES", "1024"),
             ("--cors-origins", "LOSSD_CORS_ORIGINS", "*"), ("--log-level", "LOSSD_LOG_LEVEL", "info"),
             ("--log-format", "LOSSD_LOG_FORMAT", "text"),
@@ -329,6 +331,9 @@ import Testing
         let (zeroBuffer, zeroBufferText) = try Self.run([], environment: ["LOSSD_LOG_BUFFER_BYTES": "0"])
         #expect(zeroBuffer == 64)
         #expect(zeroBufferText.contains("LOSSD_LOG_BUFFER_BYTES"), "\(zeroBufferText)")
+        let (negativeRate, negativeText) = try Self.run([], environment: ["LOSSD_MIN_BODY_RATE": "-1"])
+        #expect(negativeRate == 64)
+        #expect(negativeText.contains("LOSSD_MIN_BODY_RATE (or its flag) must be 0 or positive"), "\(negativeText)")
     }
 
     @Test("healthcheck exits 1 when nothing answers",

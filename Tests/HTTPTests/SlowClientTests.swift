@@ -1,0 +1,273 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+import Synchronization
+import Testing
+@testable import HTTP
+
+/// Sends `bytes`, `piece` bytes every `interval` seconds, from the calling
+/// thread (a Dispatch worker may start late on a loaded machine, which would
+/// look like a stalled body), until all are sent or the server answers.
+/// Returns the seconds after which the answer became readable, or nil when
+/// every byte was sent before it.
+func trickle(_ bytes: [UInt8], piece: Int, every interval: Double, to client: TestClient) -> Double? {
+    let start = DispatchTime.now().uptimeNanoseconds
+    var offset = 0
+    while offset < bytes.count {
+        let end = min(bytes.count, offset + piece)
+        client.send(Array(bytes[offset..<end]))
+        offset = end
+        if offset == bytes.count { break }
+        var poller = pollfd(fd: client.fd, events: Int16(POLLIN), revents: 0)
+        if poll(&poller, 1, Int32(interval * 1000)) > 0 {
+            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        }
+    }
+    return nil
+}
+
+/// Clients that send or read too slowly: a minimum rate after a grace, and a
+/// total deadline, so no client holds a connection by trickling bytes.
+@Suite struct SlowClientTests {
+    @Test func aBodyTricklingBelowTheMinimumRateIsCutWith408AfterTheGrace() throws {
+        // 20 bytes/s, a byte every 50 ms: never 0.3 s without progress, but below 100 bytes/s.
+        let (server, responder) = try startServer {
+            $0.limits.bodyTimeout = 0.3
+            $0.limits.minBodyRate = 100
+        }
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        client.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n")
+        let seconds = trickle([UInt8](repeating: 0x31, count: 100), piece: 1, every: 0.05, to: client)
+        let response = try client.readResponse()
+        #expect(response.status == 408)
+        #expect(response.header("Connection") == "close")
+        #expect(response.text.contains("arrived too slowly"))
+        #expect(response.text.contains("at least 100 bytes per second"))
+        // Cut once 0.3 + n/100 seconds have passed with n = 20 per second: at about 0.375 s.
+        #expect((seconds ?? 0) >= 0.3)
+        #expect((seconds ?? 99) < 1.5)
+        let exchange = responder.waitForExchanges(1).first
+        #expect(exchange?.status.code == 408)
+        #expect(exchange?.wasRouted == true)
+    }
+
+    @Test func aBodyWithinTheMinimumRateIsServedPastTheGrace() throws {
+        // 2000 bytes/s for one second, against a minimum of 1000 bytes/s after 0.3 s.
+        let (server, _) = try startServer {
+            $0.limits.bodyTimeout = 0.3
+            $0.limits.minBodyRate = 1000
+        }
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        let body = (0..<2000).map { UInt8(0x41 + $0 % 26) }
+        client.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: \(body.count)\r\n\r\n")
+        let seconds = elapsed { #expect(trickle(body, piece: 100, every: 0.05, to: client) == nil) }
+        #expect(seconds >= 0.9)  // it did outlast the grace
+        let response = try client.readResponse()
+        #expect(response.status == 200)
+        #expect(response.body == body)
+    }
+
+    @Test func aBodyIsCutWith408AtTheMaximumDurationHoweverSteadily() throws {
+        // 10 bytes every 50 ms (200 bytes/s) is above the minimum rate, but the body may take 0.5 s in all.
+        let (server, _) = try startServer {
+            $0.limits.bodyTimeout = 0.3
+            $0.limits.minBodyRate = 10
+            $0.limits.maxBodyDuration = 0.5
+        }
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        client.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n")
+        let seconds = trickle([UInt8](repeating: 0x31, count: 1000), piece: 10, every: 0.05, to: client)
+        let response = try client.readResponse()
+        #expect(response.status == 408)
+        #expect(response.text.contains("not complete within 0.5 seconds"))
+        #expect((seconds ?? 0) >= 0.5)
+        #expect((seconds ?? 99) < 1.5)
+    }
+
+    @Test func aStalledBodySaysItMadeNoProgress() throws {
+        let (server, _) = try startServer { $0.limits.bodyTimeout = 0.3 }
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        client.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc")
+        let response = try client.readResponse()
+        #expect(response.status == 408)
+        #expect(response.text.contains("made no progress for 0.3 seconds (3 bytes received)"))
+    }
+
+    @Test func aSlowReaderOfALargeResponseIsClosedThoughItKeepsReading() throws {
+        // The client reads 16 KiB every 10 ms (about 1.6 MB/s): never a second without progress,
+        // but below the 16 MB/s the server asks for once the response has waited 1 s.
+        let (server, _) = try startServer {
+            $0.limits.maxBodyBytes = 16 << 20
+            $0.writeTimeout = 1
+            $0.minSendRate = 16_000_000
+        }
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        let body = [UInt8](repeating: 0x61, count: 8 << 20)
+        client.send(post("/echo", body))
+        var received = 0
+        var closedAfter: Double?
+        let start = DispatchTime.now().uptimeNanoseconds
+        var chunk = [UInt8](repeating: 0, count: 16 << 10)
+        while received < body.count + 100 {
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            if closedAfter == nil && server.connectionCount == 0 { closedAfter = seconds }
+            if seconds > 6 { break }
+            let n = chunk.withUnsafeMutableBytes { recv(client.fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { break }
+            received += n
+            usleep(10_000)
+        }
+        // Closed at about 1 / (1 - 1.6/16) = 1.1 s; the socket buffers still held what the client read after.
+        #expect(closedAfter != nil)
+        #expect((closedAfter ?? 99) < 3)
+        #expect(received < body.count)
+    }
+}
+
+/// At `Limits.maxConnections`: the longest-idle connection makes room for a
+/// new one; with none idle, a new client gets 503 with Retry-After; past the
+/// overflow, new connections are closed at once.
+@Suite struct ConnectionCapTests {
+    @Test func atTheCapTheConnectionIdleLongestIsEvictedForANewOne() throws {
+        let (server, _) = try startServer {
+            $0.limits.maxConnections = 3
+            $0.minIdleBeforeEviction = 0.2
+        }
+        defer { stop(server) }
+        let admitted = try (0..<3).map { _ in try TestClient(port: server.port) }
+        for client in admitted {
+            client.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+            #expect(try client.readResponse().text == "hello")
+            usleep(20_000)
+        }
+        usleep(300_000)
+        let newcomer = try TestClient(port: server.port)
+        newcomer.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(try newcomer.readResponse().text == "hello")
+        // The first one, idle longest, was closed cleanly (a FIN, not a reset); the others still serve.
+        #expect(admitted[0].readEnd() == 0)
+        for client in admitted[1...] {
+            client.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+            #expect(try client.readResponse().text == "hello")
+        }
+        var open = server.connectionCount
+        for _ in 0..<100 where open > 3 {
+            usleep(10_000)
+            open = server.connectionCount
+        }
+        #expect(open == 3)
+    }
+
+    @Test func atTheCapWithNoConnectionIdleANewClientGets503WithRetryAfter() throws {
+        let (server, responder) = try startServer { $0.limits.maxConnections = 2 }
+        defer { stop(server) }
+        // Both admitted connections are in the middle of a request body.
+        let busy = try (0..<2).map { _ in try TestClient(port: server.port) }
+        for client in busy { client.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc") }
+        responder.waitForRequests(2)
+        let refused = try TestClient(port: server.port)
+        refused.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+        let response = try refused.readResponse()
+        #expect(response.status == 503)
+        #expect(response.header("Retry-After") == "1")
+        #expect(response.header("Connection") == "close")
+        #expect(response.header("Content-Type") == "application/problem+json")
+        #expect(response.text.contains(#""status":503"#))
+        #expect(response.text.contains("limit of 2 connections"))
+        #expect(refused.readEnd() == 0)  // then a clean close, not a reset
+        let exchanges = responder.waitForExchanges(1)
+        #expect(exchanges.contains { $0.status.code == 503 && !$0.wasRouted && $0.head?.path == "/hello" })
+        // The busy ones go on.
+        for client in busy {
+            client.send("defghij")
+            #expect(try client.readResponse().text == "abcdefghij")
+        }
+    }
+
+    @Test func aKeepAliveClientBetweenTwoRequestsIsNotEvicted() throws {
+        let (server, _) = try startServer { $0.limits.maxConnections = 1 }  // minimum idle: 1 s
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        client.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(try client.readResponse().text == "hello")
+        let newcomer = try TestClient(port: server.port)
+        newcomer.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(try newcomer.readResponse().status == 503)
+        client.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(try client.readResponse().text == "hello")
+    }
+
+    @Test func pastTheCapAndItsOverflowNewConnectionsAreClosedAtOnce() throws {
+        let (server, _) = try startServer {
+            $0.limits.maxConnections = 3
+            $0.overflowConnections = 1
+        }
+        defer { stop(server) }
+        let admitted = try (0..<3).map { _ in try TestClient(port: server.port) }
+        for client in admitted {
+            client.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+            #expect(try client.readResponse().text == "hello")
+        }
+        let overflow = try TestClient(port: server.port)  // holds the one overflow place, sending nothing yet
+        var open = server.connectionCount
+        for _ in 0..<100 where open < 4 {
+            usleep(10_000)
+            open = server.connectionCount
+        }
+        let refused = try TestClient(port: server.port)
+        refused.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(refused.isClosedWithoutResponse())
+        #expect(server.connectionCount == 4)
+        overflow.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(try overflow.readResponse().status == 503)
+    }
+
+    @Test func anOverflowConnectionThatSendsNoHeadIsClosedAfterTheHeadTimeout() throws {
+        let (server, _) = try startServer {
+            $0.limits.maxConnections = 1
+            $0.limits.headTimeout = 0.3
+        }
+        defer { stop(server) }
+        let first = try TestClient(port: server.port)
+        first.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(try first.readResponse().text == "hello")
+        let overflow = try TestClient(port: server.port)
+        let seconds = elapsed { #expect(overflow.isClosedWithoutResponse()) }
+        #expect(seconds < 1.5)  // not the 5 s idle timeout
+    }
+}
+
+/// The connection cap over TLS: the same rules, through the TLS stream.
+@Suite struct ConnectionCapTLSTests {
+    @Test func atTheCapAnIdleTLSConnectionIsEvictedAndThenANewClientGets503OverTLS() throws {
+        let (server, _) = try startTLSServer {
+            $0.limits.maxConnections = 1
+            $0.minIdleBeforeEviction = 0.2
+        }
+        defer { stop(server) }
+        let idle = try TestClient(port: server.port)
+        try idle.startTLS()
+        idle.send("GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        #expect(try idle.readResponse().text == "hello")
+        usleep(300_000)
+        let newcomer = try TestClient(port: server.port)
+        try newcomer.startTLS()
+        // Mid-body, so not idle: the next client overflows.
+        newcomer.send("POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 4\r\n\r\nab")
+        #expect(idle.readEnd() == 0)  // close_notify, then the FIN
+        let refused = try TestClient(port: server.port)
+        try refused.startTLS()
+        refused.send("GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        let response = try refused.readResponse()
+        #expect(response.status == 503)
+        #expect(response.header("Retry-After") == "1")
+        newcomer.send("cd")
+        #expect(try newcomer.readResponse().text == "abcd")
+    }
+}
