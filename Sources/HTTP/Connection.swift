@@ -115,6 +115,9 @@ final class Connection: @unchecked Sendable {
 
     private var peerClosed = false
     private var draining = false
+    /// Monotonic nanoseconds at which a draining connection that is idle ends
+    /// (`ServerConfiguration.drainIdleGrace` after it was first idle in the drain); 0 until then.
+    private var drainIdleDeadline: UInt64 = 0
     private var lingerBudget = 0
 
     // The request in progress.
@@ -176,8 +179,16 @@ final class Connection: @unchecked Sendable {
     private func start(draining: Bool) {
         guard state != .closed else { return }  // a drain may have closed it before it started
         self.draining = self.draining || draining
-        // A TLS handshake must finish within the head timeout; the idle one starts after it.
-        setDeadline(after: tls == nil ? limits.idleTimeout : limits.headTimeout)
+        if tls != nil {
+            // A TLS handshake must finish within the head timeout; the idle one starts after it.
+            setDeadline(after: limits.headTimeout)
+        } else if self.draining {
+            // Accepted during the drain: its request is answered if it comes within the grace.
+            // (Or the drain began before the start and answered a request already: that set the deadline.)
+            if state == .idle && start == end && !writePending { awaitLastRequest() }
+        } else {
+            setDeadline(after: limits.idleTimeout)
+        }
         guard loop.add(self, fd: fd, id: id) else {
             state = .closed
             Glibc.close(fd)
@@ -261,16 +272,47 @@ final class Connection: @unchecked Sendable {
         Glibc.close(fd)
     }
 
-    /// The server began draining: close now if idle, else after the response in progress.
+    /// The server began draining: from now on every response carries
+    /// `Connection: close` and ends the connection. A request in progress is
+    /// answered. An idle connection reads a last time (a request the kernel
+    /// already holds is answered), then waits for the rest of
+    /// `ServerConfiguration.drainIdleGrace` (see `awaitLastRequest`).
     func beginDrain() {
         draining = true
-        if state == .idle && start == end && !writePending { close() }
+        guard state == .idle && start == end && !writePending, tls?.isEstablished ?? true else { return }
+        readable(untilEmpty: true)
+        if state == .idle && start == end && !writePending { awaitLastRequest() }
+    }
+
+    /// Draining and idle, nothing of a next request received: a keep-alive
+    /// client in a request loop may have written it already, so the
+    /// connection is kept until `drainIdleDeadline` (checked by the sweeper;
+    /// see `endIdleDrain`) rather than closed, which would lose that request.
+    private func awaitLastRequest() {
+        if drainIdleDeadline == 0 {
+            drainIdleDeadline = Server.now() &+ UInt64(max(0, configuration.drainIdleGrace) * 1e9)
+        }
+        deadline.store(drainIdleDeadline, ordering: .relaxed)
+    }
+
+    /// The drain's idle grace passed: reads a last time (a request the kernel
+    /// holds is answered, with `Connection: close`), else ends with a
+    /// lingering close: a FIN, so a client sees a clean end, never the reset a
+    /// close with unread bytes sends.
+    private func endIdleDrain() {
+        guard state == .idle && start == end && !writePending else { return }  // a request came meanwhile
+        readable(untilEmpty: true)
+        if state == .idle && start == end && !writePending { linger() }
     }
 
     /// Called by the server's sweeper once `deadline` has passed.
     func deadlinePassed() {
         let due = deadline.load(ordering: .relaxed)
         guard due != 0, Server.now() >= due, state != .closed else { return }
+        if draining && state == .idle && !writePending && tls?.isEstablished ?? true {
+            async { $0.endIdleDrain() }  // not on the sweeper's thread: the last read may find a heavy request
+            return
+        }
         if writePending || state == .lingering || state == .idle {
             // A client that reads nothing, a lingering close done, or an idle
             // connection: close without a response.
@@ -324,7 +366,7 @@ final class Connection: @unchecked Sendable {
         case .pending:
             return
         case .done:
-            setDeadline(after: limits.idleTimeout)
+            if draining { awaitLastRequest() } else { setDeadline(after: limits.idleTimeout) }
             readable(untilEmpty: true)
         case .plainHTTP:
             // Answered in clear (as nginx and Go answer it), so the user sees why instead of a reset.
@@ -446,10 +488,10 @@ final class Connection: @unchecked Sendable {
             case .idle, .head:
                 if state == .idle { requestBoundary() }
                 if start == end {
-                    if peerClosed || (draining && state == .idle) {
+                    if peerClosed {
                         close()
                     } else if state == .idle {
-                        setDeadline(after: limits.idleTimeout)
+                        if draining { awaitLastRequest() } else { setDeadline(after: limits.idleTimeout) }
                     }
                     return
                 }
