@@ -8,9 +8,10 @@ import Glibc
 #endif
 
 /// Graceful shutdown on SIGTERM or SIGINT: readiness flips to 503 at once
-/// (so a load balancer stops sending), the server drains in-flight requests
-/// within the drain timeout, and the process exits 0. A second signal during
-/// the drain exits at once with status 1.
+/// (so a load balancer stops sending), the server drains within the drain
+/// timeout, answering every request that reached it (see `Server.drain`),
+/// and the process exits 0. A second signal during the drain exits at once
+/// with status 1.
 final class Shutdown {
     private let server: Server
     private let readiness: Readiness
@@ -51,9 +52,11 @@ final class Shutdown {
         logger.notice("\(name): draining, at most \(drainTimeout) s")
         let logger = self.logger
         let accessLog = self.accessLog
+        let start = DispatchTime.now().uptimeNanoseconds
         server.drain(deadline: drainTimeout) {
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             accessLog.flush()
-            logger.notice("drained: exiting")
+            logger.notice("drained in \((seconds * 1000).rounded() / 1000) s: exiting")
             exit(0)
         }
         // Should the server never report back, the contract's promise still holds.

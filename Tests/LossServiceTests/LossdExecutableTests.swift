@@ -119,6 +119,7 @@ import Testing
             ("--cors-origins", "LOSSD_CORS_ORIGINS", "*"), ("--log-level", "LOSSD_LOG_LEVEL", "info"),
             ("--log-format", "LOSSD_LOG_FORMAT", "text"),
             ("--drain-accept-grace", "LOSSD_DRAIN_ACCEPT_GRACE", "0"),
+            ("--drain-idle-grace", "LOSSD_DRAIN_IDLE_GRACE", "1"),
             ("--event-loops", "LOSSD_EVENT_LOOPS", "the CPUs lossd may run on"),
             ("--tls-cert", "LOSSD_TLS_CERT", "none"), ("--tls-key", "LOSSD_TLS_KEY", "none"),
         ] {
