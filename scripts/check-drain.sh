@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # A graceful drain loses no request (issue #17): 64 keep-alive clients in a
-# request loop on POST /loss/ce, SIGTERM mid-run, 3 runs. A request is lost
-# when it was written but got no complete response (a reset, or an end of the
-# connection before the response). PASS only when no run lost a request, no
-# connection was reset, lossd exited 0 each time and the drain ended within
-# its timeout.
+# request loop on POST /loss/ce, SIGTERM mid-run, 3 runs, then 3 more with
+# --drain-accept-grace 0.5 (during which clients told `Connection: close`
+# reconnect and are served again). 8 more keep-alive clients sit idle after one
+# request: each must see a clean end (FIN) after --drain-idle-grace, not a
+# reset, so the drain takes about that long. A request is lost when it was written but
+# got no complete response (a reset, or an end of the connection before the
+# response). PASS only when no run lost a request, no connection was reset,
+# lossd exited 0 each time and the drain ended within its timeout.
 #
-# Usage: scripts/check-drain.sh <lossd-binary> [extra lossd flags...]
-#   e.g. scripts/check-drain.sh .build/release/lossd --drain-accept-grace 0.5
+# Usage: scripts/check-drain.sh <lossd-binary> [lossd flags...]
+#   With flags, only 3 runs with those flags, e.g. --drain-idle-grace 0.
 # Takes about 10 s. Listens on 127.0.0.1 only.
 set -euo pipefail
 
@@ -19,8 +22,9 @@ fi
 exec python3 - "$@" <<'PY'
 import os, random, signal, socket, subprocess, sys, threading, time
 
-binary, extra = sys.argv[1], sys.argv[2:]
-CLIENTS, RUNS, DRAIN_TIMEOUT = 64, 3, 10
+binary = sys.argv[1]
+modes = [sys.argv[2:]] if sys.argv[2:] else [[], ["--drain-accept-grace", "0.5"]]
+CLIENTS, IDLE_CLIENTS, RUNS, DRAIN_TIMEOUT = 64, 8, 3, 10
 BODY = b'{"predictions": [[2.0, -1.0, 0.5], [0.1, 0.2, 3.0]], "targets": [0, 2]}'
 REQUEST = (b"POST /loss/ce HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
            b"Content-Length: %d\r\n\r\n" % len(BODY)) + BODY
@@ -120,7 +124,30 @@ def client(port, tally, stop_at):
         sock.close()
 
 
-def run(number):
+def idle_client(port, tally, stop_at):
+    """One request, then idle until the server ends the connection: that end must be a FIN."""
+    try:
+        sock = socket.create_connection(("127.0.0.1", port), timeout=max(1, stop_at - time.monotonic()))
+        sock.sendall(REQUEST)
+        tally.add(written=1)
+        status, headers, pending = read_response(sock, b"")
+        tally.add(answered=1)
+    except (OSError, EOFError) as error:
+        tally.add(lost=1)
+        tally.example("idle client's request: %r" % error)
+        return
+    try:
+        end = sock.recv(1)
+        if end:
+            tally.add(unclean_ends=1)
+            tally.example("idle client: bytes it did not ask for")
+    except OSError as error:
+        tally.add(unclean_ends=1, resets=int(isinstance(error, ConnectionResetError)))
+        tally.example("idle client's end: %r" % error)
+    sock.close()
+
+
+def run(number, extra):
     process = subprocess.Popen([binary, "--host", "127.0.0.1", "--port", "0",
                                 "--drain-timeout", str(DRAIN_TIMEOUT), "--log-level", "warning"] + extra,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -132,6 +159,8 @@ def run(number):
         tally = Tally()
         stop_at = time.monotonic() + 30
         threads = [threading.Thread(target=client, args=(port, tally, stop_at), daemon=True) for _ in range(CLIENTS)]
+        threads += [threading.Thread(target=idle_client, args=(port, tally, stop_at), daemon=True)
+                    for _ in range(IDLE_CLIENTS)]
         for thread in threads:
             thread.start()
         warm = time.monotonic() + 5
@@ -166,9 +195,12 @@ def run(number):
 
 
 started = time.monotonic()
-results = [run(number) for number in range(1, RUNS + 1)]
-print("%s: %d of %d runs lost no request (%d keep-alive clients, SIGTERM mid-run%s), %.1f s"
-      % ("PASS" if all(results) else "FAIL", sum(results), RUNS, CLIENTS,
-         ", flags: " + " ".join(extra) if extra else "", time.monotonic() - started))
+results = []
+for extra in modes:
+    print("lossd %s" % (" ".join(extra) or "(default drain flags)"))
+    results += [run(number, extra) for number in range(1, RUNS + 1)]
+print("%s: %d of %d runs lost no request (%d keep-alive clients in a request loop and %d idle ones, SIGTERM mid-run), %.1f s"
+      % ("PASS" if all(results) else "FAIL", sum(results), len(results), CLIENTS, IDLE_CLIENTS,
+         time.monotonic() - started))
 sys.exit(0 if all(results) else 1)
 PY
