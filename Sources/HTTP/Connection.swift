@@ -164,7 +164,8 @@ final class Connection: @unchecked Sendable {
     // MARK: - Life cycle
 
     /// Starts reading; called once, after the server registered the connection.
-    /// `draining`: accepted during a drain's accept grace, so its response ends it.
+    /// `draining`: accepted once the drain began (during its accept grace, or
+    /// from the listener's backlog as it closed), so its response ends it.
     func activate(draining: Bool = false) {
         // On the accepting thread when nothing is queued for the connection (the usual case), not
         // on a Dispatch worker: heavy requests on other connections may keep every worker busy,
