@@ -14,6 +14,8 @@ import Testing
     /// What the keep-alive clients of one round saw.
     struct LoopOutcome {
         var answered = 0
+        /// Clients answered at least 3 times: in their loop.
+        var looping = 0
         /// Requests written that got no complete response (reset, EOF or timeout), with how.
         var lost: [String] = []
         /// Clients whose last response carried `Connection: close` and whose connection then ended with a FIN.
@@ -27,7 +29,7 @@ import Testing
     /// once every client has been answered a few times, and collects what the
     /// clients saw. Bounded: each client stops after 20 000 requests or 10 s.
     static func drainDuringRequestLoops(clients: Int, idleGrace: Double = 1) throws -> (LoopOutcome, drainSeconds: Double) {
-        let (server, responder) = try startServer { $0.drainIdleGrace = idleGrace }
+        let (server, _) = try startServer { $0.drainIdleGrace = idleGrace }
         let outcome = Mutex(LoopOutcome())
         let group = DispatchGroup()
         for index in 0..<clients {
@@ -53,7 +55,10 @@ import Testing
                         outcome.withLock { $0.lost.append("client \(index), request \(request): \(response.status) \(response.text)") }
                         return
                     }
-                    outcome.withLock { $0.answered += 1 }
+                    outcome.withLock {
+                        $0.answered += 1
+                        if request == 2 { $0.looping += 1 }
+                    }
                     if response.header("Connection") == "close" {
                         let end = client.readEnd()
                         outcome.withLock {
@@ -70,9 +75,9 @@ import Testing
                 outcome.withLock { $0.unfinished += 1 }
             }
         }
-        // Mid-run: every client has had a few answers and is still looping.
-        for _ in 0..<1000 where outcome.withLock({ $0.answered }) < clients * 10 { usleep(2_000) }
-        responder.waitForRequests(clients * 10)
+        // Mid-run: every client is in its loop.
+        for _ in 0..<2500 where outcome.withLock({ $0.looping }) < clients { usleep(2_000) }
+        #expect(outcome.withLock { $0.looping } == clients)
         let drained = DispatchSemaphore(value: 0)
         let drainStart = DispatchTime.now().uptimeNanoseconds
         server.drain(deadline: 5) { drained.signal() }
