@@ -125,6 +125,9 @@ final class Connection: @unchecked Sendable {
 
     private var peerClosed = false
     private var draining = false
+    /// Monotonic nanoseconds at which a draining connection that is idle ends
+    /// (`ServerConfiguration.drainIdleGrace` after it was first idle in the drain); 0 until then.
+    private var drainIdleDeadline: UInt64 = 0
     private var lingerBudget = 0
 
     // The request in progress.
@@ -192,7 +195,8 @@ final class Connection: @unchecked Sendable {
     // MARK: - Life cycle
 
     /// Starts reading; called once, after the server registered the connection.
-    /// `draining`: accepted during a drain's accept grace, so its response ends it.
+    /// `draining`: accepted once the drain began (during its accept grace, or
+    /// from the listener's backlog as it closed), so its response ends it.
     func activate(draining: Bool = false) {
         // On the accepting thread when nothing is queued for the connection (the usual case), not
         // on a Dispatch worker: heavy requests on other connections may keep every worker busy,
@@ -210,11 +214,15 @@ final class Connection: @unchecked Sendable {
         if isOverflow {
             // Only to say 503: its head (and handshake) must come within the head timeout.
             setDeadline(after: limits.headTimeout)
-        } else if tls == nil {
-            waitForRequest()
-        } else {
+        } else if tls != nil {
             // A TLS handshake must finish within the head timeout; the idle one starts after it.
             setDeadline(after: limits.headTimeout)
+        } else if self.draining {
+            // Accepted during the drain: its request is answered if it comes within the grace.
+            // (Or the drain began before the start and answered a request already: that set the deadline.)
+            if state == .idle && start == end && !writePending { awaitLastRequest() }
+        } else {
+            waitForRequest()
         }
         guard loop.add(self, fd: fd, id: id) else {
             state = .closed
@@ -308,16 +316,47 @@ final class Connection: @unchecked Sendable {
         linger()
     }
 
-    /// The server began draining: close now if idle, else after the response in progress.
+    /// The server began draining: from now on every response carries
+    /// `Connection: close` and ends the connection. A request in progress is
+    /// answered. An idle connection reads a last time (a request the kernel
+    /// already holds is answered), then waits for the rest of
+    /// `ServerConfiguration.drainIdleGrace` (see `awaitLastRequest`).
     func beginDrain() {
         draining = true
-        if state == .idle && start == end && !writePending { close() }
+        guard state == .idle && start == end && !writePending, tls?.isEstablished ?? true else { return }
+        readable(untilEmpty: true)
+        if state == .idle && start == end && !writePending { awaitLastRequest() }
+    }
+
+    /// Draining and idle, nothing of a next request received: a keep-alive
+    /// client in a request loop may have written it already, so the
+    /// connection is kept until `drainIdleDeadline` (checked by the sweeper;
+    /// see `endIdleDrain`) rather than closed, which would lose that request.
+    private func awaitLastRequest() {
+        if drainIdleDeadline == 0 {
+            drainIdleDeadline = Server.now() &+ UInt64(max(0, configuration.drainIdleGrace) * 1e9)
+        }
+        deadline.store(drainIdleDeadline, ordering: .relaxed)
+    }
+
+    /// The drain's idle grace passed: reads a last time (a request the kernel
+    /// holds is answered, with `Connection: close`), else ends with a
+    /// lingering close: a FIN, so a client sees a clean end, never the reset a
+    /// close with unread bytes sends.
+    private func endIdleDrain() {
+        guard state == .idle && start == end && !writePending else { return }  // a request came meanwhile
+        readable(untilEmpty: true)
+        if state == .idle && start == end && !writePending { linger() }
     }
 
     /// Called by the server's sweeper once `deadline` has passed.
     func deadlinePassed() {
         let due = deadline.load(ordering: .relaxed)
         guard due != 0, Server.now() >= due, state != .closed else { return }
+        if draining && state == .idle && !writePending && tls?.isEstablished ?? true {
+            async { $0.endIdleDrain() }  // not on the sweeper's thread: the last read may find a heavy request
+            return
+        }
         if writePending || state == .lingering || state == .idle {
             // A client that reads nothing, a lingering close done, or an idle
             // connection: close without a response.
@@ -394,6 +433,7 @@ final class Connection: @unchecked Sendable {
     /// connection cap. An overflow connection keeps its head timeout.
     private func waitForRequest() {
         guard !isOverflow else { return }
+        if draining { return awaitLastRequest() }
         let now = Server.now()
         deadline.store(now &+ Connection.nanoseconds(limits.idleTimeout), ordering: .relaxed)
         idleSince.store(now, ordering: .relaxed)
@@ -551,7 +591,7 @@ final class Connection: @unchecked Sendable {
             case .idle, .head:
                 if state == .idle { requestBoundary() }
                 if start == end {
-                    if peerClosed || (draining && state == .idle) {
+                    if peerClosed {
                         close()
                     } else if state == .idle {
                         waitForRequest()

@@ -34,7 +34,8 @@ public final class Server: Sendable {
     let configuration: ServerConfiguration
     let responder: any Responder
 
-    private let acceptQueue = DispatchQueue(label: "lossd.http.accept")
+    /// Accepts connections, closes the listener and sweeps deadlines; internal so a test can hold it.
+    let acceptQueue = DispatchQueue(label: "lossd.http.accept")
     private let connectionQueue = DispatchQueue(label: "lossd.http.connections", attributes: .concurrent)
 
     private struct State {
@@ -55,6 +56,11 @@ public final class Server: Sendable {
         var nextLoop = 0
         var lastConnectionID: UInt64 = 0
         var draining = false
+        /// True once the connections were told of the drain (`Connection.beginDrain`): at
+        /// once with an accept grace, else once the listener is closed.
+        var connectionsDraining = false
+        /// Monotonic nanoseconds at which the drain closes whatever remains.
+        var drainEnds: UInt64 = 0
         /// True once the listener is closed: at once on a drain, or after its accept grace.
         var listenerClosed = false
         /// The TLS settings every connection shares; nil for plain HTTP.
@@ -101,7 +107,17 @@ public final class Server: Sendable {
 
         let acceptSource = DispatchSource.makeReadSource(fileDescriptor: listener, queue: acceptQueue)
         acceptSource.setEventHandler { [self] in acceptConnections(listener) }
-        acceptSource.setCancelHandler { Glibc.close(listener) }
+        acceptSource.setCancelHandler { [self] in
+            // Connections the kernel completed but nobody accepted yet would be reset by the close,
+            // though their clients may have written a request: accept them, to be served during the
+            // drain. Started once the listener is closed, so that a client their `Connection: close`
+            // sends to reconnect is refused, not caught in the backlog and reset.
+            var accepted: [Connection] = []
+            acceptConnections(listener) { connection, _ in accepted.append(connection) }
+            Glibc.close(listener)
+            for connection in accepted { connection.activate(draining: true) }
+            listenerDidClose()
+        }
 
         let sweeper = DispatchSource.makeTimerSource(queue: acceptQueue)
         let interval = sweepInterval
@@ -129,30 +145,41 @@ public final class Server: Sendable {
     /// The number of open connections (lingering ones included).
     public var connectionCount: Int { state.withLock { $0.connections.count } }
 
-    /// Graceful drain: stops accepting (new connections are refused; after
-    /// `ServerConfiguration.drainAcceptGrace` seconds when that is set), lets
-    /// in-flight requests finish (their responses carry `Connection: close`),
-    /// closes idle connections, and calls `completion` once every connection
-    /// is closed or `deadline` seconds have passed, when the remaining ones
-    /// are closed. Calling it again adds a completion to the same drain.
-    /// `completion` runs on a server thread, or on the caller's when no
-    /// connection is open.
+    /// Graceful drain that loses no request that reached the server: stops
+    /// accepting (new connections are refused; after
+    /// `ServerConfiguration.drainAcceptGrace` seconds when that is set), but
+    /// first serves the connections already waiting in the listener's
+    /// backlog; answers every request received, or received within
+    /// `ServerConfiguration.drainIdleGrace` on an idle connection, with
+    /// `Connection: close`; ends each connection with a FIN (a lingering
+    /// close), never a reset; and calls `completion` once every connection is
+    /// closed or `deadline` seconds have passed, when the remaining ones are
+    /// closed at once. Without an accept grace the connections learn of the
+    /// drain only once the listener is closed, so a client told
+    /// `Connection: close` that reconnects is refused rather than caught in
+    /// the backlog as the listener closes. Calling it again adds a completion
+    /// to the same drain. `completion` runs on a server thread (on the
+    /// caller's when the drain was already done).
     public func drain(deadline: Double, completion: @escaping @Sendable () -> Void) {
+        let grace = min(max(0, configuration.drainAcceptGrace), max(0, deadline))
         let (connections, first) = state.withLock { s in
             let first = !s.draining
             s.draining = true
             s.drainCompletions.append(completion)
-            return (Array(s.connections.values), first)
+            guard first else { return ([Connection](), false) }
+            s.drainEnds = Server.now() &+ UInt64(max(0, deadline) * 1e9)
+            guard grace > 0 else { return ([], true) }  // told once the listener is closed (`listenerDidClose`)
+            s.connectionsDraining = true
+            return (Array(s.connections.values), true)
         }
         if first {
-            let grace = min(max(0, configuration.drainAcceptGrace), max(0, deadline))
+            for connection in connections {
+                connection.async { $0.beginDrain() }
+            }
             if grace > 0 {
                 acceptQueue.asyncAfter(deadline: .now() + grace) { [self] in closeListener() }
             } else {
                 closeListener()
-            }
-            for connection in connections {
-                connection.async { $0.beginDrain() }
             }
             acceptQueue.asyncAfter(deadline: .now() + max(0, deadline)) { [self] in
                 let remaining = state.withLock { Array($0.connections.values) }
@@ -164,21 +191,48 @@ public final class Server: Sendable {
         finishDrainIfDone()
     }
 
-    /// Closes the listener: from now on new connections are refused.
+    /// Closes the listener: from now on new connections are refused. The
+    /// accept source's cancel handler closes it, on the accept queue, after
+    /// one last accept, then calls `listenerDidClose`.
     private func closeListener() {
-        state.withLock { s in
-            s.listenerClosed = true
+        let cancelled = state.withLock { s in
             // A cancelled source that is suspended never runs its cancel handler (which closes the listener).
             s.pausedAcceptSource?.resume()
             s.pausedAcceptSource = nil
-            s.acceptSource?.cancel()
+            guard let source = s.acceptSource, !source.isCancelled else { return false }
+            source.cancel()
+            return true
+        }
+        if !cancelled { acceptQueue.async { [self] in listenerDidClose() } }  // never started
+    }
+
+    /// The listener is closed: tells the connections of the drain, unless its
+    /// accept grace did already (those accepted since knew it on arrival);
+    /// past the drain's deadline, closes them instead.
+    private func listenerDidClose() {
+        let (connections, late) = state.withLock { s in
+            s.listenerClosed = true
+            let late = Server.now() >= s.drainEnds
+            guard !s.connectionsDraining || late else { return ([Connection](), late) }
+            s.connectionsDraining = true
+            return (Array(s.connections.values), late)
+        }
+        for connection in connections {
+            if late {
+                connection.async { $0.close() }
+            } else {
+                connection.async { $0.beginDrain() }
+            }
         }
         finishDrainIfDone()
     }
 
     // MARK: - Accepting
 
-    private func acceptConnections(_ listener: Int32) {
+    /// Accepts every connection the kernel has completed and starts each
+    /// with `start` (draining or not), by default at once.
+    private func acceptConnections(_ listener: Int32,
+                                   start: (Connection, Bool) -> Void = { $0.activate(draining: $1) }) {
         while true {
             let (accepted, error) = Socket.accept(listener)
             guard let fd = accepted else {
@@ -238,11 +292,11 @@ public final class Server: Sendable {
                 guard !s.listenerClosed else { return (false, true) }  // a drain closed the listener meanwhile
                 s.connections[ObjectIdentifier(connection)] = connection
                 if overflow { s.extras.insert(ObjectIdentifier(connection)) }
-                return (true, s.draining)
+                return (true, s.connectionsDraining)  // not before: see `drain`
             }
             if registered.ok {
                 // During a drain's accept grace the connection serves one request, with `Connection: close`.
-                connection.activate(draining: registered.draining)
+                start(connection, registered.draining)
             } else {
                 connection.discard()
             }

@@ -104,6 +104,19 @@ public struct ServerConfiguration: Sendable {
     /// deployments where a pre-stop pause (Kubernetes' preStop) already
     /// keeps the listener open while the endpoint is removed.
     public var drainAcceptGrace: Double = 0
+    /// Seconds a connection that is idle during a drain (its last response
+    /// written, nothing of a next request received) is kept before it ends,
+    /// within the drain's deadline. A keep-alive client in a request loop
+    /// writes its next request as soon as it reads a response: closing at
+    /// once would lose that request (a reset, or an end the client cannot
+    /// tell from a crash); within the grace it is answered, with
+    /// `Connection: close`. Past it the server reads a last time, then
+    /// half-closes (a FIN, with the lingering close of `lingerTimeout`), so a
+    /// client sees a clean end. Checked by the deadline sweep, so it may end
+    /// up to one sweep (a quarter of the shortest timeout, at most 1 s)
+    /// late. Default 1; 0 ends idle connections at the next sweep, after one
+    /// last read.
+    public var drainIdleGrace: Double = 1
     /// Receives the server's own diagnostics: a response header the responder
     /// made invalid, an accept error. Default: one line to standard error.
     public var log: @Sendable (String) -> Void = { message in

@@ -48,6 +48,10 @@ struct Configuration {
         guard server.drainAcceptGrace >= 0, server.drainAcceptGrace.isFinite else {
             throw ValidationError("LOSSD_DRAIN_ACCEPT_GRACE (or its flag) must be 0 or a positive number of seconds, got \(server.drainAcceptGrace)")
         }
+        server.drainIdleGrace = try env.pick(flags.drainIdleGrace, "LOSSD_DRAIN_IDLE_GRACE", 1) { Double($0) }
+        guard server.drainIdleGrace >= 0, server.drainIdleGrace.isFinite else {
+            throw ValidationError("LOSSD_DRAIN_IDLE_GRACE (or its flag) must be 0 or a positive number of seconds, got \(server.drainIdleGrace)")
+        }
         server.eventLoops = try env.positive(flags.eventLoops, "LOSSD_EVENT_LOOPS", server.eventLoops)
         server.tls = try Configuration.tls(flags: flags, env: env)
         self.server = server

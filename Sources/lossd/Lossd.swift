@@ -70,6 +70,9 @@ struct Lossd: ParsableCommand {
     @Option(help: ArgumentHelp("Seconds after SIGTERM/SIGINT during which new connections are still accepted (each answered with Connection: close, /readyz with 503) before the listener closes, within the drain timeout; for load balancers that notice a drain by health checks. (default: 0, env: LOSSD_DRAIN_ACCEPT_GRACE)", valueName: "seconds"))
     var drainAcceptGrace: Double?
 
+    @Option(help: ArgumentHelp("Seconds a connection idle at SIGTERM/SIGINT is kept for a request its client may already have sent (answered with Connection: close) before it is half-closed, within the drain timeout. (default: 1, env: LOSSD_DRAIN_IDLE_GRACE)", valueName: "seconds"))
+    var drainIdleGrace: Double?
+
     @Option(help: ArgumentHelp("Smallest response body in bytes that is gzip-compressed for clients that accept it. (default: 1024, env: LOSSD_GZIP_MIN_BYTES)", valueName: "bytes"))
     var gzipMinBytes: Int?
 

@@ -8,12 +8,13 @@ import Glibc
 #endif
 
 /// Graceful shutdown on SIGTERM or SIGINT: readiness flips to 503 at once
-/// (so a load balancer stops sending), the server drains in-flight requests
-/// within the drain timeout, and the process exits 0. A second signal during
-/// the drain exits at once with status 1. Before every exit the log lines
-/// still waiting are written, for at most `LogWriter.exitFlushTimeout`, so
-/// that a reader of standard error that never reads cannot keep lossd from
-/// exiting (nor change its exit status).
+/// (so a load balancer stops sending), the server drains within the drain
+/// timeout, answering every request that reached it (see `Server.drain`),
+/// and the process exits 0. A second signal during the drain exits at once
+/// with status 1. Before every exit the log lines still waiting are written,
+/// for at most `LogWriter.exitFlushTimeout`, so that a reader of standard
+/// error that never reads cannot keep lossd from exiting (nor change its
+/// exit status).
 final class Shutdown {
     private let server: Server
     private let readiness: Readiness
@@ -54,8 +55,10 @@ final class Shutdown {
         logger.notice("\(name): draining, at most \(drainTimeout) s")
         let logger = self.logger
         let log = self.log
+        let start = DispatchTime.now().uptimeNanoseconds
         server.drain(deadline: drainTimeout) {
-            logger.notice("drained: exiting")
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            logger.notice("drained in \((seconds * 1000).rounded() / 1000) s: exiting")
             log.flush(within: LogWriter.exitFlushTimeout)
             exit(0)
         }

@@ -141,6 +141,7 @@ import Testing
             ("--log-format", "LOSSD_LOG_FORMAT", "text"),
             ("--log-buffer-bytes", "LOSSD_LOG_BUFFER_BYTES", "1048576"),
             ("--drain-accept-grace", "LOSSD_DRAIN_ACCEPT_GRACE", "0"),
+            ("--drain-idle-grace", "LOSSD_DRAIN_IDLE_GRACE", "1"),
             ("--event-loops", "LOSSD_EVENT_LOOPS", "the CPUs lossd may run on"),
             ("--tls-cert", "LOSSD_TLS_CERT", "none"), ("--tls-key", "LOSSD_TLS_KEY", "none"),
         ] {
@@ -158,12 +159,17 @@ import Testing
         let line = running.firstLine()
         #expect(line?.hasPrefix("lossd listening on http://127.0.0.1:") == true, "\(line ?? "nothing")")
         let port = try #require(Self.port(fromListeningLine: line))
-        let client = try LoopbackClient(port: port)
-        #expect(try client.get("/livez").text == #"{"status":"ok"}"#)
-        let mse = try client.post("/loss/mse", #"{"predictions": [1, 2], "targets": [0, 0]}"#)
-        #expect(try TestJSON.parse(mse.body)["loss"]?.double == 2.5)
+        var client: LoopbackClient? = try LoopbackClient(port: port)
+        #expect(try client?.get("/livez").text == #"{"status":"ok"}"#)
+        let mse = try client?.post("/loss/mse", #"{"predictions": [1, 2], "targets": [0, 0]}"#)
+        #expect(try TestJSON.parse(mse?.body ?? [])["loss"]?.double == 2.5)
         #expect(try Self.run(["healthcheck", "--port", "\(port)"]).status == 0)
-        #expect(running.terminate() == 0)
+        // SIGTERM with the keep-alive connection idle: lossd ends it with a FIN after the drain's
+        // idle grace; once the client has closed it too, lossd exits 0.
+        kill(running.process.processIdentifier, SIGTERM)
+        #expect(client?.isClosedByPeer() == true)
+        client = nil
+        #expect(running.waitForExit(within: 10) == 0)
         let log = running.standardError
         #expect(log.contains("method=GET") && log.contains("path=/livez") && log.contains("status=200"), "\(log)")
         #expect(log.contains("path=/loss/mse"), "\(log)")
