@@ -15,7 +15,10 @@ import Losses
 /// `feed`, or from `finish` for a truncated body). A body that is JSON but not
 /// a valid request throws `.invalid` from `finish`: the decoder records the
 /// first such problem, drops what it has read, and goes on checking the syntax
-/// only, so that a malformed body is always a 400, whatever comes first.
+/// only, so that a malformed body is always a 400, whatever comes first. The
+/// first number that would take the tensors past `maxTensorBytes` throws
+/// `.tooLarge` at once, so a body of many short numbers (a gzip bomb of `0,`)
+/// is refused while it streams, never decoded whole.
 struct TensorDecoder {
     /// Default of `maxDepth`: 64 levels of nested arrays and objects.
     static let defaultMaxDepth = 64
@@ -28,6 +31,10 @@ struct TensorDecoder {
     /// decoder keeps (member names, top-level string values). Strings it only
     /// checks (`datatype`, `name`, `parameters`) have no limit but the body's.
     static let defaultMaxStringLength = 4096
+    /// Default of `maxTensorBytes`: 128 MiB, the default body limit
+    /// (`Limits.maxBodyBytes`), so a body at the limit written with 8 or more
+    /// bytes per number always fits.
+    static let defaultMaxTensorBytes = 128 << 20
 
     /// The deepest nesting of arrays and objects allowed, the top-level object
     /// included; one level more is malformed (a 400). Default 64.
@@ -36,6 +43,12 @@ struct TensorDecoder {
     let maxNumberLength: Int
     /// The longest kept string, in decoded bytes; a longer one is a 422. Default 4096.
     let maxStringLength: Int
+    /// The most bytes the request's decoded tensors may take, 8 per number,
+    /// all tensors (and scalar numbers) together; the number that would pass
+    /// it is a 413, at its byte. It bounds the memory a body costs whatever its
+    /// encoding: `0,` is 2 bytes of JSON but 8 of tensor, and gzip shrinks a
+    /// body of such numbers a thousandfold. Default 128 MiB.
+    let maxTensorBytes: Int
     /// The body's length when known in advance (Content-Length), or nil.
     /// With it, a tensor's storage is reserved once for the most numbers the
     /// rest of the body can hold at a typical 8 bytes each, instead of growing
@@ -91,6 +104,8 @@ struct TensorDecoder {
 
     // A number cut by a chunk boundary
     private var carry: [UInt8] = []
+    /// The offset of the carried number's first byte.
+    private var carryOffset = 0
     private var carryLength = 0
     private var numberGrammar = NumberGrammar.integer
 
@@ -100,6 +115,10 @@ struct TensorDecoder {
     private var members: [String: JSONMember] = Dictionary(minimumCapacity: 6)
     private var memberName = ""
     private var tracker: TensorShapeTracker
+    /// `maxTensorBytes` in numbers.
+    private let maxNumbers: Int
+    /// Numbers held by the request's finished tensors (and scalar numbers).
+    private var storedNumbers = 0
     /// The depth of the open tensor's outermost array, so an array at depth `d` is at level `d - trackerBase + 1`.
     private var trackerBase = 0
     private var trackerTarget = Slot.member
@@ -113,9 +132,12 @@ struct TensorDecoder {
         maxDepth: Int = TensorDecoder.defaultMaxDepth,
         maxNumberLength: Int = TensorDecoder.defaultMaxNumberLength,
         maxStringLength: Int = TensorDecoder.defaultMaxStringLength,
+        maxTensorBytes: Int = TensorDecoder.defaultMaxTensorBytes,
         bodyLength: Int? = nil
     ) {
         self.bodyLength = bodyLength
+        self.maxTensorBytes = max(0, maxTensorBytes)
+        maxNumbers = self.maxTensorBytes / 8
         self.maxDepth = max(1, maxDepth)
         self.maxNumberLength = max(1, maxNumberLength)
         self.maxStringLength = max(1, maxStringLength)
@@ -148,7 +170,7 @@ struct TensorDecoder {
         finished = true
         if state == .number {
             guard numberGrammar.isComplete else { throw fail(consumed, "unexpected end of input") }
-            completeCarriedNumber()
+            try completeCarriedNumber()
         }
         guard state == .done else {
             throw fail(consumed, consumed == 0 ? "the body is empty" : "unexpected end of input")
@@ -347,7 +369,7 @@ struct TensorDecoder {
                     carryLength += 1
                     i += 1
                 case .end:
-                    completeCarriedNumber()  // c is not consumed: it follows the number
+                    try completeCarriedNumber()  // c is not consumed: it follows the number
                 case .error(let reason):
                     throw fail(consumed + i, reason)
                 }
@@ -371,6 +393,24 @@ struct TensorDecoder {
             true
         default: false
         }
+    }
+
+    /// The number starting at `offset` would take the tensors past
+    /// `maxTensorBytes`: recorded like a malformed-JSON error, and the numbers
+    /// read so far are dropped.
+    private mutating func tooLarge(at offset: Int) -> DecodeError {
+        let error = DecodeError.tooLarge(offset: offset, limit: maxTensorBytes)
+        failure = error
+        members = [:]
+        tracker.data = []
+        object = TensorObject()
+        return error
+    }
+
+    /// Counts one scalar number (a member or a tensor object's `data`) against `maxTensorBytes`.
+    private mutating func storeScalar(at offset: Int) throws(DecodeError) {
+        guard storedNumbers < maxNumbers else { throw tooLarge(at: offset) }
+        storedNumbers += 1
     }
 
     /// Records a malformed-JSON error; it is thrown now and by every later call.
@@ -471,7 +511,7 @@ struct TensorDecoder {
         } else if let bodyLength {
             reserve = max(0, bodyLength - consumed) / 8
         }
-        tracker.start(path: path, reserve: reserve)
+        tracker.start(path: path, reserve: reserve, maxCount: maxNumbers - storedNumbers)
         trackerBase = depth + 1
         trackerTarget = target
     }
@@ -500,6 +540,7 @@ struct TensorDecoder {
         let shape = tracker.shape
         let data = tracker.data
         tracker.data = []
+        storedNumbers += data.count
         switch trackerTarget {
         case .shape:
             guard shape.count == 1 else { return invalidate(object.shapeMessage) }
@@ -706,6 +747,7 @@ struct TensorDecoder {
         swap(&counts, &tracker.counts)
         var cursor = i
         var failure: DecodeError?
+        let maxCount = tracker.maxCount
         // The short-number reader may look `reach` bytes ahead; nearer the
         // chunk's end (or with a tiny length limit) every number takes the careful path.
         let shortLimit = maxNumberLength >= NumberScanner.reach ? n &- NumberScanner.reach : 0
@@ -721,25 +763,33 @@ struct TensorDecoder {
             var position = cursor
             var numbers = counts[level]
             var filled = 0
+            // The tensor limit is checked a batch at a time, not per number:
+            // `room` is what the tensor may still take, and a batch is full at
+            // `batchEnd`, which is below `batchSize` only when the limit comes
+            // first. Then the next number finds no room and is refused at its byte.
+            var room = maxCount &- data.count
+            var batchEnd = min(Self.batchSize, room)
             defer {
                 cursor = position
                 counts[level] = numbers
-                data.append(contentsOf: UnsafeBufferPointer(rebasing: batch[..<filled]))
+                Self.flush(batch, filled, into: &data, maxCount: maxCount)
             }
             while true {
-                if filled == Self.batchSize {
-                    data.append(contentsOf: UnsafeBufferPointer(rebasing: batch[..<filled]))
+                if filled == batchEnd && filled > 0 {
+                    Self.flush(batch, filled, into: &data, maxCount: maxCount)
+                    room &-= filled
                     filled = 0
+                    batchEnd = min(Self.batchSize, room)
                 }
                 // The common case in one straight path: short numbers joined by commas.
                 let run = NumberScanner.scanRun(
-                    p, from: position, limit: shortLimit, into: batch.baseAddress! + filled, capacity: Self.batchSize &- filled,
+                    p, from: position, limit: shortLimit, into: batch.baseAddress! + filled, capacity: batchEnd &- filled,
                     powers.baseAddress!, integerPowers.baseAddress!)
                 filled &+= run.count
                 numbers &+= run.count
                 position = run.position
                 if !run.afterNumber {
-                    if filled == Self.batchSize { continue }
+                    if filled == batchEnd && filled > 0 { continue }
                     // After a comma: whitespace, then a value that may not be a number.
                     while position < n && isSpace(p[position]) { position &+= 1 }
                     guard position < n, p[position] == UInt8(ascii: "-") || p[position] &- UInt8(ascii: "0") < 10 else {
@@ -756,6 +806,7 @@ struct TensorDecoder {
                     numbers &+= 1
                     position = end
                     guard value.isFinite && end &- start <= maxNumberLength else { return .badNumber(start, value) }
+                    guard filled < batchEnd else { return .tooLarge(start) }
                     batch[filled] = value
                     filled &+= 1
                 }
@@ -797,6 +848,8 @@ struct TensorDecoder {
         switch outcome {
         case .failed:
             throw failure!
+        case .tooLarge(let start):
+            throw tooLarge(at: consumed + start)
         case .cut(let start):
             startCarry(p, start, n)
             i = n
@@ -808,6 +861,18 @@ struct TensorDecoder {
         case .value:
             state = .value
         }
+    }
+
+    /// Appends a batch's first `filled` numbers to `data`, growing it first
+    /// (as `TensorShapeTracker.grow` does) when it is full.
+    @inline(__always)
+    private static func flush(
+        _ batch: UnsafeMutableBufferPointer<Double>, _ filled: Int, into data: inout [Double], maxCount: Int
+    ) {
+        if data.count &+ filled > data.capacity {
+            TensorShapeTracker.grow(&data, toHold: data.count &+ filled, maxCount: maxCount)
+        }
+        data.append(contentsOf: UnsafeBufferPointer(rebasing: batch[..<filled]))
     }
 
     /// Numbers per batch in `scanNumbers`: 1 KiB, the most that
@@ -823,6 +888,8 @@ struct TensorDecoder {
         case cut(Int)
         /// The number starting here is out of range or too long.
         case badNumber(Int, Double)
+        /// The number starting here would take the tensors past `maxTensorBytes`.
+        case tooLarge(Int)
         /// After a number, something other than `,` followed by a number.
         case afterValue
         /// After `,`, a value that is not a number.
@@ -838,7 +905,7 @@ struct TensorDecoder {
             return
         }
         i = end
-        deliverNumber(value, text: p + start, end - start)
+        try deliverNumber(value, at: consumed + start, text: p + start, end - start)
         state = depth == 0 ? .done : .afterValue
     }
 
@@ -986,6 +1053,7 @@ struct TensorDecoder {
     private mutating func startCarry(_ p: UnsafePointer<UInt8>, _ start: Int, _ n: Int) {
         carry.removeAll(keepingCapacity: true)
         carryLength = 0
+        carryOffset = consumed + start
         numberGrammar = NumberGrammar(first: p[start])
         for j in start..<n {
             if j > start, case .more(let next) = numberGrammar.next(p[j]) { numberGrammar = next }
@@ -995,7 +1063,7 @@ struct TensorDecoder {
         state = .number
     }
 
-    private mutating func completeCarriedNumber() {
+    private mutating func completeCarriedNumber() throws(DecodeError) {
         var value = 0.0
         if carryLength <= maxNumberLength {
             carry.append(0x20)  // a sentinel: the token's end must be seen
@@ -1006,17 +1074,20 @@ struct TensorDecoder {
             carry.removeLast()
         }
         let token = carry
-        token.withUnsafeBufferPointer { buffer in
-            deliverNumber(value, text: buffer.baseAddress!, carryLength)
+        try token.withUnsafeBufferPointer { (buffer) throws(DecodeError) in
+            try deliverNumber(value, at: carryOffset, text: buffer.baseAddress!, carryLength)
         }
         state = depth == 0 ? .done : .afterValue
     }
 
-    /// A complete number outside the hot path (or carried across chunks).
-    private mutating func deliverNumber(_ value: Double, text: UnsafePointer<UInt8>, _ length: Int) {
+    /// A complete number outside the hot path (or carried across chunks), which starts at byte `offset`.
+    private mutating func deliverNumber(
+        _ value: Double, at offset: Int, text: UnsafePointer<UInt8>, _ length: Int
+    ) throws(DecodeError) {
         switch slot() {
         case .member:
             if value.isFinite && length <= maxNumberLength {
+                try storeScalar(at: offset)
                 members[memberName] = .tensor(Tensor(value))
             } else {
                 numberProblem(path: memberName, value: value, text: text, length)
@@ -1025,12 +1096,13 @@ struct TensorDecoder {
             let level = self.level
             if let message = tracker.number(atLevel: level) { return invalidate(message) }
             if value.isFinite && length <= maxNumberLength {
-                tracker.data.append(value)
+                guard tracker.append(value) else { throw tooLarge(at: offset) }
             } else {
                 numberProblem(path: tracker.elementPath(level), value: value, text: text, length)
             }
         case .data:
             if value.isFinite && length <= maxNumberLength {
+                try storeScalar(at: offset)
                 object.data = [value]
             } else {
                 numberProblem(path: "\(object.name).data", value: value, text: text, length)
