@@ -61,7 +61,7 @@ struct TensorDecoder {
     private enum State {
         case value, valueOrClose, keyOrClose, key, colon, afterValue, done
         case string, escape, unicodeEscape, afterHighSurrogate, afterHighSurrogateBackslash, utf8
-        case number, literal
+        case number, literal, nonFinite
     }
 
     /// What an open container is for.
@@ -101,6 +101,14 @@ struct TensorDecoder {
     // Literals
     private var literal: Literal = .true
     private var literalIndex = 0
+
+    // NaN or Infinity (Python's json.dumps writes them), read whole to say that JSON has neither
+    private var nonFinite = NonFinite.nan
+    private var nonFiniteIndex = 0
+    /// The offset of the `N` or `I`.
+    private var nonFiniteOffset = 0
+    /// True when a `-` came before it.
+    private var nonFiniteNegative = false
 
     // A number cut by a chunk boundary
     private var carry: [UInt8] = []
@@ -172,6 +180,10 @@ struct TensorDecoder {
             guard numberGrammar.isComplete else { throw fail(consumed, "unexpected end of input") }
             try completeCarriedNumber()
         }
+        if state == .nonFinite {
+            // Cut short, it is no NaN or Infinity: the error it had before it began.
+            throw fail(nonFiniteOffset, nonFiniteNegative ? NumberGrammar.digitAfterMinus : "expected a value")
+        }
         guard state == .done else {
             throw fail(consumed, consumed == 0 ? "the body is empty" : "unexpected end of input")
         }
@@ -214,6 +226,12 @@ struct TensorDecoder {
                     literal = c == UInt8(ascii: "t") ? .true : c == UInt8(ascii: "f") ? .false : .null
                     literalIndex = 1
                     state = .literal
+                    i += 1
+                case UInt8(ascii: "-") where i + 1 < n && (p[i + 1] == UInt8(ascii: "N") || p[i + 1] == UInt8(ascii: "I")):
+                    beginNonFinite(p[i + 1], at: consumed + i + 1, negative: true)
+                    i += 2
+                case UInt8(ascii: "N"), UInt8(ascii: "I"):
+                    beginNonFinite(c, at: consumed + i, negative: false)
                     i += 1
                 case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
                     if depth > 0 && roles[depth] == .tensorArray && problem == nil {
@@ -361,6 +379,19 @@ struct TensorDecoder {
                 i += 1
                 if literalIndex == expected.count { endLiteral() }
 
+            case .nonFinite:
+                let expected = nonFinite.bytes
+                guard c == expected[nonFiniteIndex] else {
+                    // Not NaN or Infinity after all: the error its first byte had.
+                    throw fail(nonFiniteOffset, nonFiniteNegative ? NumberGrammar.digitAfterMinus : "expected a value")
+                }
+                nonFiniteIndex += 1
+                i += 1
+                if nonFiniteIndex == expected.count {
+                    let name = (nonFiniteNegative ? "-" : "") + nonFinite.name
+                    throw fail(nonFiniteNegative ? nonFiniteOffset - 1 : nonFiniteOffset, Self.nonFiniteReason(name))
+                }
+
             case .number:
                 switch numberGrammar.next(c) {
                 case .more(let next):
@@ -370,6 +401,9 @@ struct TensorDecoder {
                     i += 1
                 case .end:
                     try completeCarriedNumber()  // c is not consumed: it follows the number
+                case .error(_) where numberGrammar == .minus && (c == UInt8(ascii: "N") || c == UInt8(ascii: "I")):
+                    beginNonFinite(c, at: consumed + i, negative: true)
+                    i += 1
                 case .error(let reason):
                     throw fail(consumed + i, reason)
                 }
@@ -393,6 +427,23 @@ struct TensorDecoder {
             true
         default: false
         }
+    }
+
+    /// Starts reading what may be `NaN` or `Infinity` (`-` before it when
+    /// `negative`), whose first byte `c` is at `offset`.
+    private mutating func beginNonFinite(_ c: UInt8, at offset: Int, negative: Bool) {
+        nonFinite = c == UInt8(ascii: "N") ? .nan : .infinity
+        nonFiniteIndex = 1
+        nonFiniteOffset = offset
+        nonFiniteNegative = negative
+        state = .nonFinite
+    }
+
+    /// What to say about `NaN`, `-Infinity`, …: RFC 8259 §6 has no such
+    /// numbers, but Python's `json.dumps` writes them by default.
+    static func nonFiniteReason(_ token: String) -> String {
+        "\(token) is not JSON (RFC 8259 §6 has no NaN or Infinity): replace or drop non-finite values before sending; "
+            + "Python's json.dumps(..., allow_nan=False) raises on them instead of writing them"
     }
 
     /// The number starting at `offset` would take the tensors past
@@ -847,6 +898,13 @@ struct TensorDecoder {
         i = cursor
         switch outcome {
         case .failed:
+            // `-NaN`, `-Infinity` after a comma: the careful scanner saw no digit after '-'.
+            if case .malformed(let offset, NumberGrammar.digitAfterMinus) = failure!, offset - consumed < n,
+                p[offset - consumed] == UInt8(ascii: "N") || p[offset - consumed] == UInt8(ascii: "I") {
+                beginNonFinite(p[offset - consumed], at: offset, negative: true)
+                i = offset - consumed + 1
+                return
+            }
             throw failure!
         case .tooLarge(let start):
             throw tooLarge(at: consumed + start)
@@ -1149,6 +1207,28 @@ private enum Literal {
         case .true: "true"
         case .false: "false"
         case .null: "null"
+        }
+    }
+}
+
+/// The non-finite numbers JavaScript and Python's `json` module write, which are not JSON.
+private enum NonFinite {
+    case nan, infinity
+
+    private static let nanBytes = Array("NaN".utf8)
+    private static let infinityBytes = Array("Infinity".utf8)
+
+    var bytes: [UInt8] {
+        switch self {
+        case .nan: Self.nanBytes
+        case .infinity: Self.infinityBytes
+        }
+    }
+
+    var name: String {
+        switch self {
+        case .nan: "NaN"
+        case .infinity: "Infinity"
         }
     }
 }

@@ -126,6 +126,19 @@ import Testing
         try Self.expectProblem(try service.client().post("/loss/mse", body), 400, "byte \(offset)")
     }
 
+    @Test("NaN and Infinity as Python's json.dumps writes them are a 400 that says JSON has neither and how to send the data")
+    func nonFiniteNumbers() throws {
+        let service = try LoopbackService()
+        defer { service.stop() }
+        let client = try service.client()
+        // json.dumps({"predictions": [1.0, float("nan")], "targets": [1.0, float("-inf")]})
+        let detail = try Self.expectProblem(
+            client.post("/loss/mse", #"{"predictions": [1.0, NaN], "targets": [1.0, -Infinity]}"#), 400, "byte 22: NaN is not JSON")
+        #expect(detail.contains("allow_nan=False") && detail.contains("replace or drop non-finite values"), "\(detail)")
+        try Self.expectProblem(client.post("/loss/mse", #"{"predictions": [1.0, 2.0], "targets": [1.0, -Infinity]}"#),
+                               400, "byte 45: -Infinity is not JSON")
+    }
+
     @Test("invalid UTF-8, a lone surrogate and nesting deeper than 64 are malformed (rule 9)")
     func malformedMore() throws {
         let service = try LoopbackService()
