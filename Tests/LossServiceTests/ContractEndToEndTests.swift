@@ -281,6 +281,36 @@ import Testing
         #expect(try Self.loss(expecting.readResponse())["loss"]?.double == 2.5)
     }
 
+    /// `{"predictions": [0,0,…], "targets": [0,0,…]}` with `predictions` and `targets` zeros.
+    static func zeros(_ predictions: Int, _ targets: Int) -> [UInt8] {
+        Array((#"{"predictions":["# + Array(repeating: "0", count: predictions).joined(separator: ",")
+               + #"],"targets":["# + Array(repeating: "0", count: targets).joined(separator: ",") + "]}").utf8)
+    }
+
+    @Test("a gzip body whose numbers pass the tensor limit is a 413 naming the limit and the number's byte, sent before the body ends; one at the limit is scored")
+    func gzipTensorLimit() throws {
+        // 1 MiB of tensors holds 131,072 numbers.
+        let service = try LoopbackService(maxTensorBytes: 1 << 20)
+        defer { service.stop() }
+        let gzip = [("Content-Type", "application/json"), ("Content-Encoding", "gzip")]
+        let deflater = Deflater(level: 6)
+        let atLimit = try #require(deflater.gzip(Self.zeros(65536, 65536)))
+        let scored = try Self.loss(service.client().request("POST", "/loss/mse", headers: gzip, body: atLimit))
+        #expect(scored["loss"]?.double == 0 && scored["count"]?.int == 65536)
+        let oneMore = Self.zeros(65536, 65537)
+        try Self.expectProblem(service.client().request("POST", "/loss/mse", headers: gzip, body: try #require(deflater.gzip(oneMore))),
+                               413, "byte \(oneMore.count - 3) takes the request's tensors past the limit of 1048576 bytes")
+        // 4M numbers (8 MiB decoded, about 8 KB of gzip): the first half of the
+        // gzip bytes already passes the limit, and the 413 comes before the rest is sent.
+        let bomb = try #require(deflater.gzip(Self.zeros(4 << 20, 0)))
+        let client = try service.client()
+        client.send("POST /loss/mse HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
+                    + "Content-Length: \(bomb.count)\r\n\r\n")
+        client.send(Array(bomb[..<(bomb.count / 2)]))
+        // `{"predictions":[` is 16 bytes; number 131,072 follows 131,072 numbers and commas.
+        try Self.expectProblem(client.readResponse(), 413, "the number at byte \(16 + 2 * 131_072) takes the request's tensors past the limit of 1048576 bytes")
+    }
+
     @Test("keep-alive and pipelining answer in order on one connection")
     func pipelining() throws {
         let service = try LoopbackService()
