@@ -482,6 +482,9 @@ struct TensorDecoder {
         object = TensorObject()
     }
 
+    // Inlined: called from mutating methods, an outlined call took a copy of
+    // `self` (456 bytes, a memcpy per container and string) once the decoder grew.
+    @inline(__always)
     private func slot() -> Slot {
         if problem != nil { return .ignored }
         if depth == 0 { return .root }
