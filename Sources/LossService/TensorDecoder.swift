@@ -31,6 +31,8 @@ struct TensorDecoder {
     /// decoder keeps (member names, top-level string values). Strings it only
     /// checks (`datatype`, `name`, `parameters`) have no limit but the body's.
     static let defaultMaxStringLength = 4096
+    /// Default of `maxMembers`: 64. A loss request has at most 7 members.
+    static let defaultMaxMembers = 64
     /// Default of `maxTensorBytes`: 128 MiB, the default body limit
     /// (`Limits.maxBodyBytes`), so a body at the limit written with 8 or more
     /// bytes per number always fits.
@@ -43,6 +45,13 @@ struct TensorDecoder {
     let maxNumberLength: Int
     /// The longest kept string, in decoded bytes; a longer one is a 422. Default 4096.
     let maxStringLength: Int
+    /// The most members of the top-level object; one more is a 422, and
+    /// nothing more is kept. Why: a kept member costs about 170 bytes (its
+    /// name, a dictionary entry, a scalar tensor's two arrays) for as few as
+    /// 9 bytes of JSON (`"m1234":0,`), so a body of distinct members would
+    /// cost about 14 times its size (2 million of them took 340 MiB), beyond
+    /// what `maxTensorBytes` counts. Default 64.
+    let maxMembers: Int
     /// The most bytes the request's decoded tensors may take, 8 per number,
     /// all tensors (and scalar numbers) together; the number that would pass
     /// it is a 413, at its byte. It bounds the memory a body costs whatever its
@@ -122,6 +131,8 @@ struct TensorDecoder {
     /// reduction, weight, …): growing from empty rehashed it two or three times.
     private var members: [String: JSONMember] = Dictionary(minimumCapacity: 6)
     private var memberName = ""
+    /// Members of the top-level object begun so far.
+    private var memberCount = 0
     private var tracker: TensorShapeTracker
     /// `maxTensorBytes` in numbers.
     private let maxNumbers: Int
@@ -140,6 +151,7 @@ struct TensorDecoder {
         maxDepth: Int = TensorDecoder.defaultMaxDepth,
         maxNumberLength: Int = TensorDecoder.defaultMaxNumberLength,
         maxStringLength: Int = TensorDecoder.defaultMaxStringLength,
+        maxMembers: Int = TensorDecoder.defaultMaxMembers,
         maxTensorBytes: Int = TensorDecoder.defaultMaxTensorBytes,
         bodyLength: Int? = nil
     ) {
@@ -149,6 +161,7 @@ struct TensorDecoder {
         self.maxDepth = max(1, maxDepth)
         self.maxNumberLength = max(1, maxNumberLength)
         self.maxStringLength = max(1, maxStringLength)
+        self.maxMembers = max(1, maxMembers)
         roles = Array(repeating: .skipArray, count: self.maxDepth + 1)
         tracker = TensorShapeTracker(maxDepth: self.maxDepth)
         powersOfTen = NumberScanner.exactPowersOfTen  // shared: no allocation per request
@@ -743,6 +756,8 @@ struct TensorDecoder {
         if textTooLong { return invalidate("a member name is longer than \(maxStringLength) bytes") }
         if roles[depth] == .top {
             if members[name] != nil { return invalidate("duplicate member '\(name)'") }
+            memberCount += 1
+            if memberCount > maxMembers { return invalidate("the request body has more than \(maxMembers) members") }
             memberName = name
             return
         }

@@ -5,7 +5,8 @@ import Testing
 
 /// `TensorDecoder.maxTensorBytes`: the request's numbers, 8 bytes each, all
 /// tensors together, may not pass it; the number that would is a 413 at its
-/// own byte, wherever the chunks split and whichever path read it.
+/// own byte, wherever the chunks split and whichever path read it. And
+/// `maxMembers`, which bounds what the top-level object's members cost.
 @Suite struct TensorDecoderLimitTests {
     /// The byte offset of the `index`-th (0-based) occurrence of `marker` in `json`.
     static func offset(of marker: String, in json: String, occurrence index: Int = 0) -> Int {
@@ -109,6 +110,20 @@ import Testing
         // The 422 drops what was read and keeps no more numbers, so none can pass the limit.
         Self.expectEverywhere(#"{"p":[1,"x",3,4,5,6,7]}"#, maxTensorBytes: 16,
                               .failure(.invalid("p[1] is a string, not a number")))
+    }
+
+    @Test("the top-level object may have 64 members; the 65th is a 422 (a kept member costs far more than its JSON)")
+    func memberLimit() {
+        func body(_ count: Int) -> String {
+            "{" + (0..<count).map { #""m\#($0)": \#($0)"# }.joined(separator: ", ") + "}"
+        }
+        guard case .success(let members) = decode(body(64)) else { return #expect(Bool(false), "64 members must decode") }
+        #expect(members.count == 64 && members["m63"] == .tensor(Tensor(63)))
+        Self.expectEverywhere(body(65), maxTensorBytes: TensorDecoder.defaultMaxTensorBytes,
+                              .failure(.invalid("the request body has more than 64 members")))
+        // Members of tensor objects and skipped objects do not count.
+        let nested = #"{"p": {"shape": [1], "data": [1], "parameters": {"# + (0..<100).map { #""k\#($0)": 1"# }.joined(separator: ", ") + "}}}"
+        #expect(tensor(decode(nested))?.data == [1])
     }
 
     @Test("the default limit is the default body limit, 128 MiB")
