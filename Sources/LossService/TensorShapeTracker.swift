@@ -30,7 +30,10 @@ struct TensorShapeTracker {
     }
 
     /// Starts a new tensor whose outermost array has just opened, with room
-    /// reserved for `reserve` numbers (at most `maxCount`).
+    /// reserved for `reserve` numbers: at most `maxCount`, and `maxCount`
+    /// itself when `reserve` is past three quarters of it (as `grow` does:
+    /// pages never written cost nothing, and growing a storage that large
+    /// would copy more than 3/4 of the limit).
     mutating func start(path: String, reserve: Int, maxCount: Int) {
         self.path = path
         rank = -1
@@ -40,7 +43,7 @@ struct TensorShapeTracker {
         }
         data = []
         self.maxCount = maxCount
-        let reserve = min(reserve, maxCount)
+        let reserve = reserve > maxCount - maxCount / 4 ? maxCount : reserve
         if reserve > 0 {
             data.reserveCapacity(reserve)
             data.withUnsafeBufferPointer { HugePages.advise($0.baseAddress, bytes: data.capacity * 8) }
@@ -53,9 +56,10 @@ struct TensorShapeTracker {
     /// quarters of it.
     ///
     /// Why: growing copies the old storage into the new, so both are resident
-    /// for a moment. Capped this way, no copy is of more than 3/4 of the limit
-    /// (old and new together at most 1.5 × `maxCount` numbers), where
-    /// doubling freely could copy nearly the whole limit into twice of it.
+    /// for a moment. Capped this way (and with `start`'s reserve capped
+    /// alike), no copy is of more than 3/4 of the limit (old and new together
+    /// at most 1.5 × `maxCount` numbers), where doubling freely could copy
+    /// nearly the whole limit into twice of it.
     /// Called only when `data` is full: once per doubling, not per number.
     @inline(never)
     static func grow(_ data: inout [Double], toHold needed: Int, maxCount: Int) {

@@ -139,7 +139,7 @@ import Testing
                 + "(8 bytes per number, all tensors together); send the data in smaller requests")
     }
 
-    @Test("growing a tensor never copies more than 3/4 of the limit, nor reserves past it")
+    @Test("growing a tensor never copies more than 3/4 of the limit, nor reserves past it; nor does a large first reservation")
     func growthIsBoundedByTheLimit() {
         for maxCount in [1000, 100_000, 1_000_000, 3_000_001] {
             var data: [Double] = []
@@ -157,5 +157,14 @@ import Testing
             // malloc may round an allocation up by a page (512 doubles).
             #expect(data.capacity <= maxCount + 512, "\(maxCount): capacity \(data.capacity)")
         }
+        // A reserve past 3/4 of the limit (a Content-Length of short numbers) is the
+        // whole limit, so that filling it never needs a copy; a smaller one stays as asked.
+        var tracker = TensorShapeTracker(maxDepth: 4)
+        tracker.start(path: "p", reserve: 900_000, maxCount: 1_000_000)
+        #expect(tracker.data.capacity >= 1_000_000 && tracker.data.capacity <= 1_000_512)
+        tracker.start(path: "p", reserve: 700_000, maxCount: 1_000_000)
+        #expect(tracker.data.capacity >= 700_000 && tracker.data.capacity <= 700_512)
+        tracker.start(path: "p", reserve: 5_000_000, maxCount: 1_000_000)
+        #expect(tracker.data.capacity <= 1_000_512)
     }
 }
