@@ -62,7 +62,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             precondition(tensor.shape.reduce(1, *) == tensor.count, "a tensor's data does not fill its shape")
             precondition(tensor.data.allSatisfy(\.isFinite), "a non-finite number was accepted")
         }
-    case .failure(.malformed(let offset, _)):
+    case .failure(.malformed(let offset, _)), .failure(.tooLarge(let offset, _)):
         precondition(offset >= 0 && offset <= body.count, "offset \(offset) outside a body of \(body.count) bytes")
     case .failure(.invalid(let message)):
         precondition(!message.isEmpty)

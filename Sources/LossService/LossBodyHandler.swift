@@ -3,8 +3,9 @@ import Losses
 
 /// Receives one loss request's body as it arrives and answers it: the bytes
 /// go straight into the push decoder (the JSON text is never held whole), a
-/// malformed byte stops the upload early with 400, and the end of the body
-/// validates the members, scores the loss and writes the result.
+/// malformed byte stops the upload early with 400 (and tensors past their
+/// limit with 413), and the end of the body validates the members, scores the
+/// loss and writes the result.
 final class LossBodyHandler<Request: LossRequest>: BodyHandler {
     private var decoder: TensorDecoder
     private let metrics: ServiceMetrics
@@ -14,9 +15,11 @@ final class LossBodyHandler<Request: LossRequest>: BodyHandler {
     /// - Parameter bodyLength: the body's `Content-Length`, when sent: the
     ///   decoder then reserves each tensor's storage once instead of growing it
     ///   by doubling (the server has already refused a length past its limit).
-    init(metrics: ServiceMetrics, bodyLength: Int? = nil) {
+    /// - Parameter maxTensorBytes: the most bytes the decoded tensors may take
+    ///   (`TensorDecoder.maxTensorBytes`).
+    init(metrics: ServiceMetrics, bodyLength: Int? = nil, maxTensorBytes: Int = TensorDecoder.defaultMaxTensorBytes) {
         self.metrics = metrics
-        decoder = TensorDecoder(bodyLength: bodyLength)
+        decoder = TensorDecoder(maxTensorBytes: maxTensorBytes, bodyLength: bodyLength)
     }
 
     func consume(_ bytes: UnsafeRawBufferPointer) -> Response? {
@@ -57,11 +60,13 @@ final class LossBodyHandler<Request: LossRequest>: BodyHandler {
     }
 
     /// Malformed JSON is 400 (the detail names the byte offset); well-formed
-    /// JSON that is no valid tensor document is 422.
+    /// JSON that is no valid tensor document is 422; tensors past their limit
+    /// are 413 (RFC 9110 §15.5.14), the detail naming the limit and the byte.
     static func problem(for error: DecodeError) -> Response {
         switch error {
         case .malformed: return Problem(status: .badRequest, detail: error.description).response
         case .invalid(let message): return Problem(status: .unprocessableContent, detail: message).response
+        case .tooLarge: return Problem(status: .contentTooLarge, detail: error.description).response
         }
     }
 }

@@ -10,16 +10,24 @@ public struct LossResponder: Responder {
     public let cors: CORSPolicy
     public let readiness: Readiness
     public let metrics: ServiceMetrics
+    /// The most bytes one loss request's decoded tensors may take, 8 per
+    /// number, all of its tensors together; the number that would pass it gets
+    /// a 413 while the body streams. Default 128 MiB, the default body limit
+    /// (`Limits.maxBodyBytes`); lossd's `--max-tensor-bytes` defaults to the
+    /// configured body limit.
+    public let maxTensorBytes: Int
     /// Called after each exchange is recorded, with its route label (a route
     /// path or `unmatched`): the executable's access log.
     private let onCompleted: (@Sendable (Exchange, String) -> Void)?
 
     public init(cors: CORSPolicy = CORSPolicy(), readiness: Readiness = Readiness(),
                 metrics: ServiceMetrics = ServiceMetrics(),
+                maxTensorBytes: Int = Limits().maxBodyBytes,
                 onCompleted: (@Sendable (Exchange, String) -> Void)? = nil) {
         self.cors = cors
         self.readiness = readiness
         self.metrics = metrics
+        self.maxTensorBytes = maxTensorBytes
         self.onCompleted = onCompleted
     }
 
@@ -63,11 +71,14 @@ public struct LossResponder: Responder {
             response.headers.add("Content-Type", "application/yaml")
             return .response(response)
         case .crossEntropy:
-            return lossReply(head, LossBodyHandler<CERequest>(metrics: metrics, bodyLength: LossResponder.bodyLength(head)))
+            return lossReply(head, LossBodyHandler<CERequest>(
+                metrics: metrics, bodyLength: LossResponder.bodyLength(head), maxTensorBytes: maxTensorBytes))
         case .binaryCrossEntropy:
-            return lossReply(head, LossBodyHandler<BCERequest>(metrics: metrics, bodyLength: LossResponder.bodyLength(head)))
+            return lossReply(head, LossBodyHandler<BCERequest>(
+                metrics: metrics, bodyLength: LossResponder.bodyLength(head), maxTensorBytes: maxTensorBytes))
         case .meanSquaredError:
-            return lossReply(head, LossBodyHandler<MSERequest>(metrics: metrics, bodyLength: LossResponder.bodyLength(head)))
+            return lossReply(head, LossBodyHandler<MSERequest>(
+                metrics: metrics, bodyLength: LossResponder.bodyLength(head), maxTensorBytes: maxTensorBytes))
         }
     }
 

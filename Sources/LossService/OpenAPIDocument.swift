@@ -48,7 +48,9 @@ info:
     client too slow (head, body progress, minimum body rate or total body
     time; the detail says which), 411 a POST with neither `Content-Length` nor chunked
     encoding, 413 a body over the limit (checked on the wire and again after
-    gzip decoding), 414 a request line over the limit, 415 a loss POST that
+    gzip decoding) or whose tensors would take more than the tensor limit at
+    8 bytes per number (128 MiB by default; the detail names the number's
+    byte offset), 414 a request line over the limit, 415 a loss POST that
     is not `application/json`, 422 valid JSON that is not a valid loss
     request, 431 request headers over the limit, 501 an unknown method, 505
     an HTTP version other than 1.0 and 1.1, 503 the server is draining or,
@@ -794,7 +796,7 @@ components:
           schema: {type: string, pattern: '^[0-9]+$'}
           example: '7200'
     BadRequest:
-      description: Malformed HTTP, or a body that is not JSON (the detail names the 0-based byte offset).
+      description: Malformed HTTP, or a body that is not JSON (the detail names the 0-based byte offset). NaN and Infinity are not JSON numbers; the detail says so.
       content:
         application/problem+json:
           schema:
@@ -845,7 +847,7 @@ components:
               - properties: {status: {const: 411}}
           example: {type: about:blank, title: Length Required, status: 411, detail: 'a POST request needs Content-Length or Transfer-Encoding: chunked (RFC 9112 §6.3)'}
     ContentTooLarge:
-      description: The body is over the limit (128 MiB by default), on the wire or after gzip decoding; refused before it is read whole.
+      description: The body is over the limit (128 MiB by default), on the wire or after gzip decoding, or its tensors would take more than the tensor limit at 8 bytes per number (128 MiB by default, all tensors together; the detail names the byte offset of the number that passes it); refused before it is read whole.
       content:
         application/problem+json:
           schema:

@@ -15,7 +15,10 @@ import Losses
 /// `feed`, or from `finish` for a truncated body). A body that is JSON but not
 /// a valid request throws `.invalid` from `finish`: the decoder records the
 /// first such problem, drops what it has read, and goes on checking the syntax
-/// only, so that a malformed body is always a 400, whatever comes first.
+/// only, so that a malformed body is always a 400, whatever comes first. The
+/// first number that would take the tensors past `maxTensorBytes` throws
+/// `.tooLarge` at once, so a body of many short numbers (a gzip bomb of `0,`)
+/// is refused while it streams, never decoded whole.
 struct TensorDecoder {
     /// Default of `maxDepth`: 64 levels of nested arrays and objects.
     static let defaultMaxDepth = 64
@@ -28,6 +31,12 @@ struct TensorDecoder {
     /// decoder keeps (member names, top-level string values). Strings it only
     /// checks (`datatype`, `name`, `parameters`) have no limit but the body's.
     static let defaultMaxStringLength = 4096
+    /// Default of `maxMembers`: 64. A loss request has at most 7 members.
+    static let defaultMaxMembers = 64
+    /// Default of `maxTensorBytes`: 128 MiB, the default body limit
+    /// (`Limits.maxBodyBytes`), so a body at the limit written with 8 or more
+    /// bytes per number always fits.
+    static let defaultMaxTensorBytes = 128 << 20
 
     /// The deepest nesting of arrays and objects allowed, the top-level object
     /// included; one level more is malformed (a 400). Default 64.
@@ -36,6 +45,19 @@ struct TensorDecoder {
     let maxNumberLength: Int
     /// The longest kept string, in decoded bytes; a longer one is a 422. Default 4096.
     let maxStringLength: Int
+    /// The most members of the top-level object; one more is a 422, and
+    /// nothing more is kept. Why: a kept member costs about 170 bytes (its
+    /// name, a dictionary entry, a scalar tensor's two arrays) for as few as
+    /// 9 bytes of JSON (`"m1234":0,`), so a body of distinct members would
+    /// cost about 14 times its size (2 million of them took 340 MiB), beyond
+    /// what `maxTensorBytes` counts. Default 64.
+    let maxMembers: Int
+    /// The most bytes the request's decoded tensors may take, 8 per number,
+    /// all tensors (and scalar numbers) together; the number that would pass
+    /// it is a 413, at its byte. It bounds the memory a body costs whatever its
+    /// encoding: `0,` is 2 bytes of JSON but 8 of tensor, and gzip shrinks a
+    /// body of such numbers a thousandfold. Default 128 MiB.
+    let maxTensorBytes: Int
     /// The body's length when known in advance (Content-Length), or nil.
     /// With it, a tensor's storage is reserved once for the most numbers the
     /// rest of the body can hold at a typical 8 bytes each, instead of growing
@@ -48,7 +70,7 @@ struct TensorDecoder {
     private enum State {
         case value, valueOrClose, keyOrClose, key, colon, afterValue, done
         case string, escape, unicodeEscape, afterHighSurrogate, afterHighSurrogateBackslash, utf8
-        case number, literal
+        case number, literal, nonFinite
     }
 
     /// What an open container is for.
@@ -89,8 +111,18 @@ struct TensorDecoder {
     private var literal: Literal = .true
     private var literalIndex = 0
 
+    // NaN or Infinity (Python's json.dumps writes them), read whole to say that JSON has neither
+    private var nonFinite = NonFinite.nan
+    private var nonFiniteIndex = 0
+    /// The offset of the `N` or `I`.
+    private var nonFiniteOffset = 0
+    /// True when a `-` came before it.
+    private var nonFiniteNegative = false
+
     // A number cut by a chunk boundary
     private var carry: [UInt8] = []
+    /// The offset of the carried number's first byte.
+    private var carryOffset = 0
     private var carryLength = 0
     private var numberGrammar = NumberGrammar.integer
 
@@ -99,7 +131,13 @@ struct TensorDecoder {
     /// reduction, weight, …): growing from empty rehashed it two or three times.
     private var members: [String: JSONMember] = Dictionary(minimumCapacity: 6)
     private var memberName = ""
+    /// Members of the top-level object begun so far.
+    private var memberCount = 0
     private var tracker: TensorShapeTracker
+    /// `maxTensorBytes` in numbers.
+    private let maxNumbers: Int
+    /// Numbers held by the request's finished tensors (and scalar numbers).
+    private var storedNumbers = 0
     /// The depth of the open tensor's outermost array, so an array at depth `d` is at level `d - trackerBase + 1`.
     private var trackerBase = 0
     private var trackerTarget = Slot.member
@@ -113,12 +151,17 @@ struct TensorDecoder {
         maxDepth: Int = TensorDecoder.defaultMaxDepth,
         maxNumberLength: Int = TensorDecoder.defaultMaxNumberLength,
         maxStringLength: Int = TensorDecoder.defaultMaxStringLength,
+        maxMembers: Int = TensorDecoder.defaultMaxMembers,
+        maxTensorBytes: Int = TensorDecoder.defaultMaxTensorBytes,
         bodyLength: Int? = nil
     ) {
         self.bodyLength = bodyLength
+        self.maxTensorBytes = max(0, maxTensorBytes)
+        maxNumbers = self.maxTensorBytes / 8
         self.maxDepth = max(1, maxDepth)
         self.maxNumberLength = max(1, maxNumberLength)
         self.maxStringLength = max(1, maxStringLength)
+        self.maxMembers = max(1, maxMembers)
         roles = Array(repeating: .skipArray, count: self.maxDepth + 1)
         tracker = TensorShapeTracker(maxDepth: self.maxDepth)
         powersOfTen = NumberScanner.exactPowersOfTen  // shared: no allocation per request
@@ -148,7 +191,11 @@ struct TensorDecoder {
         finished = true
         if state == .number {
             guard numberGrammar.isComplete else { throw fail(consumed, "unexpected end of input") }
-            completeCarriedNumber()
+            try completeCarriedNumber()
+        }
+        if state == .nonFinite {
+            // Cut short, it is no NaN or Infinity: the error it had before it began.
+            throw fail(nonFiniteOffset, nonFiniteNegative ? NumberGrammar.digitAfterMinus : "expected a value")
         }
         guard state == .done else {
             throw fail(consumed, consumed == 0 ? "the body is empty" : "unexpected end of input")
@@ -192,6 +239,12 @@ struct TensorDecoder {
                     literal = c == UInt8(ascii: "t") ? .true : c == UInt8(ascii: "f") ? .false : .null
                     literalIndex = 1
                     state = .literal
+                    i += 1
+                case UInt8(ascii: "-") where i + 1 < n && (p[i + 1] == UInt8(ascii: "N") || p[i + 1] == UInt8(ascii: "I")):
+                    beginNonFinite(p[i + 1], at: consumed + i + 1, negative: true)
+                    i += 2
+                case UInt8(ascii: "N"), UInt8(ascii: "I"):
+                    beginNonFinite(c, at: consumed + i, negative: false)
                     i += 1
                 case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
                     if depth > 0 && roles[depth] == .tensorArray && problem == nil {
@@ -339,6 +392,19 @@ struct TensorDecoder {
                 i += 1
                 if literalIndex == expected.count { endLiteral() }
 
+            case .nonFinite:
+                let expected = nonFinite.bytes
+                guard c == expected[nonFiniteIndex] else {
+                    // Not NaN or Infinity after all: the error its first byte had.
+                    throw fail(nonFiniteOffset, nonFiniteNegative ? NumberGrammar.digitAfterMinus : "expected a value")
+                }
+                nonFiniteIndex += 1
+                i += 1
+                if nonFiniteIndex == expected.count {
+                    let name = (nonFiniteNegative ? "-" : "") + nonFinite.name
+                    throw fail(nonFiniteNegative ? nonFiniteOffset - 1 : nonFiniteOffset, Self.nonFiniteReason(name))
+                }
+
             case .number:
                 switch numberGrammar.next(c) {
                 case .more(let next):
@@ -347,7 +413,10 @@ struct TensorDecoder {
                     carryLength += 1
                     i += 1
                 case .end:
-                    completeCarriedNumber()  // c is not consumed: it follows the number
+                    try completeCarriedNumber()  // c is not consumed: it follows the number
+                case .error(_) where numberGrammar == .minus && (c == UInt8(ascii: "N") || c == UInt8(ascii: "I")):
+                    beginNonFinite(c, at: consumed + i, negative: true)
+                    i += 1
                 case .error(let reason):
                     throw fail(consumed + i, reason)
                 }
@@ -373,6 +442,41 @@ struct TensorDecoder {
         }
     }
 
+    /// Starts reading what may be `NaN` or `Infinity` (`-` before it when
+    /// `negative`), whose first byte `c` is at `offset`.
+    private mutating func beginNonFinite(_ c: UInt8, at offset: Int, negative: Bool) {
+        nonFinite = c == UInt8(ascii: "N") ? .nan : .infinity
+        nonFiniteIndex = 1
+        nonFiniteOffset = offset
+        nonFiniteNegative = negative
+        state = .nonFinite
+    }
+
+    /// What to say about `NaN`, `-Infinity`, …: RFC 8259 §6 has no such
+    /// numbers, but Python's `json.dumps` writes them by default.
+    static func nonFiniteReason(_ token: String) -> String {
+        "\(token) is not JSON (RFC 8259 §6 has no NaN or Infinity): replace or drop non-finite values before sending; "
+            + "Python's json.dumps(..., allow_nan=False) raises on them instead of writing them"
+    }
+
+    /// The number starting at `offset` would take the tensors past
+    /// `maxTensorBytes`: recorded like a malformed-JSON error, and the numbers
+    /// read so far are dropped.
+    private mutating func tooLarge(at offset: Int) -> DecodeError {
+        let error = DecodeError.tooLarge(offset: offset, limit: maxTensorBytes)
+        failure = error
+        members = [:]
+        tracker.data = []
+        object = TensorObject()
+        return error
+    }
+
+    /// Counts one scalar number (a member or a tensor object's `data`) against `maxTensorBytes`.
+    private mutating func storeScalar(at offset: Int) throws(DecodeError) {
+        guard storedNumbers < maxNumbers else { throw tooLarge(at: offset) }
+        storedNumbers += 1
+    }
+
     /// Records a malformed-JSON error; it is thrown now and by every later call.
     private mutating func fail(_ offset: Int, _ reason: String) -> DecodeError {
         let error = DecodeError.malformed(offset: offset, reason: reason)
@@ -391,6 +495,9 @@ struct TensorDecoder {
         object = TensorObject()
     }
 
+    // Inlined: called from mutating methods, an outlined call took a copy of
+    // `self` (456 bytes, a memcpy per container and string) once the decoder grew.
+    @inline(__always)
     private func slot() -> Slot {
         if problem != nil { return .ignored }
         if depth == 0 { return .root }
@@ -471,7 +578,7 @@ struct TensorDecoder {
         } else if let bodyLength {
             reserve = max(0, bodyLength - consumed) / 8
         }
-        tracker.start(path: path, reserve: reserve)
+        tracker.start(path: path, reserve: reserve, maxCount: maxNumbers - storedNumbers)
         trackerBase = depth + 1
         trackerTarget = target
     }
@@ -500,6 +607,7 @@ struct TensorDecoder {
         let shape = tracker.shape
         let data = tracker.data
         tracker.data = []
+        storedNumbers += data.count
         switch trackerTarget {
         case .shape:
             guard shape.count == 1 else { return invalidate(object.shapeMessage) }
@@ -648,6 +756,8 @@ struct TensorDecoder {
         if textTooLong { return invalidate("a member name is longer than \(maxStringLength) bytes") }
         if roles[depth] == .top {
             if members[name] != nil { return invalidate("duplicate member '\(name)'") }
+            memberCount += 1
+            if memberCount > maxMembers { return invalidate("the request body has more than \(maxMembers) members") }
             memberName = name
             return
         }
@@ -706,6 +816,7 @@ struct TensorDecoder {
         swap(&counts, &tracker.counts)
         var cursor = i
         var failure: DecodeError?
+        let maxCount = tracker.maxCount
         // The short-number reader may look `reach` bytes ahead; nearer the
         // chunk's end (or with a tiny length limit) every number takes the careful path.
         let shortLimit = maxNumberLength >= NumberScanner.reach ? n &- NumberScanner.reach : 0
@@ -721,25 +832,33 @@ struct TensorDecoder {
             var position = cursor
             var numbers = counts[level]
             var filled = 0
+            // The tensor limit is checked a batch at a time, not per number:
+            // `room` is what the tensor may still take, and a batch is full at
+            // `batchEnd`, which is below `batchSize` only when the limit comes
+            // first. Then the next number finds no room and is refused at its byte.
+            var room = maxCount &- data.count
+            var batchEnd = min(Self.batchSize, room)
             defer {
                 cursor = position
                 counts[level] = numbers
-                data.append(contentsOf: UnsafeBufferPointer(rebasing: batch[..<filled]))
+                Self.flush(batch, filled, into: &data, maxCount: maxCount)
             }
             while true {
-                if filled == Self.batchSize {
-                    data.append(contentsOf: UnsafeBufferPointer(rebasing: batch[..<filled]))
+                if filled == batchEnd && filled > 0 {
+                    Self.flush(batch, filled, into: &data, maxCount: maxCount)
+                    room &-= filled
                     filled = 0
+                    batchEnd = min(Self.batchSize, room)
                 }
                 // The common case in one straight path: short numbers joined by commas.
                 let run = NumberScanner.scanRun(
-                    p, from: position, limit: shortLimit, into: batch.baseAddress! + filled, capacity: Self.batchSize &- filled,
+                    p, from: position, limit: shortLimit, into: batch.baseAddress! + filled, capacity: batchEnd &- filled,
                     powers.baseAddress!, integerPowers.baseAddress!)
                 filled &+= run.count
                 numbers &+= run.count
                 position = run.position
                 if !run.afterNumber {
-                    if filled == Self.batchSize { continue }
+                    if filled == batchEnd && filled > 0 { continue }
                     // After a comma: whitespace, then a value that may not be a number.
                     while position < n && isSpace(p[position]) { position &+= 1 }
                     guard position < n, p[position] == UInt8(ascii: "-") || p[position] &- UInt8(ascii: "0") < 10 else {
@@ -756,6 +875,7 @@ struct TensorDecoder {
                     numbers &+= 1
                     position = end
                     guard value.isFinite && end &- start <= maxNumberLength else { return .badNumber(start, value) }
+                    guard filled < batchEnd else { return .tooLarge(start) }
                     batch[filled] = value
                     filled &+= 1
                 }
@@ -796,7 +916,16 @@ struct TensorDecoder {
         i = cursor
         switch outcome {
         case .failed:
+            // `-NaN`, `-Infinity` after a comma: the careful scanner saw no digit after '-'.
+            if case .malformed(let offset, NumberGrammar.digitAfterMinus) = failure!, offset - consumed < n,
+                p[offset - consumed] == UInt8(ascii: "N") || p[offset - consumed] == UInt8(ascii: "I") {
+                beginNonFinite(p[offset - consumed], at: offset, negative: true)
+                i = offset - consumed + 1
+                return
+            }
             throw failure!
+        case .tooLarge(let start):
+            throw tooLarge(at: consumed + start)
         case .cut(let start):
             startCarry(p, start, n)
             i = n
@@ -808,6 +937,18 @@ struct TensorDecoder {
         case .value:
             state = .value
         }
+    }
+
+    /// Appends a batch's first `filled` numbers to `data`, growing it first
+    /// (as `TensorShapeTracker.grow` does) when it is full.
+    @inline(__always)
+    private static func flush(
+        _ batch: UnsafeMutableBufferPointer<Double>, _ filled: Int, into data: inout [Double], maxCount: Int
+    ) {
+        if data.count &+ filled > data.capacity {
+            TensorShapeTracker.grow(&data, toHold: data.count &+ filled, maxCount: maxCount)
+        }
+        data.append(contentsOf: UnsafeBufferPointer(rebasing: batch[..<filled]))
     }
 
     /// Numbers per batch in `scanNumbers`: 1 KiB, the most that
@@ -823,6 +964,8 @@ struct TensorDecoder {
         case cut(Int)
         /// The number starting here is out of range or too long.
         case badNumber(Int, Double)
+        /// The number starting here would take the tensors past `maxTensorBytes`.
+        case tooLarge(Int)
         /// After a number, something other than `,` followed by a number.
         case afterValue
         /// After `,`, a value that is not a number.
@@ -838,7 +981,7 @@ struct TensorDecoder {
             return
         }
         i = end
-        deliverNumber(value, text: p + start, end - start)
+        try deliverNumber(value, at: consumed + start, text: p + start, end - start)
         state = depth == 0 ? .done : .afterValue
     }
 
@@ -986,6 +1129,7 @@ struct TensorDecoder {
     private mutating func startCarry(_ p: UnsafePointer<UInt8>, _ start: Int, _ n: Int) {
         carry.removeAll(keepingCapacity: true)
         carryLength = 0
+        carryOffset = consumed + start
         numberGrammar = NumberGrammar(first: p[start])
         for j in start..<n {
             if j > start, case .more(let next) = numberGrammar.next(p[j]) { numberGrammar = next }
@@ -995,7 +1139,7 @@ struct TensorDecoder {
         state = .number
     }
 
-    private mutating func completeCarriedNumber() {
+    private mutating func completeCarriedNumber() throws(DecodeError) {
         var value = 0.0
         if carryLength <= maxNumberLength {
             carry.append(0x20)  // a sentinel: the token's end must be seen
@@ -1006,17 +1150,20 @@ struct TensorDecoder {
             carry.removeLast()
         }
         let token = carry
-        token.withUnsafeBufferPointer { buffer in
-            deliverNumber(value, text: buffer.baseAddress!, carryLength)
+        try token.withUnsafeBufferPointer { (buffer) throws(DecodeError) in
+            try deliverNumber(value, at: carryOffset, text: buffer.baseAddress!, carryLength)
         }
         state = depth == 0 ? .done : .afterValue
     }
 
-    /// A complete number outside the hot path (or carried across chunks).
-    private mutating func deliverNumber(_ value: Double, text: UnsafePointer<UInt8>, _ length: Int) {
+    /// A complete number outside the hot path (or carried across chunks), which starts at byte `offset`.
+    private mutating func deliverNumber(
+        _ value: Double, at offset: Int, text: UnsafePointer<UInt8>, _ length: Int
+    ) throws(DecodeError) {
         switch slot() {
         case .member:
             if value.isFinite && length <= maxNumberLength {
+                try storeScalar(at: offset)
                 members[memberName] = .tensor(Tensor(value))
             } else {
                 numberProblem(path: memberName, value: value, text: text, length)
@@ -1025,12 +1172,13 @@ struct TensorDecoder {
             let level = self.level
             if let message = tracker.number(atLevel: level) { return invalidate(message) }
             if value.isFinite && length <= maxNumberLength {
-                tracker.data.append(value)
+                guard tracker.append(value) else { throw tooLarge(at: offset) }
             } else {
                 numberProblem(path: tracker.elementPath(level), value: value, text: text, length)
             }
         case .data:
             if value.isFinite && length <= maxNumberLength {
+                try storeScalar(at: offset)
                 object.data = [value]
             } else {
                 numberProblem(path: "\(object.name).data", value: value, text: text, length)
@@ -1077,6 +1225,28 @@ private enum Literal {
         case .true: "true"
         case .false: "false"
         case .null: "null"
+        }
+    }
+}
+
+/// The non-finite numbers JavaScript and Python's `json` module write, which are not JSON.
+private enum NonFinite {
+    case nan, infinity
+
+    private static let nanBytes = Array("NaN".utf8)
+    private static let infinityBytes = Array("Infinity".utf8)
+
+    var bytes: [UInt8] {
+        switch self {
+        case .nan: Self.nanBytes
+        case .infinity: Self.infinityBytes
+        }
+    }
+
+    var name: String {
+        switch self {
+        case .nan: "NaN"
+        case .infinity: "Infinity"
         }
     }
 }

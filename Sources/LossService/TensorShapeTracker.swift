@@ -19,6 +19,9 @@ struct TensorShapeTracker {
     var counts: [Int]
     /// The numbers read so far, row-major.
     var data: [Double] = []
+    /// The most numbers this tensor may hold: what the request's tensor limit
+    /// leaves after its earlier tensors (`TensorDecoder.maxTensorBytes`).
+    var maxCount = Int.max
 
     /// A tracker for arrays nested at most `maxDepth` levels deep.
     init(maxDepth: Int) {
@@ -26,8 +29,12 @@ struct TensorShapeTracker {
         counts = Array(repeating: 0, count: maxDepth + 2)
     }
 
-    /// Starts a new tensor whose outermost array has just opened.
-    mutating func start(path: String, reserve: Int) {
+    /// Starts a new tensor whose outermost array has just opened, with room
+    /// reserved for `reserve` numbers: at most `maxCount`, and `maxCount`
+    /// itself when `reserve` is past three quarters of it (as `grow` does:
+    /// pages never written cost nothing, and growing a storage that large
+    /// would copy more than 3/4 of the limit).
+    mutating func start(path: String, reserve: Int, maxCount: Int) {
         self.path = path
         rank = -1
         for k in dims.indices {
@@ -35,10 +42,39 @@ struct TensorShapeTracker {
             counts[k] = 0
         }
         data = []
+        self.maxCount = maxCount
+        let reserve = reserve > maxCount - maxCount / 4 ? maxCount : reserve
         if reserve > 0 {
             data.reserveCapacity(reserve)
             data.withUnsafeBufferPointer { HugePages.advise($0.baseAddress, bytes: data.capacity * 8) }
         }
+    }
+
+    /// Grows `data`'s storage to hold at least `needed` numbers (at most
+    /// `maxCount`, which the caller has checked): by doubling, as `Array`
+    /// does, but straight to `maxCount` once doubling would pass three
+    /// quarters of it.
+    ///
+    /// Why: growing copies the old storage into the new, so both are resident
+    /// for a moment. Capped this way (and with `start`'s reserve capped
+    /// alike), no copy is of more than 3/4 of the limit (old and new together
+    /// at most 1.5 × `maxCount` numbers), where doubling freely could copy
+    /// nearly the whole limit into twice of it.
+    /// Called only when `data` is full: once per doubling, not per number.
+    @inline(never)
+    static func grow(_ data: inout [Double], toHold needed: Int, maxCount: Int) {
+        var capacity = max(needed, 2 * data.capacity)
+        if capacity > maxCount - maxCount / 4 { capacity = max(needed, maxCount) }
+        data.reserveCapacity(capacity)
+    }
+
+    /// Appends one number, growing the storage as `grow` does. Returns false,
+    /// appending nothing, when the tensor already holds `maxCount` numbers.
+    mutating func append(_ value: Double) -> Bool {
+        guard data.count < maxCount else { return false }
+        if data.count == data.capacity { Self.grow(&data, toHold: data.count + 1, maxCount: maxCount) }
+        data.append(value)
+        return true
     }
 
     /// A number begins as an element of the level-`k` array. Returns a

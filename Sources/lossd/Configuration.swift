@@ -15,6 +15,9 @@ struct Configuration {
 
     var server: ServerConfiguration
     var cors: CORSPolicy
+    /// The most bytes one loss request's decoded tensors may take (413 past
+    /// it; `LossResponder.maxTensorBytes`). Default: the body limit.
+    var maxTensorBytes: Int
     /// Seconds a drain may take. Default 20.
     var drainTimeout: Double
     var logLevel: Logger.Level
@@ -43,6 +46,7 @@ struct Configuration {
         server.limits = limits
         server.minSendRate = try env.nonNegative(flags.minSendRate, "LOSSD_MIN_SEND_RATE", 1024)
         server.overflowConnections = try env.nonNegative(flags.overflowConnections, "LOSSD_OVERFLOW_CONNECTIONS", 64)
+        maxTensorBytes = try env.positive(flags.maxTensorBytes, "LOSSD_MAX_TENSOR_BYTES", limits.maxBodyBytes)
         server.gzipMinimumBytes = try env.pick(flags.gzipMinBytes, "LOSSD_GZIP_MIN_BYTES", 1024) { Int($0).flatMap { $0 >= 0 ? $0 : nil } }
         server.drainAcceptGrace = try env.pick(flags.drainAcceptGrace, "LOSSD_DRAIN_ACCEPT_GRACE", 0) { Double($0) }
         guard server.drainAcceptGrace >= 0, server.drainAcceptGrace.isFinite else {

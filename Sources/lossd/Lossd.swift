@@ -31,6 +31,9 @@ struct Lossd: ParsableCommand {
     @Option(help: ArgumentHelp("Largest request body in bytes, on the wire and after gzip decoding; 413 past it. (default: 134217728, env: LOSSD_MAX_BODY_BYTES)", valueName: "bytes"))
     var maxBodyBytes: Int?
 
+    @Option(help: ArgumentHelp("Most bytes one loss request's decoded tensors may take, 8 per number, all its tensors together; 413 past it, while the body streams (a small gzip body of short numbers decodes to many times its size). (default: the body limit, env: LOSSD_MAX_TENSOR_BYTES)", valueName: "bytes"))
+    var maxTensorBytes: Int?
+
     @Option(help: ArgumentHelp("Longest request line in bytes, CRLF included; 414 past it. (default: 8192, env: LOSSD_MAX_REQUEST_LINE_BYTES)", valueName: "bytes"))
     var maxRequestLineBytes: Int?
 
@@ -115,6 +118,7 @@ struct Lossd: ParsableCommand {
         let readiness = Readiness()
         let metrics = ServiceMetrics(logLinesDropped: { log.droppedLines })
         let responder = LossResponder(cors: configuration.cors, readiness: readiness, metrics: metrics,
+                                      maxTensorBytes: configuration.maxTensorBytes,
                                       onCompleted: { exchange, route in accessLog.record(exchange, route: route) })
         let server = Server(configuration: serverConfiguration, responder: responder)
         signal(SIGPIPE, SIG_IGN)

@@ -126,6 +126,19 @@ import Testing
         try Self.expectProblem(try service.client().post("/loss/mse", body), 400, "byte \(offset)")
     }
 
+    @Test("NaN and Infinity as Python's json.dumps writes them are a 400 that says JSON has neither and how to send the data")
+    func nonFiniteNumbers() throws {
+        let service = try LoopbackService()
+        defer { service.stop() }
+        let client = try service.client()
+        // json.dumps({"predictions": [1.0, float("nan")], "targets": [1.0, float("-inf")]})
+        let detail = try Self.expectProblem(
+            client.post("/loss/mse", #"{"predictions": [1.0, NaN], "targets": [1.0, -Infinity]}"#), 400, "byte 22: NaN is not JSON")
+        #expect(detail.contains("allow_nan=False") && detail.contains("replace or drop non-finite values"), "\(detail)")
+        try Self.expectProblem(client.post("/loss/mse", #"{"predictions": [1.0, 2.0], "targets": [1.0, -Infinity]}"#),
+                               400, "byte 45: -Infinity is not JSON")
+    }
+
     @Test("invalid UTF-8, a lone surrogate and nesting deeper than 64 are malformed (rule 9)")
     func malformedMore() throws {
         let service = try LoopbackService()
@@ -266,6 +279,36 @@ import Testing
         #expect(try expecting.readResponse().status == 100)
         expecting.send(json)
         #expect(try Self.loss(expecting.readResponse())["loss"]?.double == 2.5)
+    }
+
+    /// `{"predictions": [0,0,…], "targets": [0,0,…]}` with `predictions` and `targets` zeros.
+    static func zeros(_ predictions: Int, _ targets: Int) -> [UInt8] {
+        Array((#"{"predictions":["# + Array(repeating: "0", count: predictions).joined(separator: ",")
+               + #"],"targets":["# + Array(repeating: "0", count: targets).joined(separator: ",") + "]}").utf8)
+    }
+
+    @Test("a gzip body whose numbers pass the tensor limit is a 413 naming the limit and the number's byte, sent before the body ends; one at the limit is scored")
+    func gzipTensorLimit() throws {
+        // 1 MiB of tensors holds 131,072 numbers.
+        let service = try LoopbackService(maxTensorBytes: 1 << 20)
+        defer { service.stop() }
+        let gzip = [("Content-Type", "application/json"), ("Content-Encoding", "gzip")]
+        let deflater = Deflater(level: 6)
+        let atLimit = try #require(deflater.gzip(Self.zeros(65536, 65536)))
+        let scored = try Self.loss(service.client().request("POST", "/loss/mse", headers: gzip, body: atLimit))
+        #expect(scored["loss"]?.double == 0 && scored["count"]?.int == 65536)
+        let oneMore = Self.zeros(65536, 65537)
+        try Self.expectProblem(service.client().request("POST", "/loss/mse", headers: gzip, body: try #require(deflater.gzip(oneMore))),
+                               413, "byte \(oneMore.count - 3) takes the request's tensors past the limit of 1048576 bytes")
+        // 4M numbers (8 MiB decoded, about 8 KB of gzip): the first half of the
+        // gzip bytes already passes the limit, and the 413 comes before the rest is sent.
+        let bomb = try #require(deflater.gzip(Self.zeros(4 << 20, 0)))
+        let client = try service.client()
+        client.send("POST /loss/mse HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
+                    + "Content-Length: \(bomb.count)\r\n\r\n")
+        client.send(Array(bomb[..<(bomb.count / 2)]))
+        // `{"predictions":[` is 16 bytes; number 131,072 follows 131,072 numbers and commas.
+        try Self.expectProblem(client.readResponse(), 413, "the number at byte \(16 + 2 * 131_072) takes the request's tensors past the limit of 1048576 bytes")
     }
 
     @Test("keep-alive and pipelining answer in order on one connection")

@@ -11,6 +11,12 @@ func jsonObject(_ response: Response) throws -> [String: Any] {
 @Suite struct LossResponderTests {
     let harness = ResponderHarness()
 
+    @Test("the tensor limit defaults to the default body limit, and the decoder's default agrees")
+    func tensorLimitDefault() {
+        #expect(LossResponder().maxTensorBytes == Limits().maxBodyBytes)
+        #expect(TensorDecoder.defaultMaxTensorBytes == Limits().maxBodyBytes)
+    }
+
     @Test("MSE of [1, 2] against [0, 0] is 2.5 (hand-computed)")
     func mseByHand() throws {
         let response = harness.post("/loss/mse", #"{"predictions": [1, 2], "targets": [0, 0]}"#)

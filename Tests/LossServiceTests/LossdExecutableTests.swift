@@ -129,6 +129,7 @@ import Testing
         for (flag, variable, value) in [
             ("--host", "LOSSD_HOST", "0.0.0.0"), ("--port", "LOSSD_PORT", "8080"),
             ("--max-body-bytes", "LOSSD_MAX_BODY_BYTES", "134217728"),
+            ("--max-tensor-bytes", "LOSSD_MAX_TENSOR_BYTES", "the body limit"),
             ("--max-request-line-bytes", "LOSSD_MAX_REQUEST_LINE_BYTES", "8192"),
             ("--max-header-bytes", "LOSSD_MAX_HEADER_BYTES", "32768"),
             ("--max-header-count", "LOSSD_MAX_HEADER_COUNT", "100"),
@@ -325,6 +326,35 @@ import Testing
         #expect(access?["status"]?.int == 200)
         #expect(access?["duration_ms"]?.double != nil)
         #expect(access?["level"]?.string == "info")
+    }
+
+    @Test("the tensor limit follows --max-body-bytes unless --max-tensor-bytes or LOSSD_MAX_TENSOR_BYTES sets it; the flag wins",
+          .enabled(if: binary != nil, "lossd is not built beside the tests; run swift build first"))
+    func tensorLimit() throws {
+        // 150 + 1 numbers: 1208 bytes of tensors from a body of 332 bytes.
+        let body = #"{"predictions": ["# + Array(repeating: "0", count: 150).joined(separator: ",") + #"], "targets": 0}"#
+        let number125 = 17 + 2 * 125  // 1000 bytes hold 125 numbers
+        let target = body.utf8.count - 2  // 1200 bytes hold the 150 predictions
+        for (arguments, environment, limit, offset) in [
+            (["--max-body-bytes", "1000"], [:], 1000, number125),
+            (["--max-body-bytes", "1000"], ["LOSSD_MAX_TENSOR_BYTES": "1200"], 1200, target),
+            (["--max-body-bytes", "1000", "--max-tensor-bytes", "1208"], ["LOSSD_MAX_TENSOR_BYTES": "1200"], nil, 0),
+        ] as [([String], [String: String], Int?, Int)] {
+            let running = try Running(["--host", "127.0.0.1", "--port", "0"] + arguments, environment: environment)
+            let port = try #require(Self.port(fromListeningLine: running.firstLine()))
+            let response = try LoopbackClient(port: port).post("/loss/mse", body)
+            if let limit {
+                #expect(response.status == 413, "\(arguments) \(environment): \(response.text)")
+                #expect(response.text.contains("byte \(offset) takes the request's tensors past the limit of \(limit) bytes"),
+                        "\(response.text)")
+            } else {
+                #expect(response.status == 422, "\(response.text)")  // decoded whole: the shapes differ
+            }
+            #expect(running.terminate() == 0)
+        }
+        let (status, text) = try Self.run([], environment: ["LOSSD_MAX_TENSOR_BYTES": "0"])
+        #expect(status == 64)
+        #expect(text.contains("LOSSD_MAX_TENSOR_BYTES"), "\(text)")
     }
 
     @Test("an environment variable that does not parse is an error naming it, not a silent default",

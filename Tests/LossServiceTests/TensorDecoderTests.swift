@@ -107,9 +107,14 @@ func body(_ before: String, _ raw: [UInt8], _ after: String) -> [UInt8] {
         MalformedCase(#"{1:2}"#, 1, "expected a member name or '}'"),
         MalformedCase(#"{"a":1,'b':2}"#, 7, "expected a member name"),
         MalformedCase(#"{"a":'x'}"#, 5, "expected a value"),
-        MalformedCase(#"{"a":NaN}"#, 5, "expected a value"),
-        MalformedCase(#"{"a":Infinity}"#, 5, "expected a value"),
-        MalformedCase(#"{"a":[1,-Infinity]}"#, 9, "expected a digit after '-'"),
+        // Not NaN or Infinity after all: the error of their first byte.
+        MalformedCase(#"{"a":None}"#, 5, "expected a value"),
+        MalformedCase(#"{"a":Inf}"#, 5, "expected a value"),
+        MalformedCase(#"{"a":[1,-Inf]}"#, 9, "expected a digit after '-'"),
+        MalformedCase(#"{"a":-Nan}"#, 6, "expected a digit after '-'"),
+        MalformedCase(#"{"a":nan}"#, 6, "invalid literal (expected 'null')"),
+        MalformedCase(#"{"a":Na"#, 5, "expected a value"),
+        MalformedCase(#"{"a":[-Infinit"#, 7, "expected a digit after '-'"),
         MalformedCase(#"{"a":TRUE}"#, 5, "expected a value"),
         MalformedCase(#"{"a":01}"#, 6, "leading zeros are not allowed"),
         MalformedCase(#"{"a":[-01]}"#, 8, "leading zeros are not allowed"),
@@ -173,6 +178,41 @@ func body(_ before: String, _ raw: [UInt8], _ after: String) -> [UInt8] {
         let expected = DecodeError.malformed(offset: example.offset, reason: example.reason)
         #expect(decode(example.bytes) == .failure(expected))
         #expect(decodeBytewise(example.bytes) == .failure(expected))
+    }
+
+    // MARK: NaN and Infinity: a 400 that says JSON has neither
+
+    static let nonFinite: [(json: String, offset: Int, token: String)] = [
+        ("NaN", 0, "NaN"),
+        (#"{"a":NaN}"#, 5, "NaN"), (#"{"a":-NaN}"#, 5, "-NaN"),
+        (#"{"a":Infinity}"#, 5, "Infinity"), (#"{"a":-Infinity}"#, 5, "-Infinity"),
+        (#"{"a":[NaN]}"#, 6, "NaN"), (#"{"a":[-Infinity]}"#, 6, "-Infinity"),
+        (#"{"a":[1.5, NaN]}"#, 11, "NaN"), (#"{"a":[1.5, -Infinity, 2]}"#, 11, "-Infinity"),
+        (#"{"a":[[1.5, 2], [Infinity, 1]]}"#, 17, "Infinity"),
+        (#"{"a":{"shape":[1],"data":[NaN]}}"#, 26, "NaN"),
+        // Inside a long run (the short-number reader's path, then the careful scanner's).
+        (#"{"a":[1.5, -Infinity"# + String(repeating: ", 2.5", count: 20) + "]}", 11, "-Infinity"),
+        (#"{"a":[1.5, NaN"# + String(repeating: ", 2.5", count: 20) + "]}", 11, "NaN"),
+        // After a 422 (the syntax is still checked).
+        (#"{"a":[1, "x", NaN]}"#, 14, "NaN"),
+    ]
+
+    @Test("NaN, -NaN, Infinity and -Infinity (as Python's json.dumps writes them) are a 400 at their first byte that says JSON has none and what to do",
+          arguments: nonFinite)
+    func nonFiniteNumbersAreNamed(_ example: (json: String, offset: Int, token: String)) {
+        let expected = DecodeError.malformed(offset: example.offset, reason: TensorDecoder.nonFiniteReason(example.token))
+        let bytes = Array(example.json.utf8)
+        for split in 0...bytes.count {
+            #expect(decode(bytes, splits: [split]) == .failure(expected), "split at \(split)")
+        }
+        #expect(decodeBytewise(bytes) == .failure(expected))
+    }
+
+    @Test func theNonFiniteMessageSaysJSONHasNoneAndHowToSendTheData() {
+        #expect(DecodeError.malformed(offset: 5, reason: TensorDecoder.nonFiniteReason("-Infinity")).description
+                == "malformed JSON at byte 5: -Infinity is not JSON (RFC 8259 §6 has no NaN or Infinity): "
+                + "replace or drop non-finite values before sending; "
+                + "Python's json.dumps(..., allow_nan=False) raises on them instead of writing them")
     }
 
     @Test func nestingUpToTheLimitIsAllowed() {
