@@ -236,7 +236,8 @@ struct RequestParser {
         return parseTarget(UnsafeRawBufferPointer(rebasing: line[targetStart..<(versionStart - 1)]), at: offset + targetStart)
     }
 
-    /// The methods of RFC 9110 §9 and RFC 5789; methods are case-sensitive (RFC 9110 §9.1).
+    /// The methods of RFC 9110 §9, RFC 5789 (PATCH) and QUERY; methods are
+    /// case-sensitive (RFC 9110 §9.1).
     private static func method(_ bytes: UnsafeRawBufferPointer) -> Method? {
         switch bytes.count {
         case 3:
@@ -248,6 +249,7 @@ struct RequestParser {
         case 5:
             if bytes.equalsASCII("PATCH") { return .patch }
             if bytes.equalsASCII("TRACE") { return .trace }
+            if bytes.equalsASCII("QUERY") { return .query }
         case 6:
             if bytes.equalsASCII("DELETE") { return .delete }
         case 7:

@@ -175,6 +175,7 @@ let host = "Host: example.com\r\n"
         // RFC 9110 §9.1: unknown (or wrongly cased) methods
         ParserRow("unknown method", "BREW /pot HTTP/1.1\r\nHost: a\r\n\r\n", 501, "method 'BREW' is not implemented"),
         ParserRow("method in lowercase", "get / HTTP/1.1\r\nHost: a\r\n\r\n", 501, "method 'get'"),
+        ParserRow("QUERY in lowercase", "query / HTTP/1.1\r\nHost: a\r\n\r\n", 501, "method 'query'"),
         ParserRow("WebDAV method", "PROPFIND / HTTP/1.1\r\nHost: a\r\n\r\n", 501, "'PROPFIND'"),
         // RFC 9112 §6.1: transfer codings we do not understand or implement
         ParserRow("unknown transfer coding", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: foo\r\n\r\n", 501, "unknown transfer coding 'foo'"),
@@ -236,6 +237,8 @@ let host = "Host: example.com\r\n"
         AcceptedRow("every known method: TRACE", "TRACE / HTTP/1.1\r\nHost: a\r\n\r\n", .trace, "/"),
         AcceptedRow("every known method: PUT", "PUT / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\n", .put, "/", .http1_1, .length(1)),
         AcceptedRow("every known method: PATCH", "PATCH / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\n", .patch, "/", .http1_1, .length(1)),
+        AcceptedRow("every known method: QUERY", "QUERY / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\n", .query, "/", .http1_1, .length(1)),
+        AcceptedRow("QUERY without a length has no body (RFC 9112 §6.3), so it can reach the 405", "QUERY /loss/ce HTTP/1.1\r\nHost: a\r\n\r\n", .query, "/loss/ce"),
         AcceptedRow("obs-text in a value is kept (RFC 9110 §5.5)", bytes: Array("GET / HTTP/1.1\r\nHost: a\r\nX-Name: caf".utf8) + [0xC3, 0xA9, 0xFF] + Array("\r\n\r\n".utf8), .get, "/"),
         AcceptedRow("tab inside a value", "GET / HTTP/1.1\r\nHost: a\r\nX: a\tb\r\n\r\n", .get, "/"),
         AcceptedRow("empty value", "GET / HTTP/1.1\r\nHost: a\r\nX-Empty:\r\n\r\n", .get, "/"),
