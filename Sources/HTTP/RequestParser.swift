@@ -10,7 +10,10 @@ import Darwin
 enum BodyFraming: Equatable, Sendable {
     /// No body.
     case none
-    /// Exactly this many bytes follow the head (never more than `Limits.maxBodyBytes`).
+    /// Exactly this many bytes follow the head. It may be over
+    /// `Limits.maxBodyBytes` (`Int.max` when the value is larger still): the
+    /// connection refuses that with 413 once it holds the head, so the
+    /// refusal is logged and counted with its method and path.
     case length(Int)
     /// A chunked body follows: feed it to a `ChunkedDecoder`.
     case chunked
@@ -493,9 +496,6 @@ struct RequestParser {
             return .success(.chunked)
         }
         if let contentLength {
-            if contentLength > limits.maxBodyBytes {
-                return .failure(HTTPError(.contentTooLarge, "Content-Length \(contentLength == .max ? "(over \(Int.max))" : String(contentLength)) is over the body limit of \(limits.maxBodyBytes) bytes"))
-            }
             return .success(.length(contentLength))
         }
         // RFC 9110 §15.5.12: a request whose method carries a body must say how long it is.

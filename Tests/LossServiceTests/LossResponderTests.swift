@@ -241,14 +241,19 @@ func jsonObject(_ response: Response) throws -> [String: Any] {
         #expect(metrics.requests.value(["GET", "unmatched", "404"]) == 100)
     }
 
-    @Test("a request rejected before routing is counted as unmatched and leaves in-flight alone")
+    @Test("a request refused before routing (a 413 on its head) is counted under its method and route, and leaves in-flight alone")
     func rejectedBeforeRouting() {
         let metrics = ServiceMetrics(includeProcessMetrics: false)
         let responder = LossResponder(metrics: metrics)
         let head = RequestHead(method: .post, target: "/loss/ce", version: .http1_1, headers: [:])
         responder.completed(Exchange(head: head, wasRouted: false, status: .contentTooLarge, requestBodyBytes: 0,
                                      responseBodyBytes: 10, duration: 0.01))
-        #expect(metrics.requests.value(["POST", "unmatched", "413"]) == 1)
+        #expect(metrics.requests.value(["POST", "/loss/ce", "413"]) == 1)
+        #expect(metrics.inFlight.value == 0)
+        // Without a head (malformed HTTP) there is no path to name.
+        responder.completed(Exchange(head: nil, wasRouted: false, status: .badRequest, requestBodyBytes: 0,
+                                     responseBodyBytes: 10, duration: 0.01))
+        #expect(metrics.requests.value(["OTHER", "unmatched", "400"]) == 1)
         #expect(metrics.inFlight.value == 0)
     }
 }
