@@ -50,7 +50,27 @@ func jsonObject(_ response: Response) throws -> [String: Any] {
         #expect(response.status == .ok)
         let object = try jsonObject(response)
         #expect(object["loss"] is NSNull)
+        #expect(object["nonfinite"] as? String == "nan")
         #expect(object["count"] as? Int == 0)
+    }
+
+    @Test("an MSE that overflows is infinite in PyTorch: null here, with nonfinite \"inf\"")
+    func mseOverflow() throws {
+        let response = harness.post("/loss/mse", #"{"predictions": [1e200, 0], "targets": [0, 0]}"#)
+        #expect(response.status == .ok)
+        let object = try jsonObject(response)
+        #expect(object["loss"] is NSNull)
+        #expect(object["nonfinite"] as? String == "inf")
+    }
+
+    @Test("with reduction none, nonfinite lists the kind of each null in row-major order; finite answers have none")
+    func nonfiniteElements() throws {
+        let response = harness.post(
+            "/loss/mse", #"{"predictions": [[1e200, 1], [0, -1e200]], "targets": [[0, 0], [0, 0]], "reduction": "none"}"#)
+        let object = try jsonObject(response)
+        #expect(object["nonfinite"] as? [String] == ["inf", "inf"])
+        let finite = try jsonObject(harness.post("/loss/mse", #"{"predictions": [1, 2], "targets": [0, 0], "reduction": "none"}"#))
+        #expect(finite["nonfinite"] == nil)
     }
 
     @Test("BCE of p = 0.5 against any target is ln 2")
