@@ -59,9 +59,7 @@ public struct LossResponder: Responder {
             response.headers.add("Cache-Control", "no-store")
             return .response(response)
         case .openAPI:
-            var response = Response(status: .ok, body: Array(OpenAPIDocument.text.utf8))
-            response.headers.add("Content-Type", "application/yaml")
-            return .response(response)
+            return .response(OpenAPIRepresentation.response(to: head))
         case .crossEntropy:
             return lossReply(head, LossBodyHandler<CERequest>(metrics: metrics, bodyLength: LossResponder.bodyLength(head)))
         case .binaryCrossEntropy:
