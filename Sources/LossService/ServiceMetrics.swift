@@ -41,7 +41,9 @@ public final class ServiceMetrics: Sendable {
     /// `lossd_loss_elements_total` by loss, looked up once at start.
     private let lossCells: [LossKind: CounterFamily.Cell]
 
-    /// - Parameter includeProcessMetrics: false only in tests that compare exact text.
+    /// - Parameter includeProcessMetrics: false only in tests that compare exact
+    ///   text: leaves out the process metrics and `lossd_build_info`, whose
+    ///   values depend on the machine and the commit.
     public init(includeProcessMetrics: Bool = true) {
         let requests = CounterFamily(
             name: "lossd_http_requests_total", help: "HTTP requests answered, by method, route and status.",
@@ -65,7 +67,7 @@ public final class ServiceMetrics: Sendable {
         (self.requestBodyBytes, self.responseBodyBytes, self.lossElements) = (requestBodyBytes, responseBodyBytes, lossElements)
         var families: [any MetricFamily] = [requests, duration, inFlight, requestBodyBytes, responseBodyBytes,
                                             lossElements]
-        if includeProcessMetrics { families.append(ProcessMetrics()) }
+        if includeProcessMetrics { families += [ProcessMetrics(), BuildInfoMetric()] }
         self.families = families
         var cells: [String: RouteCells] = [:]
         for route in Route.allCases.map(\.path) + [ServiceMetrics.unmatchedRoute] {

@@ -20,6 +20,7 @@ struct Lossd: ParsableCommand {
             Every option can also be set with the environment variable named in its help; \
             a flag on the command line wins over the variable.
             """,
+        version: BuildInfo.description,
         subcommands: [Healthcheck.self])
 
     @Option(help: ArgumentHelp("Address to listen on. (default: 0.0.0.0, env: LOSSD_HOST)", valueName: "address"))
@@ -110,7 +111,8 @@ struct Lossd: ParsableCommand {
         let scheme = configuration.server.tls == nil ? "http" : "https"
         LogTime.write("lossd listening on \(scheme)://\(Configuration.urlHost(configuration.server.host)):\(server.port)\n",
                       to: 1)
-        logger.info("ready", metadata: ["host": "\(configuration.server.host)", "port": "\(server.port)"])
+        logger.info("ready", metadata: ["host": "\(configuration.server.host)", "port": "\(server.port)",
+                                        "version": "\(BuildInfo.version)", "revision": "\(BuildInfo.revision)"])
         withExtendedLifetime(shutdown) { dispatchMain() }
     }
 }
