@@ -35,6 +35,12 @@ RUN swift package resolve
 
 COPY Sources ./Sources
 COPY Tests ./Tests
+COPY Plugins ./Plugins
+
+# The git commit for `lossd --version` and lossd_build_info: the context has
+# no .git, so pass it in (`--build-arg LOSSD_REVISION=$(git rev-parse --short
+# HEAD)`); without it the revision is "unknown" (Plugins/RevisionPlugin).
+ARG LOSSD_REVISION
 
 # The Swift runtime goes into the binary (--static-swift-stdlib): the runtime
 # image needs no Swift libraries at all. Symbols are kept so that a crash

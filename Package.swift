@@ -35,7 +35,9 @@ let package = Package(
         .target(name: "HTTP", dependencies: ["CZlib", "CEpoll", "COpenSSL"]),
 
         // The loss routes: tensor JSON decoding, validation, metrics, CORS, health.
-        .target(name: "LossService", dependencies: ["Losses", "HTTP", "CFastFloat"]),
+        // RevisionPlugin writes the git commit being built (BuildInfo.revision).
+        .target(name: "LossService", dependencies: ["Losses", "HTTP", "CFastFloat"], plugins: ["RevisionPlugin"]),
+        .plugin(name: "RevisionPlugin", capability: .buildTool()),
 
         // The executable: configuration, logging, signals, start-up.
         .executableTarget(

@@ -14,7 +14,8 @@
 #   ST_REPORT_DIR    where the JUnit report goes (default: none written)
 #
 # Start lossd first (e.g. `.build/release/lossd --port 8080 &`). Exits 0 when
-# every check passed, non-zero otherwise. Takes about 1-3 minutes.
+# every check passed, non-zero otherwise. Takes about 1-3 minutes. Needs
+# Python 3.12 or later (scripts/python-tools.sh finds one, pyenv's too).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -45,8 +46,9 @@ then
     exit 1
 fi
 
-# 2. schemathesis. All of its checks run (scripts/schemathesis.toml turns
-# off positive_data_acceptance outside the examples phase and says why).
+# 2. schemathesis. All of its checks run (scripts/schemathesis.toml lets
+# positive_data_acceptance take a 422 outside the examples phase and says
+# why; `--checks all` added by hand changes nothing).
 report=()
 if [ -n "${ST_REPORT_DIR:-}" ]; then
     report=(--report junit --report-dir "$ST_REPORT_DIR")

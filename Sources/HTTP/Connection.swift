@@ -706,7 +706,7 @@ final class Connection: @unchecked Sendable {
         // Checked before anything is read: a 413 without reading the body (RFC 9110 §15.5.14).
         if length > limits.maxBodyBytes {
             fail(HTTPError(status: .contentTooLarge,
-                           detail: "the request body of \(length) bytes is larger than the limit of \(limits.maxBodyBytes) bytes"))
+                           detail: "Content-Length \(length == .max ? "(over \(Int.max))" : String(length)) is over the body limit of \(limits.maxBodyBytes) bytes"))
             return
         }
         // Decoding it, and then answering, may take long: not on the event loop's thread.

@@ -86,12 +86,12 @@ final class Inflater {
 
 /// Gzip encoder for response bodies. One per connection, reset between
 /// responses, so zlib's ~256 KiB of state is allocated once, not per response.
-final class Deflater {
+public final class Deflater {
     private let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
     private var ready = false
 
     /// An encoder at zlib `level` (1…9).
-    init(level: Int) {
+    public init(level: Int) {
         stream.initialize(to: z_stream())
         // 16 + 15: write a gzip wrapper; memLevel 8 is zlib's default.
         ready = deflateInit2_(stream, Int32(max(1, min(9, level))), Z_DEFLATED, 16 + 15, 8, Z_DEFAULT_STRATEGY,
@@ -105,7 +105,7 @@ final class Deflater {
     }
 
     /// `input` gzipped, or nil when zlib failed (the caller then sends it as is).
-    func gzip(_ input: [UInt8]) -> [UInt8]? {
+    public func gzip(_ input: [UInt8]) -> [UInt8]? {
         guard ready else { return nil }
         deflateReset(stream)
         let bound = Int(deflateBound(stream, uLong(input.count)))

@@ -10,7 +10,10 @@ import Darwin
 enum BodyFraming: Equatable, Sendable {
     /// No body.
     case none
-    /// Exactly this many bytes follow the head (never more than `Limits.maxBodyBytes`).
+    /// Exactly this many bytes follow the head. It may be over
+    /// `Limits.maxBodyBytes` (`Int.max` when the value is larger still): the
+    /// connection refuses that with 413 once it holds the head, so the
+    /// refusal is logged and counted with its method and path.
     case length(Int)
     /// A chunked body follows: feed it to a `ChunkedDecoder`.
     case chunked
@@ -236,7 +239,8 @@ struct RequestParser {
         return parseTarget(UnsafeRawBufferPointer(rebasing: line[targetStart..<(versionStart - 1)]), at: offset + targetStart)
     }
 
-    /// The methods of RFC 9110 §9 and RFC 5789; methods are case-sensitive (RFC 9110 §9.1).
+    /// The methods of RFC 9110 §9, RFC 5789 (PATCH) and QUERY; methods are
+    /// case-sensitive (RFC 9110 §9.1).
     private static func method(_ bytes: UnsafeRawBufferPointer) -> Method? {
         switch bytes.count {
         case 3:
@@ -248,6 +252,7 @@ struct RequestParser {
         case 5:
             if bytes.equalsASCII("PATCH") { return .patch }
             if bytes.equalsASCII("TRACE") { return .trace }
+            if bytes.equalsASCII("QUERY") { return .query }
         case 6:
             if bytes.equalsASCII("DELETE") { return .delete }
         case 7:
@@ -491,9 +496,6 @@ struct RequestParser {
             return .success(.chunked)
         }
         if let contentLength {
-            if contentLength > limits.maxBodyBytes {
-                return .failure(HTTPError(.contentTooLarge, "Content-Length \(contentLength == .max ? "(over \(Int.max))" : String(contentLength)) is over the body limit of \(limits.maxBodyBytes) bytes"))
-            }
             return .success(.length(contentLength))
         }
         // RFC 9110 §15.5.12: a request whose method carries a body must say how long it is.

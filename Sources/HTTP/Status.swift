@@ -15,6 +15,7 @@ public struct Status: Sendable, Hashable, CustomStringConvertible {
     public static let `continue` = Status(code: 100, reasonPhrase: "Continue")
     public static let ok = Status(code: 200, reasonPhrase: "OK")
     public static let noContent = Status(code: 204, reasonPhrase: "No Content")
+    public static let notModified = Status(code: 304, reasonPhrase: "Not Modified")
     public static let badRequest = Status(code: 400, reasonPhrase: "Bad Request")
     public static let notFound = Status(code: 404, reasonPhrase: "Not Found")
     public static let methodNotAllowed = Status(code: 405, reasonPhrase: "Method Not Allowed")

@@ -39,6 +39,53 @@ public struct CORSPolicy: Sendable, Equatable {
         }
     }
 
+    /// Why `setting` is not a valid `--cors-origins` value, or nil when it is:
+    /// each entry must be `*` or an origin as a browser sends it in `Origin`
+    /// (RFC 6454 §6.1: `scheme://host` or `scheme://host:port`, lowercase,
+    /// no path, query or credentials). An entry such as `foo` or
+    /// `dash.example` could never match, so it is refused rather than
+    /// silently allowing nobody.
+    public static func problem(inSetting setting: String) -> String? {
+        for entry in setting.split(separator: ",") {
+            var origin = entry.trimming(" \t")
+            while origin.count > 1, origin.last == "/" { origin = origin.dropLast() }
+            if origin.isEmpty || origin == "*" { continue }
+            if let reason = CORSPolicy.originProblem(origin) {
+                return "'\(origin)' is not * or an origin such as https://dash.example or http://localhost:3000: \(reason)"
+            }
+        }
+        return nil
+    }
+
+    /// Why `origin` is not `scheme://host[:port]` (RFC 6454 §6.1, RFC 3986 §3.1-3.2), or nil.
+    private static func originProblem(_ origin: Substring) -> String? {
+        guard let separator = origin.firstRange(of: "://") else { return "it has no scheme:// (RFC 6454 §6.1)" }
+        let scheme = origin[..<separator.lowerBound]
+        // RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ); browsers send it lowercase.
+        guard let first = scheme.first, first.isASCII, first.isLowercase,
+              scheme.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || "+-.".contains($0)) }) else {
+            return "the scheme must be lowercase letters, digits, +, - or . (RFC 3986 §3.1)"
+        }
+        var authority = origin[separator.upperBound...]
+        if let bad = authority.first(where: { "/?#@ \t".contains($0) }) {
+            return "an origin has no path, query, fragment or credentials (found '\(bad)')"
+        }
+        // A port, unless the colon is inside an IPv6 literal ([::1]).
+        if let colon = authority.lastIndex(of: ":"), !authority[colon...].contains("]") {
+            let port = authority[authority.index(after: colon)...]
+            guard !port.isEmpty, port.count <= 5, port.allSatisfy({ $0.isASCII && $0.isNumber }),
+                  let number = Int(port), (1...65535).contains(number) else {
+                return "the port must be a number in 1...65535"
+            }
+            authority = authority[..<colon]
+        }
+        guard !authority.isEmpty else { return "the host is empty" }
+        guard !authority.contains(where: { $0.isUppercase }) else {
+            return "browsers send the host in lowercase, so this would never match"
+        }
+        return nil
+    }
+
     /// The `Access-Control-Allow-Origin` value for a request from `origin`, or
     /// nil when that origin is not allowed.
     public func allowOrigin(for origin: String?) -> String? {

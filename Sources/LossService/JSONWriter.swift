@@ -10,6 +10,8 @@ import Losses
 struct JSONWriter: TextOutputStream {
     /// The JSON written so far.
     private(set) var bytes: [UInt8] = []
+    /// How many non-finite numbers were written as `null`.
+    private(set) var nullCount = 0
 
     /// A writer whose buffer first holds `capacity` bytes.
     init(capacity: Int = 256) {
@@ -19,6 +21,7 @@ struct JSONWriter: TextOutputStream {
     /// Starts over, keeping the buffer's storage for reuse.
     mutating func reset() {
         bytes.removeAll(keepingCapacity: true)
+        nullCount = 0
     }
 
     /// Appends JSON text as it is (punctuation, literals, pre-built fragments).
@@ -60,8 +63,32 @@ struct JSONWriter: TextOutputStream {
     /// Appends a number in its shortest round-trip form, or `null` when it is
     /// NaN or infinite (JSON has no such numbers).
     mutating func number(_ value: Double) {
-        guard value.isFinite else { return raw("null") }
+        guard value.isFinite else {
+            nullCount += 1
+            return raw("null")
+        }
         value.write(to: &self)
+    }
+
+    /// Appends `,"nonfinite":…` for the non-finite values of `tensor`: a
+    /// kind for a 0-d tensor, else a list of kinds in row-major order. Only
+    /// called when there is one (rare), so this second pass costs a normal
+    /// answer nothing.
+    private mutating func nonfinite(_ tensor: Tensor) {
+        raw(",\"nonfinite\":")
+        guard !tensor.shape.isEmpty else { return nonfiniteKind(tensor.data.first ?? .nan) }
+        bytes.append(UInt8(ascii: "["))
+        var first = true
+        for value in tensor.data where !value.isFinite {
+            if !first { bytes.append(UInt8(ascii: ",")) }
+            first = false
+            nonfiniteKind(value)
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
+    private mutating func nonfiniteKind(_ value: Double) {
+        if value.isNaN { raw("\"nan\"") } else if value > 0 { raw("\"inf\"") } else { raw("\"-inf\"") }
     }
 
     /// Appends an integer.
@@ -123,11 +150,16 @@ struct JSONWriter: TextOutputStream {
     }
 
     /// The 200 body of a loss route:
-    /// `{"loss":…,"reduction":"mean","shape":[…],"count":N,"weight_sum":X}`.
+    /// `{"loss":…,"reduction":"mean","shape":[…],"count":N,"weight_sum":X}`,
+    /// and `"nonfinite":…` after `loss` when any loss value is not finite
+    /// (written as `null`, which alone cannot tell NaN from infinity): the
+    /// kind, `"nan"`, `"inf"` or `"-inf"`, for a 0-d loss; for an array, a list
+    /// with one kind per `null` in `loss`, in row-major order.
     static func lossResponse(_ result: LossResult) -> [UInt8] {
         var writer = JSONWriter(capacity: result.loss.count * 24 + 128)
         writer.raw("{\"loss\":")
         writer.tensor(result.loss)
+        if writer.nullCount > 0 { writer.nonfinite(result.loss) }
         writer.raw(",\"reduction\":")
         writer.string(result.reduction.rawValue)
         writer.raw(",\"shape\":")

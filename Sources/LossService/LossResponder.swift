@@ -67,9 +67,7 @@ public struct LossResponder: Responder {
             response.headers.add("Cache-Control", "no-store")
             return .response(response)
         case .openAPI:
-            var response = Response(status: .ok, body: Array(OpenAPIDocument.text.utf8))
-            response.headers.add("Content-Type", "application/yaml")
-            return .response(response)
+            return .response(OpenAPIRepresentation.response(to: head))
         case .crossEntropy:
             return lossReply(head, LossBodyHandler<CERequest>(
                 metrics: metrics, bodyLength: LossResponder.bodyLength(head), maxTensorBytes: maxTensorBytes))
@@ -145,10 +143,11 @@ public struct LossResponder: Responder {
 
     public func completed(_ exchange: Exchange) {
         var route = ServiceMetrics.unmatchedRoute
-        if exchange.wasRouted {
-            metrics.inFlight.decrement()
-            if let head = exchange.head, let known = router.route(forPath: head.path) { route = known.path }
-        }
+        if exchange.wasRouted { metrics.inFlight.decrement() }
+        // A request refused on its head alone (a 413 before the body, a 417)
+        // still names its route; only an unknown path or a head that could
+        // not be read is `unmatched`.
+        if let head = exchange.head, let known = router.route(forPath: head.path) { route = known.path }
         metrics.record(exchange, route: route)
         onCompleted?(exchange, route)
     }

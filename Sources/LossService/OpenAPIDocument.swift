@@ -7,7 +7,7 @@ enum OpenAPIDocument {
 openapi: 3.1.0
 info:
   title: lossd
-  version: 1.2.0
+  version: 1.3.0
   summary: Score model predictions against targets, exactly as PyTorch would.
   description: |
     lossd scores predictions against targets over HTTP. Every loss follows
@@ -17,8 +17,9 @@ info:
     `F.binary_cross_entropy_with_logits`) and mean squared error
     (`F.mse_loss`).
 
-    This document is the machine-readable form of the API contract v1.2 and
-    says the same thing.
+    This document is the machine-readable form of the API contract v1.3 and
+    says the same thing. Its `info.version` is lossd's version (`lossd
+    --version`, the `lossd_build_info` metric).
 
     **Tensors.** Wherever a tensor is expected the client sends a JSON number
     (a 0-d tensor), a rectangular nested array of numbers (`[[2.0, -1.0],
@@ -35,16 +36,30 @@ info:
     optional member set to `null` is the same as an absent one. A duplicate
     member name is a 422.
 
-    **Results.** A non-finite result (for example the mean over targets that
-    are all ignored, which PyTorch returns as NaN) is written as `null`: the
-    body is always strict JSON. `weight_sum` is the denominator `mean`
-    divides by, so results of many batches merge exactly:
+    **Results.** A non-finite result is written as `null`, so the body is
+    always strict JSON: the mean over targets that are all ignored (PyTorch's
+    NaN), or a loss that overflows a double (an MSE of `1e200`, PyTorch's
+    `inf`). A `nonfinite` member then says which: `"nan"`, `"inf"` or
+    `"-inf"` for a single loss; for `reduction: none`, a list with the kind
+    of each `null` in `loss`, in row-major order. It is absent when every
+    value is finite. `weight_sum` is the denominator `mean` divides by, so
+    results of many batches merge exactly:
     `sum(loss_i * weight_sum_i) / sum(weight_sum_i)`.
+
+    **Precision.** Every loss is computed in double precision with
+    compensated (TwoSum) summation, so a sum or mean is as exact as its
+    terms. PyTorch's float64 reductions round differently (pairwise, and
+    split across threads on large tensors), so expect agreement to about
+    1e-12 relative, not bit-for-bit: on large inputs torch may differ from
+    lossd in the last one or two units in the last place, and lossd's value
+    is the more accurate. An empty tensor is a 422, where PyTorch would
+    return NaN: an empty batch is almost always a client bug.
 
     **Errors** are RFC 9457 problem documents (`application/problem+json`)
     with `type`, `title`, `status` and `detail`, the server's own HTTP-level
     errors included: 400 malformed HTTP or JSON (the detail gives the 0-based
-    byte offset), 404 unknown path, 405 wrong method (with `Allow`), 408 a
+    byte offset), 404 unknown path, 405 a known method (RFC 9110's, PATCH
+    or QUERY) that the path does not answer (with `Allow`), 408 a
     client too slow (head, body progress, minimum body rate or total body
     time; the detail says which), 411 a POST with neither `Content-Length` nor chunked
     encoding, 413 a body over the limit (checked on the wire and again after
@@ -380,8 +395,9 @@ paths:
         metrics`:
 
         - `lossd_http_requests_total{method, route, status}` (counter):
-          `route` is the route's path or `unmatched` (unknown paths and
-          requests rejected before routing); `method` is `GET`, `HEAD`,
+          `route` is the route's path (also for a request refused on its
+          head, such as a 413) or `unmatched` (unknown paths and requests
+          whose head could not be read); `method` is `GET`, `HEAD`,
           `POST`, `OPTIONS` or `OTHER`; `status` is the exact code.
         - `lossd_http_request_duration_seconds{route}` (histogram).
         - `lossd_http_requests_in_flight` (gauge).
@@ -393,6 +409,8 @@ paths:
         - `lossd_log_lines_dropped_total` (counter of log lines not written:
           standard error was read too slowly and the log buffer was full, or
           the write failed).
+        - `lossd_build_info{version, revision}` (gauge, always 1): the
+          version (this document's `info.version`) and git commit running.
         - `process_cpu_seconds_total`, `process_resident_memory_bytes`,
           `process_open_fds`, `process_max_fds`,
           `process_start_time_seconds`.
@@ -424,12 +442,24 @@ paths:
       tags: [operations]
       operationId: openapi
       summary: This document
-      description: The OpenAPI 3.1 description of the service, as YAML.
+      description: |
+        The OpenAPI 3.1 description of the service, as YAML: gzipped when the
+        client accepts it, each form with a strong `ETag` of its bytes. A
+        request whose `If-None-Match` names the current tag gets a 304
+        without the document (RFC 9110 §13.1.2).
+      parameters:
+        - name: If-None-Match
+          in: header
+          required: false
+          schema: {type: string}
+          example: '"0123456789abcdef"'
       responses:
         '200':
           description: The OpenAPI document.
           headers:
             Access-Control-Allow-Origin: {$ref: '#/components/headers/AccessControlAllowOrigin'}
+            ETag: {$ref: '#/components/headers/ETag'}
+            Cache-Control: {$ref: '#/components/headers/DocumentCacheControl'}
           content:
             application/yaml:
               schema:
@@ -438,6 +468,12 @@ paths:
                 required: [openapi, info, paths]
                 properties:
                   openapi: {type: string, pattern: '^3\.1\.'}
+        '304':
+          description: Not modified; the client's copy (named in `If-None-Match`) is current.
+          headers:
+            Access-Control-Allow-Origin: {$ref: '#/components/headers/AccessControlAllowOrigin'}
+            ETag: {$ref: '#/components/headers/ETag'}
+            Cache-Control: {$ref: '#/components/headers/DocumentCacheControl'}
         '400': {$ref: '#/components/responses/BadRequest'}
         '408': {$ref: '#/components/responses/RequestTimeout'}
         '413': {$ref: '#/components/responses/ContentTooLarge'}
@@ -623,10 +659,21 @@ components:
           description: |
             A number for `mean` and `sum`; for `none`, a nested array with the
             shape PyTorch returns (a 0-d result is a bare number). A
-            non-finite value is `null`.
+            non-finite value is `null` (and `nonfinite` says which).
           anyOf:
             - type: [number, 'null']
             - $ref: '#/components/schemas/LossArray'
+        nonfinite:
+          description: |
+            Present only when `loss` holds a `null`: what PyTorch returns
+            there. When `loss` is a number (or `null`), one kind; when it is
+            an array, a list with the kind of each `null` in `loss`, in
+            row-major order.
+          anyOf:
+            - $ref: '#/components/schemas/NonfiniteKind'
+            - type: array
+              minItems: 1
+              items: {$ref: '#/components/schemas/NonfiniteKind'}
         reduction:
           type: string
           enum: [mean, sum, none]
@@ -645,6 +692,10 @@ components:
             targets and for MSE with a weight; otherwise the number of
             positions. `null` if not finite.
           type: [number, 'null']
+    NonfiniteKind:
+      description: NaN, positive infinity or negative infinity.
+      type: string
+      enum: [nan, inf, '-inf']
     LossArray:
       description: Per-position losses; non-finite values are `null`.
       type: array
@@ -695,6 +746,14 @@ components:
     AccessControlAllowOrigin:
       description: '`*` by default; with an allow-list, the request''s `Origin` when it is on the list (then with `Vary: Origin`).'
       schema: {type: string}
+    ETag:
+      description: A strong validator of the document's bytes as sent (RFC 9110 §8.8.3).
+      required: true
+      schema: {type: string, pattern: '^"[0-9a-f]{16}"$'}
+    DocumentCacheControl:
+      description: Any cache may keep the document five minutes, then revalidate it.
+      required: true
+      schema: {type: string, const: 'public, max-age=300'}
     Allow:
       description: The methods the path answers (RFC 9110 §10.2.1).
       required: true
@@ -731,7 +790,7 @@ components:
               value: {loss: [0.24131129665715703, 0.10960146452146535], reduction: none, shape: [2], count: 2, weight_sum: 2.0}
             allIgnored:
               summary: "Every target ignored (PyTorch's NaN is written as null)"
-              value: {loss: null, reduction: mean, shape: [], count: 0, weight_sum: 0.0}
+              value: {loss: null, nonfinite: nan, reduction: mean, shape: [], count: 0, weight_sum: 0.0}
     BinaryCrossEntropyResult:
       description: The loss.
       headers:
@@ -766,6 +825,9 @@ components:
             perElement:
               summary: The "perElement" request
               value: {loss: [[0.25, 0.0], [1.0, 0.0]], reduction: none, shape: [2, 2], count: 4, weight_sum: 4.0}
+            overflow:
+              summary: "A squared error past the largest double (PyTorch's inf is written as null)"
+              value: {loss: [null, 0.0, null], nonfinite: [inf, inf], reduction: none, shape: [3], count: 3, weight_sum: 3.0}
     Alive:
       description: The process is alive.
       headers:
@@ -914,7 +976,7 @@ components:
             allOf:
               - $ref: '#/components/schemas/Problem'
               - properties: {status: {const: 501}}
-          example: {type: about:blank, title: Not Implemented, status: 501, detail: 'method ''QUERY'' is not implemented (RFC 9110 §9.1)'}
+          example: {type: about:blank, title: Not Implemented, status: 501, detail: 'method ''BREW'' is not implemented (RFC 9110 §9.1)'}
     ServiceUnavailable:
       description: >-
         The server is draining (shutting down) and takes no new requests; or

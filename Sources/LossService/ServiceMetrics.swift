@@ -42,7 +42,9 @@ public final class ServiceMetrics: Sendable {
     private let lossCells: [LossKind: CounterFamily.Cell]
 
     /// - Parameters:
-    ///   - includeProcessMetrics: false only in tests that compare exact text.
+    ///   - includeProcessMetrics: false only in tests that compare exact
+    ///     text: leaves out the process metrics and `lossd_build_info`, whose
+    ///     values depend on the machine and the commit.
     ///   - logLinesDropped: the log lines the executable has dropped so far
     ///     (its log writer's count), read at each scrape; 0 where nothing logs.
     public init(includeProcessMetrics: Bool = true, logLinesDropped: @escaping @Sendable () -> Int = { 0 }) {
@@ -72,7 +74,7 @@ public final class ServiceMetrics: Sendable {
             read: logLinesDropped)
         var families: [any MetricFamily] = [requests, duration, inFlight, requestBodyBytes, responseBodyBytes,
                                             lossElements, logLinesDropped]
-        if includeProcessMetrics { families.append(ProcessMetrics()) }
+        if includeProcessMetrics { families += [ProcessMetrics(), BuildInfoMetric()] }
         self.families = families
         var cells: [String: RouteCells] = [:]
         for route in Route.allCases.map(\.path) + [ServiceMetrics.unmatchedRoute] {

@@ -61,7 +61,11 @@ struct Configuration {
         self.server = server
 
         drainTimeout = try env.seconds(flags.drainTimeout, "LOSSD_DRAIN_TIMEOUT", 20)
-        cors = CORSPolicy(setting: try env.pick(flags.corsOrigins, "LOSSD_CORS_ORIGINS", "*") { $0 })
+        let corsSetting = try env.pick(flags.corsOrigins, "LOSSD_CORS_ORIGINS", "*") { $0 }
+        if let problem = CORSPolicy.problem(inSetting: corsSetting) {
+            throw ValidationError("--cors-origins (LOSSD_CORS_ORIGINS): \(problem)")
+        }
+        cors = CORSPolicy(setting: corsSetting)
         let level = try env.pick(flags.logLevel, "LOSSD_LOG_LEVEL", "info") { $0 }
         guard let logLevel = Logger.Level(rawValue: level.lowercased()) else {
             throw ValidationError("log level '\(level)' is not one of trace, debug, info, notice, warning, error, critical")
@@ -126,9 +130,14 @@ struct Environment {
         return value
     }
 
+    /// The flag of a setting's variable: `LOSSD_MAX_BODY_BYTES` → `--max-body-bytes`.
+    static func flag(_ variable: String) -> String {
+        "--" + String(variable.dropFirst("LOSSD_".count).lowercased().map { $0 == "_" ? "-" : $0 })
+    }
+
     func positive(_ flag: Int?, _ variable: String, _ defaultValue: Int) throws -> Int {
         let value = try pick(flag, variable, defaultValue) { Int($0) }
-        guard value > 0 else { throw ValidationError("\(variable) (or its flag) must be positive, got \(value)") }
+        guard value > 0 else { throw ValidationError("\(Environment.flag(variable)) (\(variable)) must be a positive whole number, got \(value)") }
         return value
     }
 
@@ -141,7 +150,7 @@ struct Environment {
     func seconds(_ flag: Double?, _ variable: String, _ defaultValue: Double) throws -> Double {
         let value = try pick(flag, variable, defaultValue) { Double($0) }
         guard value > 0, value.isFinite else {
-            throw ValidationError("\(variable) (or its flag) must be a positive number of seconds, got \(value)")
+            throw ValidationError("\(Environment.flag(variable)) (\(variable)) must be a positive number of seconds, got \(value)")
         }
         return value
     }

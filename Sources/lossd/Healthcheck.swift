@@ -9,7 +9,7 @@ import Glibc
 /// answers 200, 1 otherwise. For a container's HEALTHCHECK, which has no curl.
 struct Healthcheck: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Exit 0 when the lossd on this machine answers GET /livez with 200, else 1.",
+        abstract: "Exit 0 when the lossd on this machine answers GET /livez with 200, else say why and exit 1.",
         discussion: "Asks 127.0.0.1 on --port, else LOSSD_PORT, else 8080; over TLS when --tls-cert and --tls-key (or LOSSD_TLS_CERT and LOSSD_TLS_KEY) are set.")
 
     /// `--port` is the server's own option (`lossd healthcheck --port 9000`):
@@ -23,14 +23,22 @@ struct Healthcheck: ParsableCommand {
         let environment = Environment(values: Configuration.processEnvironment())
         let target = try environment.pick(lossd.port, "LOSSD_PORT", 8080, Int.init)
         let tls = try Configuration.tls(flags: lossd, env: environment) != nil
-        guard Healthcheck.livezAnswers200(port: target, timeout: timeout, tls: tls) else { throw ExitCode.failure }
+        // A failing check says why on standard error (the container runtime
+        // keeps it in the health log); a passing one prints nothing.
+        if let failure = Healthcheck.failure(port: target, timeout: timeout, tls: tls) {
+            let line = Array("lossd healthcheck: \(failure)\n".utf8)
+            _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+            throw ExitCode.failure
+        }
     }
 
-    /// Sends `GET /livez` to 127.0.0.1:`port` over a plain socket, or over TLS.
-    static func livezAnswers200(port: Int, timeout: Double, tls: Bool = false) -> Bool {
-        guard (1...65535).contains(port) else { return false }
+    /// Sends `GET /livez` to 127.0.0.1:`port` over a plain socket, or over
+    /// TLS; nil when it answers 200, else what went wrong, in words.
+    static func failure(port: Int, timeout: Double, tls: Bool = false) -> String? {
+        let url = "\(tls ? "https" : "http")://127.0.0.1:\(port)/livez"
+        guard (1...65535).contains(port) else { return "port \(port) is not in 1...65535" }
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
+        guard fd >= 0 else { return "cannot open a socket: \(Healthcheck.errorText())" }
         defer { close(fd) }
         var limit = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - timeout.rounded(.down)) * 1e6))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
@@ -44,26 +52,38 @@ struct Healthcheck: ParsableCommand {
                 connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
-        guard connected == 0 else { return false }
+        guard connected == 0 else { return "cannot connect to 127.0.0.1:\(port): \(Healthcheck.errorText())" }
         let stream = tls ? HealthcheckTLS(fd: fd) : nil
-        if tls && stream == nil { return false }
+        if tls && stream == nil { return "TLS handshake with 127.0.0.1:\(port) failed" }
         let request = Array("GET /livez HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
         let sent = request.withUnsafeBytes { bytes in
             stream?.send(bytes) ?? send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))
         }
-        guard sent == request.count else { return false }
+        guard sent == request.count else { return "cannot send GET \(url): \(Healthcheck.errorText())" }
         var answer: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 512)
         while answer.count < 12 {
             let n = buffer.withUnsafeMutableBytes { bytes in
                 stream?.receive(bytes) ?? recv(fd, bytes.baseAddress, bytes.count, 0)
             }
+            if n < 0, answer.isEmpty {
+                let reason = errno == EAGAIN || errno == EWOULDBLOCK ? "timed out after \(timeout) s" : Healthcheck.errorText()
+                return "no answer from GET \(url): \(reason)"
+            }
             if n <= 0 { break }
             answer += buffer[..<n]
         }
         // RFC 9112 §4: status-line = HTTP-version SP status-code SP [reason-phrase]
         let statusLine = String(decoding: answer.prefix(12), as: UTF8.self)
-        return statusLine == "HTTP/1.1 200" || statusLine == "HTTP/1.0 200"
+        if statusLine == "HTTP/1.1 200" || statusLine == "HTTP/1.0 200" { return nil }
+        if answer.isEmpty { return "GET \(url): the connection closed without an answer" }
+        let firstLine = String(decoding: answer.prefix { $0 != 0x0D && $0 != 0x0A }.prefix(64), as: UTF8.self)
+        return "GET \(url) answered '\(firstLine)', not 200"
+    }
+
+    /// The text of the current `errno`.
+    private static func errorText() -> String {
+        String(cString: strerror(errno))
     }
 }
 

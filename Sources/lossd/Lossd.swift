@@ -20,6 +20,7 @@ struct Lossd: ParsableCommand {
             Every option can also be set with the environment variable named in its help; \
             a flag on the command line wins over the variable.
             """,
+        version: BuildInfo.description,
         subcommands: [Healthcheck.self])
 
     @Option(help: ArgumentHelp("Address to listen on. (default: 0.0.0.0, env: LOSSD_HOST)", valueName: "address"))
@@ -137,7 +138,8 @@ struct Lossd: ParsableCommand {
         // On standard output, at once, for whoever waits for it; on the main thread, never a serving one.
         LogWriter.writeNow("lossd listening on \(scheme)://\(Configuration.urlHost(configuration.server.host)):\(server.port)\n",
                            to: 1)
-        logger.info("ready", metadata: ["host": "\(configuration.server.host)", "port": "\(server.port)"])
+        logger.info("ready", metadata: ["host": "\(configuration.server.host)", "port": "\(server.port)",
+                                        "version": "\(BuildInfo.version)", "revision": "\(BuildInfo.revision)"])
         withExtendedLifetime(shutdown) { dispatchMain() }
     }
 }

@@ -220,6 +220,7 @@ import Testing
         let exchange = responder.waitForExchanges(1).first
         #expect(exchange?.wasRouted == false)
         #expect(exchange?.status.code == 413)
+        #expect(exchange?.head?.path == "/echo")
     }
 
     @Test func continueIsNotSentWhenTheResponderAnswersAtOnce() throws {
@@ -241,14 +242,29 @@ import Testing
         #expect(try client.readResponse().status == 417)
     }
 
-    @Test func aContentLengthOverTheLimitIsRefusedBeforeTheBodyIsSent() throws {
-        let (server, _) = try startServer { $0.limits.maxBodyBytes = 1000 }
+    @Test func aContentLengthOverTheLimitIsRefusedBeforeTheBodyIsSentAndReportedWithItsHead() throws {
+        let (server, responder) = try startServer { $0.limits.maxBodyBytes = 1000 }
         defer { stop(server) }
         let client = try TestClient(port: server.port)
         client.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5000000\r\n\r\n")
         let response = try client.readResponse()
         #expect(response.status == 413)
-        #expect(response.text.contains("5000000"))
+        #expect(response.text.contains("Content-Length 5000000 is over the body limit of 1000 bytes"))
+        // The access log and the metrics get the method and path of what was refused.
+        let exchange = responder.waitForExchanges(1).first
+        #expect(exchange?.status.code == 413)
+        #expect(exchange?.head?.method == .post)
+        #expect(exchange?.head?.path == "/echo")
+    }
+
+    @Test func aContentLengthPastIntMaxIsRefusedWithoutPrintingAWrappedNumber() throws {
+        let (server, _) = try startServer()
+        defer { stop(server) }
+        let client = try TestClient(port: server.port)
+        client.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 18446744073709551616\r\n\r\n")
+        let response = try client.readResponse()
+        #expect(response.status == 413)
+        #expect(response.text.contains("Content-Length (over 9223372036854775807) is over the body limit"), "\(response.text)")
     }
 
     @Test func aChunkedBodyOverTheLimitIs413() throws {

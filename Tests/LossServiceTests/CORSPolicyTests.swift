@@ -30,6 +30,26 @@ import Testing
         #expect(CORSPolicy(setting: text).origins == origins)
     }
 
+    @Test("a setting of * and origins as browsers send them is valid", arguments: [
+        "*", "", "https://a.example", "http://localhost:3000", "https://a.example/", "http://[::1]:8080",
+        " https://a.example , http://127.0.0.1:3000 ,", "chrome-extension://abcdef", "https://a.example,*",
+    ])
+    func validSetting(text: String) {
+        #expect(CORSPolicy.problem(inSetting: text) == nil)
+    }
+
+    @Test("a setting entry that is not * or scheme://host[:port] is refused, saying why", arguments: [
+        ("foo", "no scheme://"), ("dash.example", "no scheme://"), ("https://:8080", "the host is empty"),
+        ("https://a.example/app", "no path"), ("https://a.example?x", "no path"), ("https://user@a.example", "credentials"),
+        ("https://a.example:0", "port"), ("https://a.example:99999", "port"), ("https://a.example:", "port"),
+        ("HTTPS://a.example", "scheme"), ("https://A.example", "lowercase"), ("1http://a.example", "scheme"),
+        ("https://a.example,foo", "'foo'"),
+    ])
+    func invalidSetting(text: String, reason: String) throws {
+        let problem = try #require(CORSPolicy.problem(inSetting: text))
+        #expect(problem.contains(reason), "\(problem)")
+    }
+
     @Test("an allow-list echoes a matching origin with Vary: Origin")
     func allowListEchoes() {
         let policy = CORSPolicy(setting: "https://a.example,https://b.example")

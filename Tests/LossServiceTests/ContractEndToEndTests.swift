@@ -81,6 +81,10 @@ import Testing
         let body = try Self.loss(try service.client().post(
             "/loss/ce", #"{"predictions": [[1, 2], [3, 4]], "targets": [-100, -100]}"#))
         #expect(body["loss"] == .null && body["count"]?.int == 0)
+        #expect(body["nonfinite"]?.string == "nan")
+        let overflow = try Self.loss(try service.client().post(
+            "/loss/mse", #"{"predictions": [1e200], "targets": [-1e200], "reduction": "sum"}"#))
+        #expect(overflow["loss"] == .null && overflow["nonfinite"]?.string == "inf")
     }
 
     @Test("numbers that underflow round to 0; numbers that overflow are a 422 (rule 8)")

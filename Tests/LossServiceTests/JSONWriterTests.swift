@@ -50,17 +50,30 @@ import Testing
                 == #"{"loss":0.4170300162,"reduction":"mean","shape":[],"count":2,"weight_sum":2.0}"#)
     }
 
-    @Test func aNonFiniteLossAndWeightSumAreNull() {
+    @Test func aNonFiniteLossAndWeightSumAreNullAndNonfiniteSaysWhichTheLossWas() {
         let result = LossResult(loss: Tensor(.nan), reduction: .mean, count: 0, weightSum: .infinity)
         #expect(String(decoding: JSONWriter.lossResponse(result), as: UTF8.self)
-                == #"{"loss":null,"reduction":"mean","shape":[],"count":0,"weight_sum":null}"#)
+                == #"{"loss":null,"nonfinite":"nan","reduction":"mean","shape":[],"count":0,"weight_sum":null}"#)
     }
 
-    @Test func anUnreducedLossIsNestedInItsShape() throws {
-        let loss = try Tensor(shape: [2, 3], data: [1, 2, 3, 0.5, .nan, -0.0])
+    @Test("nonfinite tells NaN, +infinity and -infinity apart for a 0-d loss",
+          arguments: [(Double.nan, "nan"), (.infinity, "inf"), (-.infinity, "-inf"), (-Double.nan, "nan")])
+    func nonfiniteKinds(value: Double, kind: String) {
+        let result = LossResult(loss: Tensor(value), reduction: .sum, count: 1, weightSum: 1)
+        #expect(String(decoding: JSONWriter.lossResponse(result), as: UTF8.self)
+                == #"{"loss":null,"nonfinite":"\#(kind)","reduction":"sum","shape":[],"count":1,"weight_sum":1.0}"#)
+    }
+
+    @Test func aFiniteLossHasNoNonfiniteMember() {
+        let result = LossResult(loss: Tensor(1e308), reduction: .sum, count: 1, weightSum: .nan)
+        #expect(!String(decoding: JSONWriter.lossResponse(result), as: UTF8.self).contains("nonfinite"))
+    }
+
+    @Test func anUnreducedLossIsNestedInItsShapeAndNonfiniteListsOneKindPerNull() throws {
+        let loss = try Tensor(shape: [2, 3], data: [1, .infinity, 3, 0.5, .nan, -.infinity])
         let result = LossResult(loss: loss, reduction: .none, count: 6, weightSum: 6)
         #expect(String(decoding: JSONWriter.lossResponse(result), as: UTF8.self)
-                == #"{"loss":[[1.0,2.0,3.0],[0.5,null,-0.0]],"reduction":"none","shape":[2,3],"count":6,"weight_sum":6.0}"#)
+                == #"{"loss":[[1.0,null,3.0],[0.5,null,null]],"nonfinite":["inf","nan","-inf"],"reduction":"none","shape":[2,3],"count":6,"weight_sum":6.0}"#)
     }
 
     @Test(arguments: [([0], "[]"), ([2, 0], "[[],[]]"), ([1, 1, 1], "[[[4.0]]]"), ([3], "[4.0,4.0,4.0]")])

@@ -56,7 +56,27 @@ func jsonObject(_ response: Response) throws -> [String: Any] {
         #expect(response.status == .ok)
         let object = try jsonObject(response)
         #expect(object["loss"] is NSNull)
+        #expect(object["nonfinite"] as? String == "nan")
         #expect(object["count"] as? Int == 0)
+    }
+
+    @Test("an MSE that overflows is infinite in PyTorch: null here, with nonfinite \"inf\"")
+    func mseOverflow() throws {
+        let response = harness.post("/loss/mse", #"{"predictions": [1e200, 0], "targets": [0, 0]}"#)
+        #expect(response.status == .ok)
+        let object = try jsonObject(response)
+        #expect(object["loss"] is NSNull)
+        #expect(object["nonfinite"] as? String == "inf")
+    }
+
+    @Test("with reduction none, nonfinite lists the kind of each null in row-major order; finite answers have none")
+    func nonfiniteElements() throws {
+        let response = harness.post(
+            "/loss/mse", #"{"predictions": [[1e200, 1], [0, -1e200]], "targets": [[0, 0], [0, 0]], "reduction": "none"}"#)
+        let object = try jsonObject(response)
+        #expect(object["nonfinite"] as? [String] == ["inf", "inf"])
+        let finite = try jsonObject(harness.post("/loss/mse", #"{"predictions": [1, 2], "targets": [0, 0], "reduction": "none"}"#))
+        #expect(finite["nonfinite"] == nil)
     }
 
     @Test("BCE of p = 0.5 against any target is ln 2")
@@ -247,14 +267,19 @@ func jsonObject(_ response: Response) throws -> [String: Any] {
         #expect(metrics.requests.value(["GET", "unmatched", "404"]) == 100)
     }
 
-    @Test("a request rejected before routing is counted as unmatched and leaves in-flight alone")
+    @Test("a request refused before routing (a 413 on its head) is counted under its method and route, and leaves in-flight alone")
     func rejectedBeforeRouting() {
         let metrics = ServiceMetrics(includeProcessMetrics: false)
         let responder = LossResponder(metrics: metrics)
         let head = RequestHead(method: .post, target: "/loss/ce", version: .http1_1, headers: [:])
         responder.completed(Exchange(head: head, wasRouted: false, status: .contentTooLarge, requestBodyBytes: 0,
                                      responseBodyBytes: 10, duration: 0.01))
-        #expect(metrics.requests.value(["POST", "unmatched", "413"]) == 1)
+        #expect(metrics.requests.value(["POST", "/loss/ce", "413"]) == 1)
+        #expect(metrics.inFlight.value == 0)
+        // Without a head (malformed HTTP) there is no path to name.
+        responder.completed(Exchange(head: nil, wasRouted: false, status: .badRequest, requestBodyBytes: 0,
+                                     responseBodyBytes: 10, duration: 0.01))
+        #expect(metrics.requests.value(["OTHER", "unmatched", "400"]) == 1)
         #expect(metrics.inFlight.value == 0)
     }
 }

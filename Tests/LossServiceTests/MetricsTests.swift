@@ -113,7 +113,7 @@ import Testing
 
     @Test("method labels are the five the contract names", arguments: [
         (Method.get, "GET"), (.head, "HEAD"), (.post, "POST"), (.options, "OPTIONS"), (.put, "OTHER"),
-        (.delete, "OTHER"), (.patch, "OTHER"), (.trace, "OTHER"), (.connect, "OTHER"),
+        (.delete, "OTHER"), (.patch, "OTHER"), (.trace, "OTHER"), (.connect, "OTHER"), (.query, "OTHER"),
     ])
     func methodLabels(method: Method, label: String) {
         #expect(ServiceMetrics.methodLabel(method) == label)

@@ -20,7 +20,7 @@ import Testing
     @Test("a known path with a method it does not answer is 405", arguments: [
         (Method.get, "/loss/ce", Route.crossEntropy), (.head, "/loss/mse", .meanSquaredError),
         (.put, "/loss/bce", .binaryCrossEntropy), (.post, "/livez", .livez), (.delete, "/metrics", .metrics),
-        (.patch, "/openapi.yaml", .openAPI),
+        (.patch, "/openapi.yaml", .openAPI), (.query, "/loss/ce", .crossEntropy), (.query, "/metrics", .metrics),
     ])
     func methodNotAllowed(method: Method, path: String, route: Route) {
         #expect(router.match(method, path: path) == .methodNotAllowed(route))
@@ -33,6 +33,7 @@ import Testing
         #expect(router.match(.get, path: path) == .notFound)
         #expect(router.match(.post, path: path) == .notFound)
         #expect(router.match(.options, path: path) == .notFound)
+        #expect(router.match(.query, path: path) == .notFound)
     }
 
     @Test("OPTIONS on any known route is answered by the CORS policy")

@@ -1,0 +1,79 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Testing
+import LossService
+
+/// What `lossd` prints when asked its version or given a value it refuses:
+/// every refusal names the setting and what it accepts.
+@Suite(.serialized) struct LossdCommandLineTests {
+    static let built = LossdExecutableTests.binary != nil
+
+    @Test("--version prints the version and the revision",
+          .enabled(if: built, "lossd is not built beside the tests; run swift build first"))
+    func version() throws {
+        let (status, text) = try LossdExecutableTests.run(["--version"])
+        #expect(status == 0)
+        #expect(text == "\(BuildInfo.version) (revision \(BuildInfo.revision))\n", "\(text)")
+    }
+
+    @Test("a negative number after a flag is that flag's value, refused as not positive (not 'Missing value')",
+          .enabled(if: built, "lossd is not built beside the tests; run swift build first"),
+          arguments: [
+            (["--max-body-bytes", "-1"], "--max-body-bytes (LOSSD_MAX_BODY_BYTES) must be a positive whole number, got -1"),
+            (["--max-body-bytes=-1"], "--max-body-bytes (LOSSD_MAX_BODY_BYTES) must be a positive whole number, got -1"),
+            (["--body-timeout", "-0.5"], "--body-timeout (LOSSD_BODY_TIMEOUT) must be a positive number of seconds, got -0.5"),
+            (["--port", "-1"], "port -1 is not in 0...65535"),
+          ])
+    func negativeValues(arguments: [String], message: String) throws {
+        let (status, text) = try LossdExecutableTests.run(arguments)
+        #expect(status == 64)
+        #expect(text.contains(message), "\(text)")
+        #expect(!text.contains("Missing value"), "\(text)")
+    }
+
+    @Test("--cors-origins refuses what is neither * nor an origin",
+          .enabled(if: built, "lossd is not built beside the tests; run swift build first"),
+          arguments: ["foo", "dash.example", "https://dash.example/app", "https://dash.example:99999", "https://Dash.example",
+                      "https://a.example,foo"])
+    func corsOrigins(setting: String) throws {
+        let (status, text) = try LossdExecutableTests.run(["--cors-origins", setting])
+        #expect(status == 64)
+        #expect(text.contains("--cors-origins (LOSSD_CORS_ORIGINS): '"), "\(text)")
+        #expect(text.contains("is not * or an origin"), "\(text)")
+    }
+
+    @Test("a failing healthcheck says what failed on standard error",
+          .enabled(if: built, "lossd is not built beside the tests; run swift build first"))
+    func healthcheckSaysWhy() throws {
+        // A port that was just free: bind and close it.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length); return getsockname(fd, $0, &length) }
+        }
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        close(fd)
+        let (status, text) = try LossdExecutableTests.run(["healthcheck", "--port", "\(port)"])
+        #expect(status == 1)
+        #expect(text == "lossd healthcheck: cannot connect to 127.0.0.1:\(port): Connection refused\n", "\(text)")
+    }
+
+    @Test("a healthcheck answered with something other than 200 quotes the status line",
+          .enabled(if: built, "lossd is not built beside the tests; run swift build first"))
+    func healthcheckQuotesStatus() throws {
+        // A TLS lossd answers plain text with 400: the plain healthcheck fails and says so.
+        let running = try LossdExecutableTests.Running(
+            ["--host", "127.0.0.1", "--port", "0", "--tls-cert", LossdExecutableTests.fixture("localhost-cert.pem"),
+             "--tls-key", LossdExecutableTests.fixture("localhost-key.pem")])
+        let port = try #require(LossdExecutableTests.port(fromListeningLine: running.firstLine()))
+        let (status, text) = try LossdExecutableTests.run(["healthcheck", "--port", "\(port)"])
+        #expect(status == 1)
+        #expect(text.hasPrefix("lossd healthcheck: GET http://127.0.0.1:\(port)/livez answered 'HTTP/1.1 400"), "\(text)")
+        #expect(running.terminate() == 0)
+    }
+}
