@@ -4,7 +4,6 @@ import Glibc
 import Darwin
 #endif
 import Dispatch
-import Synchronization
 
 /// An HTTP/1.1 server on POSIX sockets and Dispatch.
 ///
@@ -58,7 +57,7 @@ public final class Server: Sendable {
         let sweeper: DispatchSourceTimer
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     public init(configuration: ServerConfiguration, responder: any Responder) {
         self.configuration = configuration

@@ -1,5 +1,5 @@
 import Dispatch
-import Synchronization
+import HTTP
 
 /// Access-log lines on their way to standard error, written in batches.
 ///
@@ -17,7 +17,7 @@ final class AccessLogBuffer: Sendable {
     static let flushDelay: DispatchTimeInterval = .milliseconds(100)
 
     private let fd: Int32
-    private let pending = Mutex<[UInt8]>([])
+    private let pending = Locked<[UInt8]>([])
     private let timerQueue = DispatchQueue(label: "lossd.access-log")
 
     init(fd: Int32 = 2) {
