@@ -28,11 +28,13 @@ let package = Package(
         .systemLibrary(name: "CMalloc"),
         // fast_float's correctly rounded number parser behind a C interface (Debian: libfast-float-dev).
         .target(name: "CFastFloat"),
+        // ThreadSanitizer's happens-before annotations, for HTTP's Locked (no-ops without it).
+        .target(name: "CThreadSanitizer"),
         // OpenSSL 3, for TLS: the macros Swift cannot import (Debian: libssl-dev).
         .target(name: "COpenSSL", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
 
         // A strict HTTP/1.1 server on POSIX sockets and Dispatch.
-        .target(name: "HTTP", dependencies: ["CZlib", "CEpoll", "COpenSSL"]),
+        .target(name: "HTTP", dependencies: ["CZlib", "CEpoll", "COpenSSL", "CThreadSanitizer"]),
 
         // The loss routes: tensor JSON decoding, validation, metrics, CORS, health.
         // RevisionPlugin writes the git commit being built (BuildInfo.revision).

@@ -911,7 +911,8 @@ final class Connection: @unchecked Sendable {
             }
         }
 
-        var closing = close || draining || head == nil || !Connection.keepsAlive(head!)
+        var closing = close || draining || server.drainBegun.load(ordering: .relaxed) || head == nil
+            || !Connection.keepsAlive(head!)
         if let value = response.headers["Connection"], value.lowercased().contains("close") { closing = true }
         if closing { closeAfterWrite = true }
         let persistence: ResponseWriter.Persistence =

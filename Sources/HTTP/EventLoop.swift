@@ -2,7 +2,6 @@ import CEpoll
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
 
 /// Socket readiness for a share of a server's connections: one thread waits
 /// on an edge-triggered epoll set and runs each event for its connection
@@ -35,7 +34,7 @@ final class EventLoop: Sendable {
     private let wakeup: Int32
     /// Event data → connection. Ids are never reused, so an event for a
     /// closed connection finds nothing, even if its descriptor number was.
-    private let registrations = Mutex<[UInt64: Connection]>([:])
+    private let registrations = Locked<[UInt64: Connection]>([:])
 
     /// Events, as `epoll_event.events` bits, that mean "try reading".
     static let readEvents = EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue

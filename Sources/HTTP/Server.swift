@@ -75,7 +75,14 @@ public final class Server: Sendable {
         let sweeper: DispatchSourceTimer
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
+
+    /// True from the moment `drain` is called: every response from then on
+    /// carries `Connection: close`, also on a connection that has not yet been
+    /// told of the drain (connections learn of it once the listener is
+    /// closed; a response finished meanwhile must not invite another request).
+    /// Read by connections for each response, hence an atomic outside `state`.
+    let drainBegun = Atomic<Bool>(false)
 
     public init(configuration: ServerConfiguration, responder: any Responder) {
         self.configuration = configuration
@@ -162,6 +169,7 @@ public final class Server: Sendable {
     /// caller's when the drain was already done).
     public func drain(deadline: Double, completion: @escaping @Sendable () -> Void) {
         let grace = min(max(0, configuration.drainAcceptGrace), max(0, deadline))
+        drainBegun.store(true, ordering: .relaxed)
         let (connections, first) = state.withLock { s in
             let first = !s.draining
             s.draining = true

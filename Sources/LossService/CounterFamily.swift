@@ -1,3 +1,4 @@
+import HTTP
 import Synchronization
 
 /// A Prometheus counter with a fixed list of label names. Label values must
@@ -27,7 +28,7 @@ final class CounterFamily: MetricFamily {
         var value: Double { Double(bitPattern: bits.load(ordering: .relaxed)) }
     }
 
-    private let series = Mutex<[[String]: Cell]>([:])
+    private let series = Locked<[[String]: Cell]>([:])
 
     init(name: String, help: String, labelNames: [String] = []) {
         self.name = name

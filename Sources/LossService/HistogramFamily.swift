@@ -1,4 +1,4 @@
-import Synchronization
+import HTTP
 
 /// A Prometheus histogram with a fixed list of label names and fixed bucket
 /// upper bounds. Label values must come from bounded sets. Thread-safe.
@@ -19,12 +19,12 @@ final class HistogramFamily: MetricFamily {
     /// One series, with its own lock: a hot path keeps its cell and observes
     /// into it without the family's lock or a dictionary lookup (ServiceMetrics).
     final class Cell: Sendable {
-        fileprivate let series: Mutex<Series>
+        fileprivate let series: Locked<Series>
         private let bounds: [Double]
 
         fileprivate init(bounds: [Double]) {
             self.bounds = bounds
-            series = Mutex(Series(counts: Array(repeating: 0, count: bounds.count + 1)))
+            series = Locked(Series(counts: Array(repeating: 0, count: bounds.count + 1)))
         }
 
         /// Records one observation.
@@ -40,7 +40,7 @@ final class HistogramFamily: MetricFamily {
         }
     }
 
-    private let series = Mutex<[[String]: Cell]>([:])
+    private let series = Locked<[[String]: Cell]>([:])
 
     /// Request latencies: 0.1 ms to 10 s, about three buckets per decade.
     static let latencyBounds: [Double] = [

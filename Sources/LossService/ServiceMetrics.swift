@@ -1,4 +1,3 @@
-import Synchronization
 import HTTP
 
 /// Every metric lossd exports (contract rule 16), and the one place that
@@ -27,7 +26,7 @@ public final class ServiceMetrics: Sendable {
         let responseBodyBytes: CounterFamily.Cell
         /// `lossd_http_requests_total` cells by method label and status code
         /// (`ServiceMetrics.requestKey`), filled as they are first used.
-        let requests = Mutex<[Int: CounterFamily.Cell]>([:])
+        let requests = Locked<[Int: CounterFamily.Cell]>([:])
 
         init(route: String, duration: HistogramFamily, requestBodyBytes: CounterFamily,
              responseBodyBytes: CounterFamily) {

@@ -17,7 +17,8 @@ import Testing
         let small = try TestClient(port: server.port)
         let body = [UInt8](repeating: UInt8(ascii: "x"), count: 200 << 10)  // over inlineBodyBytes
         heavy.send(post("/slow", body))
-        for _ in 0..<600 where !responder.slowStarted.withLock({ $0 }) { usleep(1_000) }
+        // Up to 5 s: under ThreadSanitizer on a loaded machine 0.6 s was once too short.
+        for _ in 0..<5000 where !responder.slowStarted.withLock({ $0 }) { usleep(1_000) }
         #expect(responder.slowStarted.withLock { $0 })
 
         var answer = ""
@@ -37,7 +38,8 @@ import Testing
         let heavy = try (0...ServerConfiguration.schedulableCPUs()).map { _ in try TestClient(port: server.port) }
         let body = [UInt8](repeating: UInt8(ascii: "x"), count: 100 << 10)
         for client in heavy { DispatchQueue.global().async { client.send(post("/slow", body)) } }
-        for _ in 0..<600 where !responder.slowStarted.withLock({ $0 }) { usleep(1_000) }
+        // Up to 5 s: under ThreadSanitizer on a loaded machine 0.6 s was once too short.
+        for _ in 0..<5000 where !responder.slowStarted.withLock({ $0 }) { usleep(1_000) }
         #expect(responder.slowStarted.withLock { $0 })
 
         var answer = ""

@@ -30,7 +30,7 @@ import Testing
     /// clients saw. Bounded: each client stops after 20 000 requests or 10 s.
     static func drainDuringRequestLoops(clients: Int, idleGrace: Double = 1) throws -> (LoopOutcome, drainSeconds: Double) {
         let (server, _) = try startServer { $0.drainIdleGrace = idleGrace }
-        let outcome = Mutex(LoopOutcome())
+        let outcome = Locked(LoopOutcome())
         let group = DispatchGroup()
         for index in 0..<clients {
             // One serial queue each: Dispatch gives each its own thread, as the clients block in recv.

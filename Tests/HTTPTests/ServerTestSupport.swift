@@ -2,14 +2,13 @@
 import Glibc
 #endif
 import Dispatch
-import Synchronization
 import COpenSSL
 @testable import HTTP
 
 /// A small responder that only the tests use: each path exercises one server behaviour.
 final class TestResponder: Responder {
-    let exchanges = Mutex<[Exchange]>([])
-    let responded = Mutex(0)
+    let exchanges = Locked<[Exchange]>([])
+    let responded = Locked(0)
 
     /// Request bodies that `/echo` returns whole.
     final class Echo: BodyHandler {
@@ -47,7 +46,7 @@ final class TestResponder: Responder {
     }
 
     /// True once a `/slow` request began its heavy work.
-    let slowStarted = Mutex(false)
+    let slowStarted = Locked(false)
 
     static let bigBody: [UInt8] = Array(String(repeating: #"{"loss":0.25,"count":12},"#, count: 200).utf8)
 

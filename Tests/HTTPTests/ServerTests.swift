@@ -2,7 +2,6 @@
 import Glibc
 #endif
 import Dispatch
-import Synchronization
 import Testing
 @testable import HTTP
 
@@ -379,7 +378,7 @@ import Testing
 
     @Test(arguments: ["/bad-header", "/bad-name"])
     func anInvalidResponseHeaderBecomesA500(_ path: String) throws {
-        let logged = Mutex<[String]>([])
+        let logged = Locked<[String]>([])
         let (server, _) = try startServer { configuration in
             configuration.log = { line in logged.withLock { $0.append(line) } }
         }
