@@ -47,17 +47,7 @@ import LossService
     @Test("a failing healthcheck says what failed on standard error",
           .enabled(if: built, "lossd is not built beside the tests; run swift build first"))
     func healthcheckSaysWhy() throws {
-        // A port that was just free: bind and close it.
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length); return getsockname(fd, $0, &length) }
-        }
-        let port = Int(UInt16(bigEndian: address.sin_port))
-        close(fd)
+        let port = LossdExecutableTests.justFreedPort()
         let (status, text) = try LossdExecutableTests.run(["healthcheck", "--port", "\(port)"])
         #expect(status == 1)
         #expect(text == "lossd healthcheck: cannot connect to 127.0.0.1:\(port): Connection refused\n", "\(text)")

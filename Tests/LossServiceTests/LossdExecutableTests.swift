@@ -379,7 +379,11 @@ import Testing
     @Test("healthcheck exits 1 when nothing answers",
           .enabled(if: binary != nil, "lossd is not built beside the tests; run swift build first"))
     func healthcheckFails() throws {
-        // A port that was just free: bind and close it.
+        #expect(try Self.run(["healthcheck"], environment: ["LOSSD_PORT": "\(Self.justFreedPort())"]).status == 1)
+    }
+
+    /// A loopback port that was free a moment ago (bound, then closed), so nothing answers on it.
+    static func justFreedPort() -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -388,9 +392,8 @@ import Testing
         _ = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length); return getsockname(fd, $0, &length) }
         }
-        let port = Int(UInt16(bigEndian: address.sin_port))
         close(fd)
-        #expect(try Self.run(["healthcheck"], environment: ["LOSSD_PORT": "\(port)"]).status == 1)
+        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     /// The HTTP tests' self-signed certificate for localhost (Tests/HTTPTests/Fixtures).
