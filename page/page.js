@@ -240,7 +240,11 @@ function showLoss() {
     const row = rows.insertRow();
     row.dataset.member = name;
     const cell = row.insertCell();
-    cell.textContent = name;
+    // A line may break after each underscore (label_smoothing) on a narrow screen.
+    name.split("_").forEach((part, k) => {
+      if (k > 0) cell.append("_", document.createElement("wbr"));
+      cell.append(part);
+    });
     if (loss.required.includes(name)) cell.className = "required";
     row.insertCell().textContent = memberType(doc, property);
     row.insertCell().textContent = (property.description || target.description || "").trim();
@@ -418,8 +422,10 @@ function draw(id, lines) {
     g.strokeStyle = line.color;
     g.lineWidth = 2;
     g.beginPath();
+    // The newest reading at the right edge, older ones to its left.
+    const shift = POINTS - line.values.length;
     line.values.forEach((v, k) => {
-      const x = pad + (width - pad - 4) * k / (POINTS - 1);
+      const x = pad + (width - pad - 4) * (k + shift) / (POINTS - 1);
       const y = height - pad - (height - 2 * pad) * v / max;
       if (k === 0) g.moveTo(x, y); else g.lineTo(x, y);
     });

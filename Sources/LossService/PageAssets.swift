@@ -11,6 +11,7 @@ enum PageAssets {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>lossd</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/page.css">
 <script src="/page.js" defer></script>
 </head>
@@ -96,6 +97,7 @@ h2 { font-size: 1.2rem; margin: .4rem 0; }
 .row { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; margin: .4rem 0; }
 label { font-weight: 600; }
 select, input, textarea, button { font: inherit; color: inherit; }
+select { max-width: 100%; min-width: 0; flex: 1 1 12rem; }
 select, input { padding: .3rem; border: 1px solid var(--line); border-radius: 4px; background: #fff; }
 input[type=number] { width: 4.5rem; }
 textarea { display: block; width: 100%; font-family: ui-monospace, monospace; font-size: .9rem;
@@ -108,10 +110,13 @@ button:disabled { opacity: .5; cursor: default; }
 fieldset { border: 1px solid var(--line); border-radius: 4px; margin: .6rem 0; display: flex; flex-wrap: wrap;
            gap: .5rem; align-items: center; }
 fieldset label { font-weight: normal; }
-table { border-collapse: collapse; width: 100%; font-size: .9rem; margin: .4rem 0; }
+table { border-collapse: collapse; width: 100%; table-layout: fixed; font-size: .9rem; margin: .4rem 0; }
 caption { text-align: left; font-weight: 600; }
 th, td { text-align: left; vertical-align: top; border-bottom: 1px solid var(--line); padding: .25rem .4rem; }
-td code, td:first-child { font-family: ui-monospace, monospace; overflow-wrap: anywhere; }
+th:nth-child(1) { width: 30%; }
+th:nth-child(2) { width: 25%; }
+td:first-child { font-family: ui-monospace, monospace; }
+td { overflow-wrap: anywhere; }
 .required::after { content: " (required)"; color: var(--bad); font-family: system-ui, sans-serif; font-size: .8rem; }
 .hint { color: var(--muted); font-size: .85rem; margin: 0; }
 pre { white-space: pre-wrap; overflow-wrap: anywhere; background: #fff; border: 1px solid var(--line);
@@ -370,7 +375,11 @@ function showLoss() {
     const row = rows.insertRow();
     row.dataset.member = name;
     const cell = row.insertCell();
-    cell.textContent = name;
+    // A line may break after each underscore (label_smoothing) on a narrow screen.
+    name.split("_").forEach((part, k) => {
+      if (k > 0) cell.append("_", document.createElement("wbr"));
+      cell.append(part);
+    });
     if (loss.required.includes(name)) cell.className = "required";
     row.insertCell().textContent = memberType(doc, property);
     row.insertCell().textContent = (property.description || target.description || "").trim();
@@ -548,8 +557,10 @@ function draw(id, lines) {
     g.strokeStyle = line.color;
     g.lineWidth = 2;
     g.beginPath();
+    // The newest reading at the right edge, older ones to its left.
+    const shift = POINTS - line.values.length;
     line.values.forEach((v, k) => {
-      const x = pad + (width - pad - 4) * k / (POINTS - 1);
+      const x = pad + (width - pad - 4) * (k + shift) / (POINTS - 1);
       const y = height - pad - (height - 2 * pad) * v / max;
       if (k === 0) g.moveTo(x, y); else g.lineTo(x, y);
     });

@@ -7,9 +7,11 @@ import HTTP
 /// plugins.
 enum PageResponse {
     /// Only this origin's style sheet, script and fetches (`/openapi.yaml`,
-    /// `/metrics`, the losses); nothing inline; no embedding in a frame.
+    /// `/metrics`, the losses); nothing inline; no embedding in a frame. The
+    /// one image is the empty `data:` icon that keeps browsers from asking
+    /// for /favicon.ico (a 404 in the console).
     static let contentSecurityPolicy =
-        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; "
+        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src data:; "
         + "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
     private static let page = make(PageAssets.html, type: "text/html; charset=utf-8")
