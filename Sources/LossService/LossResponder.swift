@@ -62,7 +62,7 @@ public struct LossResponder: Responder {
                 ? LossResponder.status(.serviceUnavailable, #"{"status":"draining"}"#)
                 : LossResponder.status(.ok, #"{"status":"ready"}"#))
         case .metrics:
-            var response = Response(status: .ok, body: Array(metrics.render().utf8))
+            var response = Response(status: .ok, body: Array(metrics.render(ready: !readiness.isDraining).utf8))
             response.headers.add("Content-Type", PrometheusText.contentType)
             response.headers.add("Cache-Control", "no-store")
             return .response(response)

@@ -390,6 +390,8 @@ paths:
           bytes as they crossed the wire, compressed where gzip was used).
         - `lossd_loss_elements_total{loss}` (counter of prediction elements
           scored; `loss` is `ce`, `bce` or `mse`).
+        - `lossd_ready` (gauge: 1 while `/readyz` answers ready, 0 once a
+          drain has begun).
         - `lossd_log_lines_dropped_total` (counter of log lines not written:
           standard error was read too slowly and the log buffer was full, or
           the write failed).
