@@ -67,7 +67,7 @@ enum PageAssets {
   <section id="live" aria-labelledby="live-title">
     <h2 id="live-title">Live metrics</h2>
     <p class="hint">Polled from <a href="/metrics">/metrics</a> every 2 seconds; the polls themselves are left out.</p>
-    <p id="metrics-status" role="status"></p>
+    <p id="metrics-status" role="status">The charts start at the second poll.</p>
     <figure><canvas id="chart-rate" width="600" height="140" role="img" aria-label="requests per second"></canvas>
       <figcaption>Requests/s <span id="now-rate"></span></figcaption></figure>
     <figure><canvas id="chart-latency" width="600" height="140" role="img" aria-label="latency"></canvas>
