@@ -2,7 +2,7 @@ import HTTP
 import Losses
 
 /// The lossd application: routes each request to a loss, a health answer,
-/// the metrics scrape or the OpenAPI document; answers 404/405/415 and CORS
+/// the metrics scrape, the OpenAPI document or the page; answers 404/405/415 and CORS
 /// preflights; adds CORS headers to every response (the server's own errors
 /// included); and records every exchange in the metrics.
 public struct LossResponder: Responder {
@@ -62,12 +62,14 @@ public struct LossResponder: Responder {
                 ? LossResponder.status(.serviceUnavailable, #"{"status":"draining"}"#)
                 : LossResponder.status(.ok, #"{"status":"ready"}"#))
         case .metrics:
-            var response = Response(status: .ok, body: Array(metrics.render().utf8))
+            var response = Response(status: .ok, body: Array(metrics.render(ready: !readiness.isDraining).utf8))
             response.headers.add("Content-Type", PrometheusText.contentType)
             response.headers.add("Cache-Control", "no-store")
             return .response(response)
         case .openAPI:
             return .response(OpenAPIRepresentation.response(to: head))
+        case .page, .pageStyle, .pageScript:
+            return .response(PageResponse.response(for: route))
         case .crossEntropy:
             return lossReply(head, LossBodyHandler<CERequest>(
                 metrics: metrics, bodyLength: LossResponder.bodyLength(head), maxTensorBytes: maxTensorBytes))

@@ -406,6 +406,8 @@ paths:
           bytes as they crossed the wire, compressed where gzip was used).
         - `lossd_loss_elements_total{loss}` (counter of prediction elements
           scored; `loss` is `ce`, `bce` or `mse`).
+        - `lossd_ready` (gauge: 1 while `/readyz` answers ready, 0 once a
+          drain has begun).
         - `lossd_log_lines_dropped_total` (counter of log lines not written:
           standard error was read too slowly and the log buffer was full, or
           the write failed).
@@ -474,6 +476,89 @@ paths:
             Access-Control-Allow-Origin: {$ref: '#/components/headers/AccessControlAllowOrigin'}
             ETag: {$ref: '#/components/headers/ETag'}
             Cache-Control: {$ref: '#/components/headers/DocumentCacheControl'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '408': {$ref: '#/components/responses/RequestTimeout'}
+        '413': {$ref: '#/components/responses/ContentTooLarge'}
+        '414': {$ref: '#/components/responses/URITooLong'}
+        '431': {$ref: '#/components/responses/RequestHeaderFieldsTooLarge'}
+    options: *preflight
+
+  /:
+    get:
+      tags: [operations]
+      operationId: page
+      summary: A page to try lossd in a browser
+      description: |
+        A self-contained page (no other origin, a strict
+        `Content-Security-Policy`): pick a loss, see its members as this
+        document describes them, edit an example or generate tensors
+        (including an image-shaped segmentation map), send it, and see the
+        result or the problem with the offending byte of the body marked; a
+        second panel charts the request rate, latency and errors from
+        `/metrics`. It reads the losses from this document, so it names no
+        loss of its own.
+      responses:
+        '200':
+          description: The page.
+          headers:
+            Access-Control-Allow-Origin: {$ref: '#/components/headers/AccessControlAllowOrigin'}
+            Content-Security-Policy:
+              description: The page may load only its own style sheet and script and fetch only from lossd; nothing inline.
+              schema: {type: string}
+          content:
+            text/html; charset=utf-8:
+              schema:
+                type: string
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '408': {$ref: '#/components/responses/RequestTimeout'}
+        '413': {$ref: '#/components/responses/ContentTooLarge'}
+        '414': {$ref: '#/components/responses/URITooLong'}
+        '431': {$ref: '#/components/responses/RequestHeaderFieldsTooLarge'}
+    options: *preflight
+
+  /page.css:
+    get:
+      tags: [operations]
+      operationId: pageStyle
+      summary: The page's style sheet
+      description: The style sheet of the page at `/`.
+      responses:
+        '200':
+          description: The style sheet.
+          headers:
+            Access-Control-Allow-Origin: {$ref: '#/components/headers/AccessControlAllowOrigin'}
+            Content-Security-Policy:
+              description: The page may load only its own style sheet and script and fetch only from lossd; nothing inline.
+              schema: {type: string}
+          content:
+            text/css; charset=utf-8:
+              schema:
+                type: string
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '408': {$ref: '#/components/responses/RequestTimeout'}
+        '413': {$ref: '#/components/responses/ContentTooLarge'}
+        '414': {$ref: '#/components/responses/URITooLong'}
+        '431': {$ref: '#/components/responses/RequestHeaderFieldsTooLarge'}
+    options: *preflight
+
+  /page.js:
+    get:
+      tags: [operations]
+      operationId: pageScript
+      summary: The page's script
+      description: The script of the page at `/`.
+      responses:
+        '200':
+          description: The script.
+          headers:
+            Access-Control-Allow-Origin: {$ref: '#/components/headers/AccessControlAllowOrigin'}
+            Content-Security-Policy:
+              description: The page may load only its own style sheet and script and fetch only from lossd; nothing inline.
+              schema: {type: string}
+          content:
+            text/javascript; charset=utf-8:
+              schema:
+                type: string
         '400': {$ref: '#/components/responses/BadRequest'}
         '408': {$ref: '#/components/responses/RequestTimeout'}
         '413': {$ref: '#/components/responses/ContentTooLarge'}

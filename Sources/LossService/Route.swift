@@ -11,6 +11,10 @@ public enum Route: String, CaseIterable, Sendable {
     case readyz = "/readyz"
     case metrics = "/metrics"
     case openAPI = "/openapi.yaml"
+    /// The page to try lossd in a browser, and its style sheet and script.
+    case page = "/"
+    case pageStyle = "/page.css"
+    case pageScript = "/page.js"
 
     /// The route's path, which is also its metrics label.
     public var path: String { rawValue }
@@ -19,7 +23,7 @@ public enum Route: String, CaseIterable, Sendable {
     public var methods: [Method] {
         switch self {
         case .crossEntropy, .binaryCrossEntropy, .meanSquaredError: return [.post]
-        case .livez, .healthz, .readyz, .metrics, .openAPI: return [.get, .head]
+        case .livez, .healthz, .readyz, .metrics, .openAPI, .page, .pageStyle, .pageScript: return [.get, .head]
         }
     }
 

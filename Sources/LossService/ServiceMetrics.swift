@@ -136,11 +136,22 @@ public final class ServiceMetrics: Sendable {
         lossCells[loss]!.add(Double(elements))
     }
 
-    /// The scrape answer's body, text format 0.0.4.
-    public func render() -> String {
+    /// The scrape answer's body, text format 0.0.4; with `ready`, `lossd_ready` last.
+    public func render(ready: Bool? = nil) -> String {
         var out = ""
         out.reserveCapacity(8192)
         for family in families { family.render(into: &out) }
+        if let ready {
+            PrometheusText.appendHeader(name: ServiceMetrics.readyName, help: ServiceMetrics.readyHelp, type: "gauge", to: &out)
+            PrometheusText.appendSample(name: ServiceMetrics.readyName, labelNames: [], labelValues: [],
+                                        value: ready ? 1 : 0, to: &out)
+        }
         return out
     }
+
+    /// `lossd_ready`: what `/readyz` says, 1 ready, 0 draining, rendered when
+    /// the caller passes `ready` (the responder, which holds the `Readiness`),
+    /// so an alert can tell a stuck drain from a process that is down.
+    static let readyName = "lossd_ready"
+    static let readyHelp = "1 while /readyz answers ready, 0 once a drain has begun."
 }

@@ -109,6 +109,18 @@ func jsonObject(_ response: Response) throws -> [String: Any] {
         #expect(harness.call(.get, "/livez").text == #"{"status":"ok"}"#)
     }
 
+    @Test("/metrics says lossd_ready 1 until a drain begins, then 0, as /readyz does")
+    func readyGauge() {
+        let readiness = Readiness()
+        let harness = ResponderHarness(LossResponder(readiness: readiness, metrics: ServiceMetrics(includeProcessMetrics: false)))
+        let ready = harness.call(.get, "/metrics").text
+        #expect(ready.contains("# TYPE lossd_ready gauge\nlossd_ready 1\n"), "\(ready)")
+        readiness.beginDraining()
+        let draining = harness.call(.get, "/metrics").text
+        #expect(draining.contains("\nlossd_ready 0\n"), "\(draining)")
+        #expect(!draining.contains("\nlossd_ready 1\n"))
+    }
+
     @Test("/metrics is Prometheus text and counts earlier requests")
     func metrics() {
         _ = harness.post("/loss/mse", #"{"predictions": [1, 2, 3], "targets": [0, 0, 0]}"#)
