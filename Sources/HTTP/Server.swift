@@ -143,6 +143,31 @@ public final class Server: Sendable {
         }
     }
 
+    /// Reads the TLS certificate chain and private key again, from the
+    /// paths in `ServerConfiguration.tls` (a Kubernetes secret mounted as
+    /// files is rotated in place), and serves every connection accepted from
+    /// now on with them; connections already open keep the certificate they
+    /// shook hands with (each holds its own reference to the old context), so
+    /// none is dropped. A pair that cannot be loaded (unreadable, not PEM, a
+    /// key for another certificate, as `start()` checks) throws the same
+    /// `ServerError` as `start()` and leaves the previous certificate in
+    /// service. Returns the new certificate's subject and expiry, for the log.
+    /// Throws when the server does not serve TLS or was not started.
+    @discardableResult
+    public func reloadTLS() throws(ServerError) -> String {
+        guard let settings = configuration.tls else {
+            throw ServerError(message: "this server serves plain HTTP: there is no TLS certificate to reload")
+        }
+        guard state.withLock({ $0.tls != nil }) else {
+            throw ServerError(message: "the server was not started: there is no TLS certificate to reload")
+        }
+        let context = try TLSContext(settings)
+        let description = context.certificateDescription
+        // The old context is freed once its last connection closes (SSL_new holds a reference).
+        state.withLock { $0.tls = context }
+        return description
+    }
+
     /// The bound port (the ephemeral one when configured with port 0); 0 before `start()`.
     public var port: Int { state.withLock { $0.port } }
 

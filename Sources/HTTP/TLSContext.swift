@@ -7,7 +7,10 @@ import Glibc
 /// settings every TLS connection of the server shares.
 ///
 /// Thread safety: configured once in `init`, after which OpenSSL allows
-/// `SSL_new` from any thread; hence `@unchecked Sendable`.
+/// `SSL_new` from any thread; hence `@unchecked Sendable`. A certificate
+/// reload (`Server.reloadTLS()`) makes a new context rather than changing
+/// this one; each connection's `SSL` holds a reference to the context it was
+/// made from, so the old one lives until its last connection closes.
 final class TLSContext: @unchecked Sendable {
     let context: OpaquePointer
 
@@ -53,6 +56,34 @@ final class TLSContext: @unchecked Sendable {
         guard SSL_CTX_check_private_key(context) == 1 else {
             throw ServerError(message: "the TLS private key \(key) does not match the certificate \(certificate)")
         }
+    }
+
+    /// The certificate's subject and expiry, e.g. `/CN=localhost, valid until Nov 10 12:00:00 2125 GMT`.
+    var certificateDescription: String {
+        guard let certificate = SSL_CTX_get0_certificate(context) else { return "no certificate" }
+        return "\(TLSContext.subject(of: certificate)), valid until \(TLSContext.notAfter(of: certificate))"
+    }
+
+    /// The subject in OpenSSL's one-line form (`/CN=localhost/O=…`).
+    static func subject(of certificate: OpaquePointer) -> String {
+        guard let name = X509_get_subject_name(certificate) else { return "no subject" }
+        var text = [CChar](repeating: 0, count: 256)
+        guard X509_NAME_oneline(name, &text, Int32(text.count)) != nil else { return "no subject" }
+        return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    static func notAfter(of certificate: OpaquePointer) -> String {
+        guard let time = X509_get0_notAfter(certificate) else { return "an unknown date" }
+        return withMemoryBIO { bio in _ = ASN1_TIME_print(bio, time) }
+    }
+
+    private static func withMemoryBIO(_ write: (OpaquePointer) -> Void) -> String {
+        guard let bio = BIO_new(BIO_s_mem()) else { return "?" }
+        defer { BIO_free(bio) }
+        write(bio)
+        var bytes = [UInt8](repeating: 0, count: 512)
+        let n = BIO_read(bio, &bytes, Int32(bytes.count))
+        return String(decoding: bytes.prefix(max(0, Int(n))), as: UTF8.self)
     }
 
     deinit {

@@ -45,6 +45,7 @@ struct Configuration {
         limits.maxConnections = try env.positive(flags.maxConnections, "LOSSD_MAX_CONNECTIONS", 1024)
         server.limits = limits
         server.minSendRate = try env.nonNegative(flags.minSendRate, "LOSSD_MIN_SEND_RATE", 1024)
+        server.writeTimeout = try env.seconds(flags.writeTimeout, "LOSSD_WRITE_TIMEOUT", 60)
         server.overflowConnections = try env.nonNegative(flags.overflowConnections, "LOSSD_OVERFLOW_CONNECTIONS", 64)
         maxTensorBytes = try env.positive(flags.maxTensorBytes, "LOSSD_MAX_TENSOR_BYTES", limits.maxBodyBytes)
         server.gzipMinimumBytes = try env.pick(flags.gzipMinBytes, "LOSSD_GZIP_MIN_BYTES", 1024) { Int($0).flatMap { $0 >= 0 ? $0 : nil } }

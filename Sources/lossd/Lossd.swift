@@ -9,7 +9,7 @@ import Glibc
 #endif
 
 /// The `lossd` command: serves the loss API until SIGTERM or SIGINT, then
-/// drains and exits 0. Every option is also read from an environment
+/// drains and exits 0; SIGHUP reloads the TLS certificate. Every option is also read from an environment
 /// variable (for containers); a flag on the command line wins.
 @main
 struct Lossd: ParsableCommand {
@@ -56,8 +56,11 @@ struct Lossd: ParsableCommand {
     @Option(help: ArgumentHelp("Most seconds a request body may take in all, however steadily it arrives; 408 past it. (default: 300, env: LOSSD_MAX_BODY_DURATION)", valueName: "seconds"))
     var maxBodyDuration: Double?
 
-    @Option(help: ArgumentHelp("Bytes per second a client must read a response at once it has waited 60 seconds; the connection is closed below it. 0 turns it off. (default: 1024, env: LOSSD_MIN_SEND_RATE)", valueName: "bytes"))
+    @Option(help: ArgumentHelp("Bytes per second a client must read a response at once it has waited --write-timeout seconds; the connection is closed below it. 0 turns it off. (default: 1024, env: LOSSD_MIN_SEND_RATE)", valueName: "bytes"))
     var minSendRate: Int?
+
+    @Option(help: ArgumentHelp("Seconds a response may wait for the client's socket to take a byte before the connection is closed; past them --min-send-rate applies too. (default: 60, env: LOSSD_WRITE_TIMEOUT)", valueName: "seconds"))
+    var writeTimeout: Double?
 
     @Option(help: ArgumentHelp("Seconds an idle connection is kept open. (default: 60, env: LOSSD_IDLE_TIMEOUT)", valueName: "seconds"))
     var idleTimeout: Double?
@@ -134,12 +137,15 @@ struct Lossd: ParsableCommand {
         let shutdown = Shutdown(server: server, readiness: readiness, drainTimeout: configuration.drainTimeout,
                                 logger: logger, log: log)
         shutdown.install()
+        let certificateReload = CertificateReload(server: server, certificatePath: configuration.server.tls?.certificateChainPath,
+                                                  logger: logger)
+        certificateReload.install()
         let scheme = configuration.server.tls == nil ? "http" : "https"
         // On standard output, at once, for whoever waits for it; on the main thread, never a serving one.
         LogWriter.writeNow("lossd listening on \(scheme)://\(Configuration.urlHost(configuration.server.host)):\(server.port)\n",
                            to: 1)
         logger.info("ready", metadata: ["host": "\(configuration.server.host)", "port": "\(server.port)",
                                         "version": "\(BuildInfo.version)", "revision": "\(BuildInfo.revision)"])
-        withExtendedLifetime(shutdown) { dispatchMain() }
+        withExtendedLifetime((shutdown, certificateReload)) { dispatchMain() }
     }
 }

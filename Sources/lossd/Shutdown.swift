@@ -22,7 +22,7 @@ final class Shutdown {
     private let logger: Logger
     /// Log lines still waiting are written before every exit.
     private let log: LogWriter
-    private var sources: [DispatchSourceSignal] = []
+    private var sources: [SignalSource] = []
 
     init(server: Server, readiness: Readiness, drainTimeout: Double, logger: Logger, log: LogWriter) {
         self.server = server
@@ -32,15 +32,10 @@ final class Shutdown {
         self.log = log
     }
 
-    /// Replaces the default signal actions with Dispatch sources on the main queue.
+    /// Replaces the default signal actions with handlers on the main queue, armed on return.
     func install() {
         for signalNumber in [SIGTERM, SIGINT] {
-            // The default action would kill the process before the source sees the signal.
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .main)
-            source.setEventHandler { [self] in received(signalNumber) }
-            source.resume()
-            sources.append(source)
+            sources.append(SignalSource(signalNumber) { [self] in received(signalNumber) })
         }
     }
 

@@ -182,6 +182,9 @@ final class TestClient: @unchecked Sendable {
     /// when given, and returns the ALPN protocol the server chose ("" for none).
     @discardableResult
     func startTLS(maximumVersion: Int32? = nil) throws -> String {
+        // OpenSSL writes with write(2), not send(MSG_NOSIGNAL): a write to a connection the server
+        // closed must fail with EPIPE, not end the test process with SIGPIPE.
+        signal(SIGPIPE, SIG_IGN)
         guard let context = SSL_CTX_new(TLS_client_method()) else { throw TestClientError.connect("SSL_CTX_new failed") }
         if let maximumVersion {
             // Old versions are refused by the client's own default security level too: lift it, so only the server decides.
@@ -206,6 +209,13 @@ final class TestClient: @unchecked Sendable {
         SSL_get0_alpn_selected(ssl, &protocolName, &length)
         guard let protocolName else { return "" }
         return String(decoding: UnsafeBufferPointer(start: protocolName, count: Int(length)), as: UTF8.self)
+    }
+
+    /// The subject of the certificate the server presented in the TLS handshake (nil before it, or without one).
+    var peerCertificateSubject: String? {
+        guard let ssl, let certificate = SSL_get1_peer_certificate(ssl) else { return nil }
+        defer { X509_free(certificate) }
+        return TLSContext.subject(of: certificate)
     }
 
     func send(_ text: String) { send(Array(text.utf8)) }

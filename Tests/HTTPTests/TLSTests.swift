@@ -16,6 +16,11 @@ enum TLSFixtures {
     static let certificate = directory + "localhost-cert.pem"
     static let key = directory + "localhost-key.pem"
     static let otherKey = directory + "other-key.pem"
+    /// A second pair, for certificate reloads: subject `/CN=rotated.localhost`.
+    static let rotatedCertificate = directory + "rotated-cert.pem"
+    static let rotatedKey = directory + "rotated-key.pem"
+    static let subject = "/CN=localhost"
+    static let rotatedSubject = "/CN=rotated.localhost"
     static let configuration = TLSConfiguration(certificateChainPath: certificate, privateKeyPath: key)
 }
 
@@ -24,6 +29,51 @@ func startTLSServer(_ adjust: (inout ServerConfiguration) -> Void = { _ in }) th
     try startServer { configuration in
         configuration.tls = TLSFixtures.configuration
         adjust(&configuration)
+    }
+}
+
+/// A certificate and key at paths a test may overwrite, as Kubernetes
+/// rewrites a mounted secret: a fresh directory holding copies of the fixture pair.
+final class RotatableTLSFiles {
+    let directory: String
+    var configuration: TLSConfiguration {
+        TLSConfiguration(certificateChainPath: directory + "/cert.pem", privateKeyPath: directory + "/key.pem")
+    }
+
+    init() throws {
+        var template = Array("/tmp/lossd-tls-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw TestClientError.connect("mkdtemp failed") }
+        directory = String(cString: made)
+        try install(certificate: TLSFixtures.certificate, key: TLSFixtures.key)
+    }
+
+    deinit {
+        unlink(directory + "/cert.pem")
+        unlink(directory + "/key.pem")
+        rmdir(directory)
+    }
+
+    /// Copies these files over the served ones (each replaced whole, by a rename).
+    func install(certificate: String, key: String) throws {
+        try copy(certificate, to: directory + "/cert.pem")
+        try copy(key, to: directory + "/key.pem")
+    }
+
+    private func copy(_ source: String, to destination: String) throws {
+        guard let input = fopen(source, "rb") else { throw TestClientError.connect("cannot open \(source)") }
+        defer { fclose(input) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = fread(&chunk, 1, chunk.count, input)
+            if n == 0 { break }
+            bytes += chunk[0..<n]
+        }
+        let temporary = destination + ".new"
+        guard let output = fopen(temporary, "wb") else { throw TestClientError.connect("cannot write \(temporary)") }
+        fwrite(bytes, 1, bytes.count, output)
+        fclose(output)
+        rename(temporary, destination)
     }
 }
 
@@ -114,6 +164,10 @@ func startTLSServer(_ adjust: (inout ServerConfiguration) -> Void = { _ in }) th
         responder.waitForRequests(1)
         let drained = DispatchSemaphore(value: 0)
         server.drain(deadline: 5) { drained.signal() }
+        // Without an accept grace the connections learn of the drain once the listener is closed;
+        // a body finished before that is answered keep-alive (and closed after the idle grace).
+        let refusedBy = DispatchTime.now() + 2
+        while DispatchTime.now() < refusedBy, (try? TestClient(port: server.port)) != nil { usleep(10_000) }
         busy.send("done")
         let response = try busy.readResponse()
         #expect(response.text == "halfdone")
@@ -211,5 +265,79 @@ func startTLSServer(_ adjust: (inout ServerConfiguration) -> Void = { _ in }) th
             #expect(error.message.hasPrefix(message), "\(error.message)")
         }
         #expect(server.port == 0)  // nothing was bound
+    }
+
+    // MARK: - Certificate reload (SIGHUP in lossd)
+
+    @Test func aReloadServesNewConnectionsTheNewCertificateWhileAnOpenConnectionKeepsWorking() throws {
+        let files = try RotatableTLSFiles()
+        let (server, _) = try startServer { $0.tls = files.configuration }
+        defer { stop(server) }
+        let before = try TestClient(port: server.port)
+        try before.startTLS()
+        before.send("GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        #expect(try before.readResponse().text == "hello")
+        #expect(before.peerCertificateSubject == TLSFixtures.subject)
+
+        try files.install(certificate: TLSFixtures.rotatedCertificate, key: TLSFixtures.rotatedKey)
+        let description = try server.reloadTLS()
+        #expect(description.hasPrefix(TLSFixtures.rotatedSubject + ", valid until "), "\(description)")
+
+        let after = try TestClient(port: server.port)
+        try after.startTLS()
+        #expect(after.peerCertificateSubject == TLSFixtures.rotatedSubject)
+        after.send("GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        #expect(try after.readResponse().text == "hello")
+        // The connection from before the reload was not dropped, and still speaks its old session.
+        before.send("GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        #expect(try before.readResponse().text == "hello")
+        #expect(before.peerCertificateSubject == TLSFixtures.subject)
+        #expect(server.connectionCount == 2)
+    }
+
+    @Test func aReloadWithAKeyForAnotherCertificateIsRefusedAndTheOldCertificateStaysInService() throws {
+        let files = try RotatableTLSFiles()
+        let (server, _) = try startServer { $0.tls = files.configuration }
+        defer { stop(server) }
+        // Half a rotation: the new certificate is there, its key not yet.
+        try files.install(certificate: TLSFixtures.rotatedCertificate, key: TLSFixtures.key)
+        do {
+            try server.reloadTLS()
+            Issue.record("reloaded a certificate with another certificate's key")
+        } catch {
+            #expect(error.message == "the TLS private key \(files.configuration.privateKeyPath) does not match the certificate \(files.configuration.certificateChainPath)",
+                    "\(error.message)")
+        }
+        let client = try TestClient(port: server.port)
+        try client.startTLS()
+        #expect(client.peerCertificateSubject == TLSFixtures.subject)
+        client.send("GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        #expect(try client.readResponse().text == "hello")
+
+        // Once the key arrives too, the next reload takes the pair.
+        try files.install(certificate: TLSFixtures.rotatedCertificate, key: TLSFixtures.rotatedKey)
+        try server.reloadTLS()
+        let next = try TestClient(port: server.port)
+        try next.startTLS()
+        #expect(next.peerCertificateSubject == TLSFixtures.rotatedSubject)
+    }
+
+    @Test func aReloadOfAMissingCertificateIsRefusedWithTheFileNamed() throws {
+        let files = try RotatableTLSFiles()
+        let (server, _) = try startServer { $0.tls = files.configuration }
+        defer { stop(server) }
+        unlink(files.configuration.certificateChainPath)
+        let error = #expect(throws: ServerError.self) { try server.reloadTLS() }
+        #expect(error?.message == "cannot read the TLS certificate chain \(files.configuration.certificateChainPath): No such file or directory")
+        let client = try TestClient(port: server.port)
+        try client.startTLS()
+        #expect(client.peerCertificateSubject == TLSFixtures.subject)
+    }
+
+    @Test func aReloadOnAPlainHTTPServerSaysThereIsNothingToReload() throws {
+        let (server, _) = try startServer()
+        defer { stop(server) }
+        let error = #expect(throws: ServerError.self) { try server.reloadTLS() }
+        #expect(error?.message == "this server serves plain HTTP: there is no TLS certificate to reload")
     }
 }

@@ -136,7 +136,8 @@ import Testing
             ("--head-timeout", "LOSSD_HEAD_TIMEOUT", "10"), ("--body-timeout", "LOSSD_BODY_TIMEOUT", "10"),
             ("--idle-timeout", "LOSSD_IDLE_TIMEOUT", "60"), ("--max-connections", "LOSSD_MAX_CONNECTIONS", "1024"),
             ("--min-body-rate", "LOSSD_MIN_BODY_RATE", "1024"), ("--max-body-duration", "LOSSD_MAX_BODY_DURATION", "300"),
-            ("--min-send-rate", "LOSSD_MIN_SEND_RATE", "1024"), ("--overflow-connections", "LOSSD_OVERFLOW_CONNECTIONS", "64"),
+            ("--min-send-rate", "LOSSD_MIN_SEND_RATE", "1024"), ("--write-timeout", "LOSSD_WRITE_TIMEOUT", "60"),
+            ("--overflow-connections", "LOSSD_OVERFLOW_CONNECTIONS", "64"),
             ("--drain-timeout", "LOSSD_DRAIN_TIMEOUT", "20"), ("--gzip-min-bytes", "LOSSD_GZIP_MIN_BYTES", "1024"),
             ("--cors-origins", "LOSSD_CORS_ORIGINS", "*"), ("--log-level", "LOSSD_LOG_LEVEL", "info"),
             ("--log-format", "LOSSD_LOG_FORMAT", "text"),
@@ -174,6 +175,23 @@ import Testing
         let log = running.standardError
         #expect(log.contains("method=GET") && log.contains("path=/livez") && log.contains("status=200"), "\(log)")
         #expect(log.contains("path=/loss/mse"), "\(log)")
+    }
+
+    @Test("a signal sent as soon as the listening line appears is not lost: SIGTERM exits 0, SIGHUP is logged and lossd serves on",
+          .enabled(if: binary != nil, "lossd is not built beside the tests; run swift build first"))
+    func signalsAreArmedBeforeTheListeningLine() throws {
+        for _ in 0..<3 {
+            let running = try Running(["--host", "127.0.0.1", "--port", "0"])
+            _ = running.firstLine()
+            #expect(running.terminate(within: 5) == 0)
+        }
+        let running = try Running(["--host", "127.0.0.1", "--port", "0"])
+        let port = try #require(Self.port(fromListeningLine: running.firstLine()))
+        kill(running.process.processIdentifier, SIGHUP)
+        let line = running.standardErrorLine(containing: "SIGHUP", within: 5)
+        #expect(line?.contains("SIGHUP: serving plain HTTP, no TLS certificate to reload") == true, "\(line ?? "no line")")
+        #expect(try LoopbackClient(port: port).get("/livez").status == 200)
+        #expect(running.terminate(within: 5) == 0)
     }
 
     @Test("a text access line is `time info lossd.access: request` then sorted key=value pairs, a value holding = quoted",
