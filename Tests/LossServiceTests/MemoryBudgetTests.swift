@@ -245,6 +245,28 @@ import Testing
         #expect(Self.eventually(within: 2) { budget.reservedBytes == 0 })
     }
 
+    @Test("only a body the server runs inline (identity, Content-Length at most 64 KiB) bypasses the budget; a small gzip or chunked body reserves (it may decode to far more)")
+    func exemptionIsTheInlineRule() {
+        let budget = MemoryBudget(limit: 1 << 20, maxWait: 0.05)
+        let harness = ResponderHarness(LossResponder(metrics: ServiceMetrics(includeProcessMetrics: false), memoryBudget: budget))
+        #expect(budget.reserve(1 << 20, holding: 0) == .granted)  // a large request holds it all
+        let body = Self.mseBody(100)
+        let length = String(body.utf8.count)
+        let cases: [(Headers, Int)] = [
+            (["Content-Type": "application/json", "Content-Length": length], 200),
+            (["Content-Type": "application/json", "Content-Length": length, "Content-Encoding": "identity"], 200),
+            (["Content-Type": "application/json", "Content-Length": length, "Content-Encoding": "gzip"], 503),
+            (["Content-Type": "application/json", "Content-Length": length, "Content-Encoding": "X-GZIP"], 503),
+            (["Content-Type": "application/json", "Transfer-Encoding": "chunked"], 503),
+            (["Content-Type": "application/json", "Content-Length": String(64 << 10 + 1)], 503),
+        ]
+        for (headers, status) in cases {
+            let response = harness.call(.post, "/loss/mse", headers: headers, body: body, chunk: 1 << 20)
+            #expect(response.status.code == status, "\(headers): \(response.text)")
+        }
+        budget.release(1 << 20)
+    }
+
     @Test("the server's own 503 (the connection cap) is counted as reason connections; other unrouted answers are not")
     func connectionCapIsCounted() {
         let responder = LossResponder(metrics: ServiceMetrics(includeProcessMetrics: false))
