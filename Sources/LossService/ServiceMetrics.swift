@@ -55,7 +55,10 @@ public final class ServiceMetrics: Sendable {
     ///   - includeProcessMetrics: false only in tests that compare exact text.
     ///   - logLinesDropped: the log lines the executable has dropped so far
     ///     (its log writer's count), read at each scrape; 0 where nothing logs.
-    public init(includeProcessMetrics: Bool = true, logLinesDropped: @escaping @Sendable () -> Int = { 0 }) {
+    ///   - memoryBudget: the loss requests' memory budget, whose size and
+    ///     reserved bytes are exported as gauges; nil for none.
+    public init(includeProcessMetrics: Bool = true, logLinesDropped: @escaping @Sendable () -> Int = { 0 },
+                memoryBudget: MemoryBudget? = nil) {
         let requests = CounterFamily(
             name: "lossd_http_requests_total", help: "HTTP requests answered, by method, route and status.",
             labelNames: ["method", "route", "status"])
@@ -88,6 +91,14 @@ public final class ServiceMetrics: Sendable {
             read: logLinesDropped)
         var families: [any MetricFamily] = [requests, duration, inFlight, requestBodyBytes, responseBodyBytes,
                                             lossElements, rejected, logLinesDropped]
+        if let memoryBudget {
+            families.append(SampledGauge(name: "lossd_memory_budget_bytes",
+                                         help: "The bytes loss requests' decoded tensors may hold together (--memory-budget).",
+                                         read: { memoryBudget.limit }))
+            families.append(SampledGauge(name: "lossd_memory_reserved_bytes",
+                                         help: "Bytes of the memory budget loss requests hold now.",
+                                         read: { memoryBudget.reservedBytes }))
+        }
         if includeProcessMetrics { families.append(ProcessMetrics()) }
         self.families = families
         var cells: [String: RouteCells] = [:]

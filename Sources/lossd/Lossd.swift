@@ -122,10 +122,10 @@ struct Lossd: ParsableCommand {
         serverConfiguration.log = { message in serverLogger.warning("\(message)") }
 
         let readiness = Readiness()
-        let metrics = ServiceMetrics(logLinesDropped: { log.droppedLines })
         // Dispatch's pool is as wide as the online CPUs: half of it may wait for memory.
         let budget = MemoryBudget(limit: configuration.memoryBudget, maxWait: configuration.memoryWait,
                                   maxWaiters: max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)) / 2))
+        let metrics = ServiceMetrics(logLinesDropped: { log.droppedLines }, memoryBudget: budget)
         let responder = LossResponder(cors: configuration.cors, readiness: readiness, metrics: metrics,
                                       maxTensorBytes: configuration.maxTensorBytes,
                                       memoryBudget: budget, budgetExemptBytes: configuration.server.inlineBodyBytes,

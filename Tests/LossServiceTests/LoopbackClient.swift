@@ -21,7 +21,8 @@ final class LoopbackService {
         configuration.port = 0
         configuration.log = { _ in }
         adjust(&configuration)
-        responder = LossResponder(cors: cors, readiness: readiness, maxTensorBytes: maxTensorBytes,
+        responder = LossResponder(cors: cors, readiness: readiness, metrics: ServiceMetrics(memoryBudget: memoryBudget),
+                                  maxTensorBytes: maxTensorBytes,
                                   memoryBudget: memoryBudget, budgetExemptBytes: configuration.inlineBodyBytes)
         server = Server(configuration: configuration, responder: responder)
         try server.start()

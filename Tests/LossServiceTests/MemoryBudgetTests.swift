@@ -216,7 +216,7 @@ import Testing
         Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
     }
 
-    @Test("over a spent budget a large request gets 503 with Retry-After after the wait, counted as reason memory; meanwhile a small request gets 200 and /readyz stays ready")
+    @Test("over a spent budget a large request gets 503 with Retry-After after the wait, counted as reason memory; meanwhile a small request gets 200, /readyz stays ready and the gauges show the budget held")
     func spentBudgetEndToEnd() throws {
         let budget = MemoryBudget(limit: 1 << 20, maxWait: 0.3)
         let service = try LoopbackService(memoryBudget: budget)
@@ -238,6 +238,8 @@ import Testing
         #expect(try service.client().get("/readyz").status == 200)
         let metrics = try service.client().get("/metrics").text
         #expect(metrics.contains(#"lossd_rejected_requests_total{reason="memory"} 1"#), "\(metrics)")
+        #expect(metrics.contains("lossd_memory_budget_bytes 1048576\n"), "\(metrics)")
+        #expect(metrics.contains("lossd_memory_reserved_bytes 1048576\n"), "\(metrics)")
 
         large.releaseAll()
         let accepted = try service.client().post("/loss/mse", Self.mseBody(20_000))
