@@ -32,9 +32,7 @@ final class LossBodyHandler<Request: LossRequest>: BodyHandler {
             try decoder.feed(bytes)
             return nil
         } catch {
-            // The decoder has dropped its tensors and given back its reservation.
-            if case .overBudget = error { metrics.recordRejected(.memory) }
-            failure = LossBodyHandler.problem(for: error)
+            failure = answer(error)
             return failure
         }
     }
@@ -48,9 +46,9 @@ final class LossBodyHandler<Request: LossRequest>: BodyHandler {
         defer { decoder.releaseMemory() }
         let members: [String: JSONMember]
         do {
-            members = try decoder.finish()
+            members = try decoder.finish()  // a number cut at the body's end is stored here: it may reserve too
         } catch {
-            return LossBodyHandler.problem(for: error)
+            return answer(error)
         }
         let request: Request
         do {
@@ -68,6 +66,13 @@ final class LossBodyHandler<Request: LossRequest>: BodyHandler {
         var response = Response(status: .ok, body: JSONWriter.lossResponse(result))
         response.headers.add("Content-Type", "application/json")
         return response
+    }
+
+    /// The answer to a decoding error, counting a memory refusal. The decoder
+    /// has already dropped its tensors and given back its reservation.
+    private func answer(_ error: DecodeError) -> Response {
+        if case .overBudget = error { metrics.recordRejected(.memory) }
+        return LossBodyHandler.problem(for: error)
     }
 
     /// Malformed JSON is 400 (the detail names the byte offset); well-formed

@@ -495,9 +495,10 @@ struct TensorDecoder {
 
     /// The open tensor has reached its `maxCount`. When that is its memory
     /// reservation, not the tensor limit, reserves a step more (a quarter of
-    /// what the request holds, at least `MemoryBudget.reservationStep`, within the tensor limit and
-    /// the budget; it may wait) and returns true; returns false at the tensor
-    /// limit (a 413). Throws `.overBudget` when the budget refuses.
+    /// what the request holds, at least `MemoryBudget.reservationStep`,
+    /// within the tensor limit and the budget; it may wait) and returns true;
+    /// returns false at the tensor limit (a 413). Throws `.overBudget` when
+    /// the budget refuses.
     private mutating func extendReservation(at offset: Int) throws(DecodeError) -> Bool {
         let limitRoom = maxNumbers - storedNumbers
         guard let reservation, tracker.maxCount < limitRoom else { return false }
