@@ -359,6 +359,16 @@ import Testing
         #expect(text.contains("LOSSD_MAX_TENSOR_BYTES"), "\(text)")
     }
 
+    /// Waits for `running` to answer one request. Why: a SIGTERM sent the
+    /// moment the listening line appears can be lost (Shutdown.install sets
+    /// SIG_IGN before Dispatch has registered its signal source, which it does
+    /// asynchronously), and lossd then runs on; the other tests here make a
+    /// request first too.
+    static func answerOnce(_ running: Running) throws {
+        let port = try #require(Self.port(fromListeningLine: running.firstLine()))
+        #expect(try LoopbackClient(port: port).get("/livez").status == 200)
+    }
+
     @Test("the start-up line logs the event loops and the memory budget with where each came from; the flag wins over LOSSD_MEMORY_BUDGET",
           .enabled(if: binary != nil, "lossd is not built beside the tests; run swift build first"))
     func startUpLogsLoopsAndBudget() throws {
@@ -367,14 +377,14 @@ import Testing
             ([], ["LOSSD_MEMORY_BUDGET": "1000", "LOSSD_EVENT_LOOPS": "3"], "1000"),
         ] as [([String], [String: String], String)] {
             let running = try Running(["--host", "127.0.0.1", "--port", "0"] + arguments, environment: environment)
-            _ = running.firstLine()
+            try Self.answerOnce(running)
             #expect(running.terminate() == 0)
             let log = running.standardError
             #expect(log.contains("memory_budget=\(budget)") && log.contains("memory_budget_from=configured"), "\(log)")
             #expect(log.contains("event_loops="), "\(log)")
         }
         let running = try Running(["--host", "127.0.0.1", "--port", "0"], environment: [:])
-        _ = running.firstLine()
+        try Self.answerOnce(running)
         #expect(running.terminate() == 0)
         #expect(running.standardError.contains("memory_budget_from=\""), "\(running.standardError)")
         let (status, text) = try Self.run([], environment: ["LOSSD_MEMORY_WAIT": "-1"])
