@@ -18,7 +18,7 @@ swiftc -O -wmo -parse-as-library -module-name Losses -emit-module -emit-module-p
     -c Sources/Losses/*.swift -o "$out/Losses.o"
 swiftc -O -wmo -module-name BenchJSON -I "$out" -I "$out/include" \
     Sources/LossService/TensorDecoder.swift Sources/LossService/TensorShapeTracker.swift \
-    Sources/LossService/NumberGrammar.swift Sources/LossService/NumberScanner.swift Sources/LossService/DecodeError.swift Sources/LossService/HugePages.swift \
+    Sources/LossService/NumberGrammar.swift Sources/LossService/NumberScanner.swift Sources/LossService/DecodeError.swift Sources/LossService/HugePages.swift Sources/LossService/MemoryBudget.swift \
     Sources/LossService/JSONMember.swift Sources/LossService/JSONWriter.swift scripts/bench-json/main.swift \
     "$out/Losses.o" "$out/CFastFloat.o" -lstdc++ -o "$out/bench-json"
 "$out/bench-json" "$@"

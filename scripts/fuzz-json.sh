@@ -36,6 +36,7 @@ root="$PWD"
     "$root/Sources/LossService/TensorDecoder.swift" "$root/Sources/LossService/TensorShapeTracker.swift" \
     "$root/Sources/LossService/NumberGrammar.swift" "$root/Sources/LossService/NumberScanner.swift" \
     "$root/Sources/LossService/DecodeError.swift" "$root/Sources/LossService/HugePages.swift" \
+    "$root/Sources/LossService/MemoryBudget.swift" \
     "$root/Sources/LossService/JSONMember.swift" "$root/Fuzz/TensorDecoderFuzz/main.swift" \
     Losses.o CFastFloat.o -lstdc++ -o tensor-decoder-fuzz)
 

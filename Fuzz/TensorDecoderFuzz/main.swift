@@ -21,9 +21,10 @@ private struct SplitMix {
 }
 
 private func decode(
-    _ body: UnsafeRawBufferPointer, chunkSizes: (inout SplitMix) -> Int, seed: UInt64, bodyLength: Int? = nil
+    _ body: UnsafeRawBufferPointer, chunkSizes: (inout SplitMix) -> Int, seed: UInt64, bodyLength: Int? = nil,
+    budget: MemoryBudget? = nil
 ) -> Result<[String: JSONMember], DecodeError> {
-    var decoder = TensorDecoder(bodyLength: bodyLength)
+    var decoder = TensorDecoder(bodyLength: bodyLength, budget: budget)
     var random = SplitMix(state: seed)
     var start = 0
     do throws(DecodeError) {
@@ -56,6 +57,13 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         let bytewise = decode(body, chunkSizes: { _ in 1 }, seed: seed)
         precondition(whole == bytewise, "byte-by-byte changed the result: \(whole) vs \(bytewise)")
     }
+    // With an ample memory budget reserved one number at a time, the same
+    // result, and every byte given back once the decoder is gone.
+    let budget = MemoryBudget(limit: 1 << 30, maxWait: 0, reservationStep: 8)
+    let budgeted = decode(body, chunkSizes: { Int($0.next() % UInt64(maxChunk)) + 1 }, seed: seed ^ 0x33,
+                          bodyLength: hint, budget: budget)
+    precondition(whole == budgeted, "the memory budget changed the result: \(whole) vs \(budgeted)")
+    precondition(budget.reservedBytes == 0, "\(budget.reservedBytes) bytes of the budget not given back")
     switch whole {
     case .success(let members):
         for case .tensor(let tensor) in members.values {
@@ -66,6 +74,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         precondition(offset >= 0 && offset <= body.count, "offset \(offset) outside a body of \(body.count) bytes")
     case .failure(.invalid(let message)):
         precondition(!message.isEmpty)
+    case .failure(.overBudget):
+        preconditionFailure("a refusal from a budget that was not given")
     }
     return 0
 }

@@ -3,9 +3,9 @@ import Losses
 
 /// Receives one loss request's body as it arrives and answers it: the bytes
 /// go straight into the push decoder (the JSON text is never held whole), a
-/// malformed byte stops the upload early with 400 (and tensors past their
-/// limit with 413), and the end of the body validates the members, scores the
-/// loss and writes the result.
+/// malformed byte stops the upload early with 400 (tensors past their limit
+/// with 413, tensors the memory budget cannot hold with 503), and the end of
+/// the body validates the members, scores the loss and writes the result.
 final class LossBodyHandler<Request: LossRequest>: BodyHandler {
     private var decoder: TensorDecoder
     private let metrics: ServiceMetrics
@@ -17,9 +17,13 @@ final class LossBodyHandler<Request: LossRequest>: BodyHandler {
     ///   by doubling (the server has already refused a length past its limit).
     /// - Parameter maxTensorBytes: the most bytes the decoded tensors may take
     ///   (`TensorDecoder.maxTensorBytes`).
-    init(metrics: ServiceMetrics, bodyLength: Int? = nil, maxTensorBytes: Int = TensorDecoder.defaultMaxTensorBytes) {
+    /// - Parameter budget: the server's memory budget, which the decoded
+    ///   tensors reserve from as they grow (and may wait for), or nil for
+    ///   none (a request small enough to run on an event loop).
+    init(metrics: ServiceMetrics, bodyLength: Int? = nil, maxTensorBytes: Int = TensorDecoder.defaultMaxTensorBytes,
+         budget: MemoryBudget? = nil) {
         self.metrics = metrics
-        decoder = TensorDecoder(maxTensorBytes: maxTensorBytes, bodyLength: bodyLength)
+        decoder = TensorDecoder(maxTensorBytes: maxTensorBytes, bodyLength: bodyLength, budget: budget)
     }
 
     func consume(_ bytes: UnsafeRawBufferPointer) -> Response? {
@@ -28,18 +32,23 @@ final class LossBodyHandler<Request: LossRequest>: BodyHandler {
             try decoder.feed(bytes)
             return nil
         } catch {
-            failure = LossBodyHandler.problem(for: error)
+            failure = answer(error)
             return failure
         }
     }
 
     func finish() -> Response {
         if let failure { return failure }
+        // The tensors are freed when this returns (the members and the
+        // request are locals): the reservation goes with them. A request that
+        // ends otherwise (its client gone) gives it back when the server
+        // drops this handler (`MemoryReservation.deinit`).
+        defer { decoder.releaseMemory() }
         let members: [String: JSONMember]
         do {
-            members = try decoder.finish()
+            members = try decoder.finish()  // a number cut at the body's end is stored here: it may reserve too
         } catch {
-            return LossBodyHandler.problem(for: error)
+            return answer(error)
         }
         let request: Request
         do {
@@ -59,6 +68,13 @@ final class LossBodyHandler<Request: LossRequest>: BodyHandler {
         return response
     }
 
+    /// The answer to a decoding error, counting a memory refusal. The decoder
+    /// has already dropped its tensors and given back its reservation.
+    private func answer(_ error: DecodeError) -> Response {
+        if case .overBudget = error { metrics.recordRejected(.memory) }
+        return LossBodyHandler.problem(for: error)
+    }
+
     /// Malformed JSON is 400 (the detail names the byte offset); well-formed
     /// JSON that is no valid tensor document is 422; tensors past their limit
     /// are 413 (RFC 9110 §15.5.14), the detail naming the limit and the byte.
@@ -67,6 +83,11 @@ final class LossBodyHandler<Request: LossRequest>: BodyHandler {
         case .malformed: return Problem(status: .badRequest, detail: error.description).response
         case .invalid(let message): return Problem(status: .unprocessableContent, detail: message).response
         case .tooLarge: return Problem(status: .contentTooLarge, detail: error.description).response
+        case .overBudget(_, _, let wait, _):
+            // RFC 9110 §15.6.4, §10.2.3: the condition is temporary; try again after about the wait.
+            var response = Problem(status: .serviceUnavailable, detail: error.description).response
+            response.headers.add("Retry-After", String(max(1, Int(wait.rounded(.up)))))
+            return response
         }
     }
 }

@@ -16,6 +16,17 @@ public struct LossResponder: Responder {
     /// (`Limits.maxBodyBytes`); lossd's `--max-tensor-bytes` defaults to the
     /// configured body limit.
     public let maxTensorBytes: Int
+    /// The memory budget that loss requests' decoded tensors reserve from
+    /// (and wait for, then 503), or nil for none.
+    public let memoryBudget: MemoryBudget?
+    /// A loss request whose identity-coded body declares at most this many
+    /// bytes takes nothing from `memoryBudget`: the server runs it inline on
+    /// an event loop (`ServerConfiguration.inlineBodyBytes`, whose value this
+    /// must be), where it must not wait, and its tensors are small (at most 4
+    /// × this, 8 bytes for a 2-byte `0,`) and short-lived, at most one per
+    /// event loop at a time. So small requests are never starved by large
+    /// ones. Default 64 KiB, the server's default.
+    public let budgetExemptBytes: Int
     /// Called after each exchange is recorded, with its route label (a route
     /// path or `unmatched`): the executable's access log.
     private let onCompleted: (@Sendable (Exchange, String) -> Void)?
@@ -23,11 +34,15 @@ public struct LossResponder: Responder {
     public init(cors: CORSPolicy = CORSPolicy(), readiness: Readiness = Readiness(),
                 metrics: ServiceMetrics = ServiceMetrics(),
                 maxTensorBytes: Int = Limits().maxBodyBytes,
+                memoryBudget: MemoryBudget? = nil,
+                budgetExemptBytes: Int = ServerConfiguration().inlineBodyBytes,
                 onCompleted: (@Sendable (Exchange, String) -> Void)? = nil) {
         self.cors = cors
         self.readiness = readiness
         self.metrics = metrics
         self.maxTensorBytes = maxTensorBytes
+        self.memoryBudget = memoryBudget
+        self.budgetExemptBytes = budgetExemptBytes
         self.onCompleted = onCompleted
     }
 
@@ -72,13 +87,16 @@ public struct LossResponder: Responder {
             return .response(PageResponse.response(for: route))
         case .crossEntropy:
             return lossReply(head, LossBodyHandler<CERequest>(
-                metrics: metrics, bodyLength: LossResponder.bodyLength(head), maxTensorBytes: maxTensorBytes))
+                metrics: metrics, bodyLength: LossResponder.bodyLength(head), maxTensorBytes: maxTensorBytes,
+                budget: budget(for: head)))
         case .binaryCrossEntropy:
             return lossReply(head, LossBodyHandler<BCERequest>(
-                metrics: metrics, bodyLength: LossResponder.bodyLength(head), maxTensorBytes: maxTensorBytes))
+                metrics: metrics, bodyLength: LossResponder.bodyLength(head), maxTensorBytes: maxTensorBytes,
+                budget: budget(for: head)))
         case .meanSquaredError:
             return lossReply(head, LossBodyHandler<MSERequest>(
-                metrics: metrics, bodyLength: LossResponder.bodyLength(head), maxTensorBytes: maxTensorBytes))
+                metrics: metrics, bodyLength: LossResponder.bodyLength(head), maxTensorBytes: maxTensorBytes,
+                budget: budget(for: head)))
         }
     }
 
@@ -87,6 +105,17 @@ public struct LossResponder: Responder {
     private static func bodyLength(_ head: RequestHead) -> Int? {
         guard head.headers["Content-Encoding"] == nil, let length = head.headers["Content-Length"] else { return nil }
         return Int(length)
+    }
+
+    /// The budget a loss request reserves from: none when it is small enough
+    /// to run inline (identity-coded, `Content-Length` at most `budgetExemptBytes`).
+    private func budget(for head: RequestHead) -> MemoryBudget? {
+        guard let memoryBudget else { return nil }
+        // The server's own rule for running a body inline (Connection.begin); x-gzip contains gzip.
+        guard let field = head.headers["Content-Length"], let length = Int(field), length <= budgetExemptBytes,
+              head.headers["Content-Encoding"]?.lowercased().contains("gzip") != true
+        else { return memoryBudget }
+        return nil
     }
 
     /// Reads the body into `handler` once the content type is JSON (rule 11);
@@ -145,10 +174,14 @@ public struct LossResponder: Responder {
 
     public func completed(_ exchange: Exchange) {
         var route = ServiceMetrics.unmatchedRoute
-        if exchange.wasRouted { metrics.inFlight.decrement() }
-        // A request refused on its head alone (a 413 before the body, a 417)
-        // still names its route; only an unknown path or a head that could
-        // not be read is `unmatched`.
+        if exchange.wasRouted {
+            metrics.inFlight.decrement()
+        } else if exchange.status.code == 503 {
+            metrics.recordRejected(.connections)  // the server's only own 503: the connection cap
+        }
+        // A request refused on its head alone (a 413 before the body, a 417,
+        // a 503 at the connection cap) still names its route; only an unknown
+        // path or a head that could not be read is `unmatched`.
         if let head = exchange.head, let known = router.route(forPath: head.path) { route = known.path }
         metrics.record(exchange, route: route)
         onCompleted?(exchange, route)

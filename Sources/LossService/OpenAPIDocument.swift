@@ -70,7 +70,9 @@ info:
     request, 431 request headers over the limit, 501 an unknown method, 505
     an HTTP version other than 1.0 and 1.1, 503 the server is draining or,
     on any path, at its connection limit with no idle connection to close
-    (then with `Retry-After` and `Connection: close`). No input produces a
+    (then with `Retry-After` and `Connection: close`), or, on a loss route,
+    its memory budget for decoded tensors stayed spent for the wait (2 s by
+    default; then with `Retry-After`). No input produces a
     5xx other than these or a dropped connection without a response.
 
     **HTTP.** HTTP/1.1 and 1.0, keep-alive and pipelining, chunked request
@@ -845,7 +847,7 @@ components:
       schema: {type: string}
       example: POST, OPTIONS
     RetryAfter:
-      description: Seconds to wait before retrying (RFC 9110 §10.2.3); sent with the 503 at the connection limit.
+      description: Seconds to wait before retrying (RFC 9110 §10.2.3); sent with the 503 at the connection limit and when the memory budget is spent.
       schema: {type: integer, minimum: 0}
       example: 1
 
@@ -1066,7 +1068,9 @@ components:
       description: >-
         The server is draining (shutting down) and takes no new requests; or
         it is at its connection limit with no idle connection to close, and
-        answers with `Retry-After` and `Connection: close` (this one on any path).
+        answers with `Retry-After` and `Connection: close` (this one on any path);
+        or (loss routes) its memory budget for decoded tensors stayed spent
+        for the wait, and answers with `Retry-After`.
       headers:
         Retry-After: {$ref: '#/components/headers/RetryAfter'}
       content:
@@ -1080,6 +1084,8 @@ components:
               value: {type: about:blank, title: Service Unavailable, status: 503, detail: the server is draining}
             connectionLimit:
               value: {type: about:blank, title: Service Unavailable, status: 503, detail: 'the server is at its limit of 1024 connections and none is idle; retry after 1 second'}
+            memoryBudget:
+              value: {type: about:blank, title: Service Unavailable, status: 503, detail: 'the server''s memory budget of 268435456 bytes is held by other requests: the tensors at byte 16 found no room within 2 s; retry later'}
     HTTPVersionNotSupported:
       description: An HTTP version other than 1.0 and 1.1.
       content:

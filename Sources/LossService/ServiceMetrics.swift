@@ -14,6 +14,16 @@ public final class ServiceMetrics: Sendable {
     let requestBodyBytes: CounterFamily
     let responseBodyBytes: CounterFamily
     let lossElements: CounterFamily
+    let rejected: CounterFamily
+
+    /// Why a request was refused with 503 before it was answered: the
+    /// `reason` label of `lossd_rejected_requests_total`.
+    public enum RejectionReason: String, CaseIterable, Sendable {
+        /// The memory budget stayed exhausted for its wait (`MemoryBudget`).
+        case memory
+        /// The server was at its connection cap with no idle connection to close.
+        case connections
+    }
 
     private let families: [any MetricFamily]
 
@@ -46,7 +56,10 @@ public final class ServiceMetrics: Sendable {
     ///     values depend on the machine and the commit.
     ///   - logLinesDropped: the log lines the executable has dropped so far
     ///     (its log writer's count), read at each scrape; 0 where nothing logs.
-    public init(includeProcessMetrics: Bool = true, logLinesDropped: @escaping @Sendable () -> Int = { 0 }) {
+    ///   - memoryBudget: the loss requests' memory budget, whose size and
+    ///     reserved bytes are exported as gauges; nil for none.
+    public init(includeProcessMetrics: Bool = true, logLinesDropped: @escaping @Sendable () -> Int = { 0 },
+                memoryBudget: MemoryBudget? = nil) {
         let requests = CounterFamily(
             name: "lossd_http_requests_total", help: "HTTP requests answered, by method, route and status.",
             labelNames: ["method", "route", "status"])
@@ -67,12 +80,26 @@ public final class ServiceMetrics: Sendable {
             name: "lossd_loss_elements_total", help: "Prediction elements scored, by loss.", labelNames: ["loss"])
         (self.requests, self.duration, self.inFlight) = (requests, duration, inFlight)
         (self.requestBodyBytes, self.responseBodyBytes, self.lossElements) = (requestBodyBytes, responseBodyBytes, lossElements)
+        let rejected = CounterFamily(
+            name: "lossd_rejected_requests_total",
+            help: "Requests refused with 503 because the server was out of a resource, by reason (memory, connections).",
+            labelNames: ["reason"])
+        for reason in RejectionReason.allCases { rejected.initialise([reason.rawValue]) }
+        self.rejected = rejected
         let logLinesDropped = SampledCounter(
             name: "lossd_log_lines_dropped_total",
             help: "Log lines not written: standard error was read too slowly and the log buffer was full, or the write failed.",
             read: logLinesDropped)
         var families: [any MetricFamily] = [requests, duration, inFlight, requestBodyBytes, responseBodyBytes,
-                                            lossElements, logLinesDropped]
+                                            lossElements, rejected, logLinesDropped]
+        if let memoryBudget {
+            families.append(SampledGauge(name: "lossd_memory_budget_bytes",
+                                         help: "The bytes loss requests' decoded tensors may hold together (--memory-budget).",
+                                         read: { memoryBudget.limit }))
+            families.append(SampledGauge(name: "lossd_memory_reserved_bytes",
+                                         help: "Bytes of the memory budget loss requests hold now.",
+                                         read: { memoryBudget.reservedBytes }))
+        }
         if includeProcessMetrics { families += [ProcessMetrics(), BuildInfoMetric()] }
         self.families = families
         var cells: [String: RouteCells] = [:]
@@ -134,6 +161,11 @@ public final class ServiceMetrics: Sendable {
     func recordScored(_ loss: LossKind, elements: Int) {
         guard elements >= 0 else { return }
         lossCells[loss]!.add(Double(elements))
+    }
+
+    /// Counts a request refused with 503 for `reason`.
+    public func recordRejected(_ reason: RejectionReason) {
+        rejected.increment([reason.rawValue])
     }
 
     /// The scrape answer's body, text format 0.0.4; with `ready`, `lossd_ready` last.

@@ -64,6 +64,12 @@ struct TensorDecoder {
     /// by doubling (which copies and faults in its memory again at every
     /// step); pages never written are never touched. Default nil.
     let bodyLength: Int?
+    /// What the request holds of the server's memory budget, or nil for none
+    /// (a small request, or no budget): its tensors hold no number it does not
+    /// cover. Reserved up front for the numbers `startTensor` plans (from
+    /// `bodyLength`), then in steps as a tensor reaches it; the wait for it is
+    /// `MemoryBudget`'s, and a refusal throws `.overBudget` (a 503).
+    private let reservation: MemoryReservation?
 
     // MARK: Syntax state
 
@@ -153,9 +159,11 @@ struct TensorDecoder {
         maxStringLength: Int = TensorDecoder.defaultMaxStringLength,
         maxMembers: Int = TensorDecoder.defaultMaxMembers,
         maxTensorBytes: Int = TensorDecoder.defaultMaxTensorBytes,
-        bodyLength: Int? = nil
+        bodyLength: Int? = nil,
+        budget: MemoryBudget? = nil
     ) {
         self.bodyLength = bodyLength
+        reservation = budget.map(MemoryReservation.init)
         self.maxTensorBytes = max(0, maxTensorBytes)
         maxNumbers = self.maxTensorBytes / 8
         self.maxDepth = max(1, maxDepth)
@@ -180,6 +188,7 @@ struct TensorDecoder {
             failure = error
             members = [:]
             tracker.data = []
+            reservation?.releaseAll()
             throw error
         }
         consumed += bytes.count
@@ -468,6 +477,7 @@ struct TensorDecoder {
         members = [:]
         tracker.data = []
         object = TensorObject()
+        reservation?.releaseAll()
         return error
     }
 
@@ -475,6 +485,56 @@ struct TensorDecoder {
     private mutating func storeScalar(at offset: Int) throws(DecodeError) {
         guard storedNumbers < maxNumbers else { throw tooLarge(at: offset) }
         storedNumbers += 1
+    }
+
+    /// The numbers the memory reservation covers, all tensors together; no limit without one.
+    private var budgetedNumbers: Int {
+        guard let reservation else { return Int.max }
+        return reservation.bytes / 8
+    }
+
+    /// The open tensor has reached its `maxCount`. When that is its memory
+    /// reservation, not the tensor limit, reserves a step more (a quarter of
+    /// what the request holds, at least `MemoryBudget.reservationStep`,
+    /// within the tensor limit and the budget; it may wait) and returns true;
+    /// returns false at the tensor limit (a 413). Throws `.overBudget` when
+    /// the budget refuses.
+    private mutating func extendReservation(at offset: Int) throws(DecodeError) -> Bool {
+        let limitRoom = maxNumbers - storedNumbers
+        guard let reservation, tracker.maxCount < limitRoom else { return false }
+        repeat {
+            let step = max(reservation.bytes / 4, reservation.budget.reservationStep) / 8
+            let more = min(step, limitRoom - tracker.maxCount, (reservation.budget.limit - reservation.bytes) / 8)
+            try reserveNumbers(max(more, 1), at: offset)
+            tracker.maxCount = max(0, min(limitRoom, budgetedNumbers - storedNumbers))
+        } while tracker.maxCount <= tracker.data.count
+        return true
+    }
+
+    /// Reserves room for `count` more numbers, or throws `.overBudget`,
+    /// dropping what was read and giving back what the request held.
+    private mutating func reserveNumbers(_ count: Int, at offset: Int) throws(DecodeError) {
+        guard let reservation else { return }
+        let outcome = reservation.extend(by: count * 8)
+        guard outcome != .granted else { return }
+        let error = DecodeError.overBudget(
+            offset: offset, budget: reservation.budget.limit, wait: reservation.budget.maxWait,
+            needsMoreThanBudget: outcome == .exceedsBudget)
+        failure = error
+        members = [:]
+        tracker.data = []
+        object = TensorObject()
+        reservation.releaseAll()
+        throw error
+    }
+
+    /// Bytes the request holds of the memory budget now.
+    var reservedBytes: Int { reservation?.bytes ?? 0 }
+
+    /// Gives back the request's memory reservation: its tensors are freed, or
+    /// about to be (the body handler calls it once the response is built).
+    mutating func releaseMemory() {
+        reservation?.releaseAll()
     }
 
     /// Records a malformed-JSON error; it is thrown now and by every later call.
@@ -493,6 +553,7 @@ struct TensorDecoder {
         members = [:]
         tracker.data = []
         object = TensorObject()
+        reservation?.releaseAll()  // nothing more is kept
     }
 
     // Inlined: called from mutating methods, an outlined call took a copy of
@@ -528,7 +589,7 @@ struct TensorDecoder {
             role = .top
         case .member:
             if isArray {
-                startTensor(path: memberName, target: .member)
+                try startTensor(path: memberName, target: .member, at: consumed + i)
                 role = .tensorArray
             } else {
                 object = TensorObject(name: memberName)
@@ -546,14 +607,14 @@ struct TensorDecoder {
             }
         case .shape:
             if isArray {
-                startTensor(path: "\(object.name).shape", target: .shape)
+                try startTensor(path: "\(object.name).shape", target: .shape, at: consumed + i)
                 role = .tensorArray
             } else {
                 invalidate(object.shapeMessage)
             }
         case .data:
             if isArray {
-                startTensor(path: "\(object.name).data", target: .data)
+                try startTensor(path: "\(object.name).data", target: .data, at: consumed + i)
                 role = .tensorArray
             } else {
                 invalidate(object.dataMessage)
@@ -567,7 +628,7 @@ struct TensorDecoder {
         roles[depth] = role
     }
 
-    private mutating func startTensor(path: String, target: Slot) {
+    private mutating func startTensor(path: String, target: Slot, at offset: Int) throws(DecodeError) {
         var reserve = 0
         if target == .data, let shape = object.shape {
             // The shape came first: reserve the data exactly, up to 2^20
@@ -578,7 +639,18 @@ struct TensorDecoder {
         } else if let bodyLength {
             reserve = max(0, bodyLength - consumed) / 8
         }
-        tracker.start(path: path, reserve: reserve, maxCount: maxNumbers - storedNumbers)
+        let limitRoom = maxNumbers - storedNumbers
+        if let reservation {
+            // Up front, for what the storage is planned to hold (a request
+            // waits or is refused here, before it decodes, when it can), at
+            // most what the whole budget could give.
+            let wanted = min(reserve, limitRoom) - (reservation.bytes / 8 - storedNumbers)
+            let more = min(wanted, (reservation.budget.limit - reservation.bytes) / 8)
+            if more > 0 { try reserveNumbers(more, at: offset) }
+        }
+        // (Scalar members count in `storedNumbers` but not in the reservation: hence `max(0, …)`.)
+        tracker.start(path: path, reserve: reserve, maxCount: max(0, min(limitRoom, budgetedNumbers - storedNumbers)),
+                      capacityLimit: limitRoom)
         trackerBase = depth + 1
         trackerTarget = target
     }
@@ -817,6 +889,7 @@ struct TensorDecoder {
         var cursor = i
         var failure: DecodeError?
         let maxCount = tracker.maxCount
+        let capacityLimit = tracker.capacityLimit
         // The short-number reader may look `reach` bytes ahead; nearer the
         // chunk's end (or with a tiny length limit) every number takes the careful path.
         let shortLimit = maxNumberLength >= NumberScanner.reach ? n &- NumberScanner.reach : 0
@@ -841,11 +914,11 @@ struct TensorDecoder {
             defer {
                 cursor = position
                 counts[level] = numbers
-                Self.flush(batch, filled, into: &data, maxCount: maxCount)
+                Self.flush(batch, filled, into: &data, maxCount: capacityLimit)
             }
             while true {
                 if filled == batchEnd && filled > 0 {
-                    Self.flush(batch, filled, into: &data, maxCount: maxCount)
+                    Self.flush(batch, filled, into: &data, maxCount: capacityLimit)
                     room &-= filled
                     filled = 0
                     batchEnd = min(Self.batchSize, room)
@@ -875,7 +948,7 @@ struct TensorDecoder {
                     numbers &+= 1
                     position = end
                     guard value.isFinite && end &- start <= maxNumberLength else { return .badNumber(start, value) }
-                    guard filled < batchEnd else { return .tooLarge(start) }
+                    guard filled < batchEnd else { return .full(start, end, value) }
                     batch[filled] = value
                     filled &+= 1
                 }
@@ -924,8 +997,13 @@ struct TensorDecoder {
                 return
             }
             throw failure!
-        case .tooLarge(let start):
-            throw tooLarge(at: consumed + start)
+        case .full(let start, let end, let value):
+            // The tensor is at its maxCount: the reservation's (extend it and
+            // store the number) or the tensor limit's (413).
+            guard try extendReservation(at: consumed + start) else { throw tooLarge(at: consumed + start) }
+            _ = tracker.append(value)
+            i = end
+            state = .afterValue
         case .cut(let start):
             startCarry(p, start, n)
             i = n
@@ -964,8 +1042,9 @@ struct TensorDecoder {
         case cut(Int)
         /// The number starting here is out of range or too long.
         case badNumber(Int, Double)
-        /// The number starting here would take the tensors past `maxTensorBytes`.
-        case tooLarge(Int)
+        /// The number from the first offset to the second, of this value, would
+        /// take the tensor past its `maxCount`: the tensor limit or the reservation.
+        case full(Int, Int, Double)
         /// After a number, something other than `,` followed by a number.
         case afterValue
         /// After `,`, a value that is not a number.
@@ -1172,7 +1251,10 @@ struct TensorDecoder {
             let level = self.level
             if let message = tracker.number(atLevel: level) { return invalidate(message) }
             if value.isFinite && length <= maxNumberLength {
-                guard tracker.append(value) else { throw tooLarge(at: offset) }
+                if !tracker.append(value) {
+                    guard try extendReservation(at: offset) else { throw tooLarge(at: offset) }
+                    _ = tracker.append(value)
+                }
             } else {
                 numberProblem(path: tracker.elementPath(level), value: value, text: text, length)
             }

@@ -19,9 +19,15 @@ struct TensorShapeTracker {
     var counts: [Int]
     /// The numbers read so far, row-major.
     var data: [Double] = []
-    /// The most numbers this tensor may hold: what the request's tensor limit
-    /// leaves after its earlier tensors (`TensorDecoder.maxTensorBytes`).
+    /// The most numbers this tensor may hold now: what the request's tensor
+    /// limit leaves after its earlier tensors (`TensorDecoder.maxTensorBytes`),
+    /// or less, what its memory reservation covers (`MemoryBudget`), which the
+    /// decoder extends when the tensor reaches it.
     var maxCount = Int.max
+    /// The most numbers this tensor may ever hold (the tensor limit's part of
+    /// `maxCount`): the storage is planned against it, so that extending the
+    /// memory reservation does not copy the storage again.
+    var capacityLimit = Int.max
 
     /// A tracker for arrays nested at most `maxDepth` levels deep.
     init(maxDepth: Int) {
@@ -34,7 +40,7 @@ struct TensorShapeTracker {
     /// itself when `reserve` is past three quarters of it (as `grow` does:
     /// pages never written cost nothing, and growing a storage that large
     /// would copy more than 3/4 of the limit).
-    mutating func start(path: String, reserve: Int, maxCount: Int) {
+    mutating func start(path: String, reserve: Int, maxCount: Int, capacityLimit: Int? = nil) {
         self.path = path
         rank = -1
         for k in dims.indices {
@@ -43,7 +49,9 @@ struct TensorShapeTracker {
         }
         data = []
         self.maxCount = maxCount
-        let reserve = reserve > maxCount - maxCount / 4 ? maxCount : reserve
+        let capacityLimit = capacityLimit ?? maxCount
+        self.capacityLimit = capacityLimit
+        let reserve = reserve > capacityLimit - capacityLimit / 4 ? capacityLimit : reserve
         if reserve > 0 {
             data.reserveCapacity(reserve)
             data.withUnsafeBufferPointer { HugePages.advise($0.baseAddress, bytes: data.capacity * 8) }
@@ -72,7 +80,7 @@ struct TensorShapeTracker {
     /// appending nothing, when the tensor already holds `maxCount` numbers.
     mutating func append(_ value: Double) -> Bool {
         guard data.count < maxCount else { return false }
-        if data.count == data.capacity { Self.grow(&data, toHold: data.count + 1, maxCount: maxCount) }
+        if data.count == data.capacity { Self.grow(&data, toHold: data.count + 1, maxCount: capacityLimit) }
         data.append(value)
         return true
     }

@@ -18,6 +18,15 @@ struct Configuration {
     /// The most bytes one loss request's decoded tensors may take (413 past
     /// it; `LossResponder.maxTensorBytes`). Default: the body limit.
     var maxTensorBytes: Int
+    /// The bytes all loss requests' decoded tensors may hold together
+    /// (`MemoryBudget`). Default: 70 % of the cgroup's `memory.max` when one
+    /// is set, else 25 % of physical memory (`ContainerLimits`).
+    var memoryBudget: Int
+    /// Seconds a request waits for room in the budget before its 503. Default 2.
+    var memoryWait: Double
+    /// Where the event-loop count and the budget came from, for the start-up log.
+    var eventLoopsSource: String
+    var memoryBudgetSource: String
     /// Seconds a drain may take. Default 20.
     var drainTimeout: Double
     var logLevel: Logger.Level
@@ -25,7 +34,7 @@ struct Configuration {
     /// Most bytes of log lines waiting for standard error (`LogWriter.capacity`). Default 1 MiB.
     var logBufferBytes: Int
 
-    init(flags: Lossd, environment: [String: String]) throws {
+    init(flags: Lossd, environment: [String: String], container: ContainerLimits = .current()) throws {
         let env = Environment(values: environment)
         var server = ServerConfiguration()
         server.host = try env.pick(flags.host, "LOSSD_HOST", "0.0.0.0") { $0.isEmpty ? nil : $0 }
@@ -57,7 +66,16 @@ struct Configuration {
         guard server.drainIdleGrace >= 0, server.drainIdleGrace.isFinite else {
             throw ValidationError("LOSSD_DRAIN_IDLE_GRACE (or its flag) must be 0 or a positive number of seconds, got \(server.drainIdleGrace)")
         }
-        server.eventLoops = try env.positive(flags.eventLoops, "LOSSD_EVENT_LOOPS", server.eventLoops)
+        server.eventLoops = try env.positive(flags.eventLoops, "LOSSD_EVENT_LOOPS", container.cpus)
+        eventLoopsSource = flags.eventLoops != nil || !(environment["LOSSD_EVENT_LOOPS"] ?? "").isEmpty
+            ? "configured" : container.cpuSource
+        memoryBudget = try env.positive(flags.memoryBudget, "LOSSD_MEMORY_BUDGET", container.defaultMemoryBudget)
+        memoryBudgetSource = flags.memoryBudget != nil || !(environment["LOSSD_MEMORY_BUDGET"] ?? "").isEmpty
+            ? "configured" : container.memoryBudgetSource
+        memoryWait = try env.pick(flags.memoryWait, "LOSSD_MEMORY_WAIT", 2) { Double($0) }
+        guard memoryWait >= 0, memoryWait.isFinite else {
+            throw ValidationError("LOSSD_MEMORY_WAIT (or its flag) must be 0 or a positive number of seconds, got \(memoryWait)")
+        }
         server.tls = try Configuration.tls(flags: flags, env: env)
         self.server = server
 

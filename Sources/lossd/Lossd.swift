@@ -35,6 +35,12 @@ struct Lossd: ParsableCommand {
     @Option(help: ArgumentHelp("Most bytes one loss request's decoded tensors may take, 8 per number, all its tensors together; 413 past it, while the body streams (a small gzip body of short numbers decodes to many times its size). (default: the body limit, env: LOSSD_MAX_TENSOR_BYTES)", valueName: "bytes"))
     var maxTensorBytes: Int?
 
+    @Option(help: ArgumentHelp("Most bytes all loss requests' decoded tensors may take together; a request that finds it spent waits up to --memory-wait seconds, then gets 503 with Retry-After (counted in lossd_rejected_requests_total{reason=\"memory\"}). Requests small enough to run on an event loop (identity body up to 64 KiB) bypass it. (default: 70% of the cgroup's memory.max when set, else 25% of physical memory, env: LOSSD_MEMORY_BUDGET)", valueName: "bytes"))
+    var memoryBudget: Int?
+
+    @Option(help: ArgumentHelp("Most seconds a loss request waits for room in the memory budget before its 503. (default: 2, env: LOSSD_MEMORY_WAIT)", valueName: "seconds"))
+    var memoryWait: Double?
+
     @Option(help: ArgumentHelp("Longest request line in bytes, CRLF included; 414 past it. (default: 8192, env: LOSSD_MAX_REQUEST_LINE_BYTES)", valueName: "bytes"))
     var maxRequestLineBytes: Int?
 
@@ -83,7 +89,7 @@ struct Lossd: ParsableCommand {
     @Option(help: ArgumentHelp("Smallest response body in bytes that is gzip-compressed for clients that accept it. (default: 1024, env: LOSSD_GZIP_MIN_BYTES)", valueName: "bytes"))
     var gzipMinBytes: Int?
 
-    @Option(help: ArgumentHelp("Event-loop threads waiting for socket readiness and answering small requests. (default: the CPUs lossd may run on, env: LOSSD_EVENT_LOOPS)", valueName: "count"))
+    @Option(help: ArgumentHelp("Event-loop threads waiting for socket readiness and answering small requests. (default: the CPUs lossd may run on, lowered to the cgroup's cpu.max quota rounded up, env: LOSSD_EVENT_LOOPS)", valueName: "count"))
     var eventLoops: Int?
 
     @Option(help: ArgumentHelp("Origins allowed to call from a browser: * or a comma-separated list such as https://dash.example. (default: *, env: LOSSD_CORS_ORIGINS)", valueName: "origins"))
@@ -120,9 +126,13 @@ struct Lossd: ParsableCommand {
         serverConfiguration.log = { message in serverLogger.warning("\(message)") }
 
         let readiness = Readiness()
-        let metrics = ServiceMetrics(logLinesDropped: { log.droppedLines })
+        // Dispatch's pool is as wide as the online CPUs: half of it may wait for memory.
+        let budget = MemoryBudget(limit: configuration.memoryBudget, maxWait: configuration.memoryWait,
+                                  maxWaiters: max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)) / 2))
+        let metrics = ServiceMetrics(logLinesDropped: { log.droppedLines }, memoryBudget: budget)
         let responder = LossResponder(cors: configuration.cors, readiness: readiness, metrics: metrics,
                                       maxTensorBytes: configuration.maxTensorBytes,
+                                      memoryBudget: budget, budgetExemptBytes: configuration.server.inlineBodyBytes,
                                       onCompleted: { exchange, route in accessLog.record(exchange, route: route) })
         let server = Server(configuration: serverConfiguration, responder: responder)
         signal(SIGPIPE, SIG_IGN)
@@ -144,8 +154,12 @@ struct Lossd: ParsableCommand {
         // On standard output, at once, for whoever waits for it; on the main thread, never a serving one.
         LogWriter.writeNow("lossd listening on \(scheme)://\(Configuration.urlHost(configuration.server.host)):\(server.port)\n",
                            to: 1)
-        logger.info("ready", metadata: ["host": "\(configuration.server.host)", "port": "\(server.port)",
-                                        "version": "\(BuildInfo.version)", "revision": "\(BuildInfo.revision)"])
+        logger.info("ready", metadata: [
+            "host": "\(configuration.server.host)", "port": "\(server.port)",
+            "version": "\(BuildInfo.version)", "revision": "\(BuildInfo.revision)",
+            "event_loops": "\(configuration.server.eventLoops)", "event_loops_from": "\(configuration.eventLoopsSource)",
+            "memory_budget": "\(configuration.memoryBudget)", "memory_budget_from": "\(configuration.memoryBudgetSource)",
+        ])
         withExtendedLifetime((shutdown, certificateReload)) { dispatchMain() }
     }
 }

@@ -14,14 +14,16 @@ final class LoopbackService {
     var port: Int { server.port }
 
     init(cors: CORSPolicy = CORSPolicy(), readiness: Readiness = Readiness(),
-         maxTensorBytes: Int = TensorDecoder.defaultMaxTensorBytes,
+         maxTensorBytes: Int = TensorDecoder.defaultMaxTensorBytes, memoryBudget: MemoryBudget? = nil,
          _ adjust: (inout ServerConfiguration) -> Void = { _ in }) throws {
         var configuration = ServerConfiguration()
         configuration.host = "127.0.0.1"
         configuration.port = 0
         configuration.log = { _ in }
         adjust(&configuration)
-        responder = LossResponder(cors: cors, readiness: readiness, maxTensorBytes: maxTensorBytes)
+        responder = LossResponder(cors: cors, readiness: readiness, metrics: ServiceMetrics(memoryBudget: memoryBudget),
+                                  maxTensorBytes: maxTensorBytes,
+                                  memoryBudget: memoryBudget, budgetExemptBytes: configuration.inlineBodyBytes)
         server = Server(configuration: configuration, responder: responder)
         try server.start()
     }

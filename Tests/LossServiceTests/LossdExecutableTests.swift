@@ -144,7 +144,9 @@ import Testing
             ("--log-buffer-bytes", "LOSSD_LOG_BUFFER_BYTES", "1048576"),
             ("--drain-accept-grace", "LOSSD_DRAIN_ACCEPT_GRACE", "0"),
             ("--drain-idle-grace", "LOSSD_DRAIN_IDLE_GRACE", "1"),
-            ("--event-loops", "LOSSD_EVENT_LOOPS", "the CPUs lossd may run on"),
+            ("--event-loops", "LOSSD_EVENT_LOOPS", "the CPUs lossd may run on, lowered to the cgroup's cpu.max quota rounded up"),
+            ("--memory-budget", "LOSSD_MEMORY_BUDGET", "70% of the cgroup's memory.max when set, else 25% of physical memory"),
+            ("--memory-wait", "LOSSD_MEMORY_WAIT", "2"),
             ("--tls-cert", "LOSSD_TLS_CERT", "none"), ("--tls-key", "LOSSD_TLS_KEY", "none"),
         ] {
             #expect(flat.contains(flag), "\(flag)")
@@ -373,6 +375,39 @@ import Testing
         let (status, text) = try Self.run([], environment: ["LOSSD_MAX_TENSOR_BYTES": "0"])
         #expect(status == 64)
         #expect(text.contains("LOSSD_MAX_TENSOR_BYTES"), "\(text)")
+    }
+
+    /// Waits for `running` to answer one request. Why: a SIGTERM sent the
+    /// moment the listening line appears can be lost (Shutdown.install sets
+    /// SIG_IGN before Dispatch has registered its signal source, which it does
+    /// asynchronously), and lossd then runs on; the other tests here make a
+    /// request first too.
+    static func answerOnce(_ running: Running) throws {
+        let port = try #require(Self.port(fromListeningLine: running.firstLine()))
+        #expect(try LoopbackClient(port: port).get("/livez").status == 200)
+    }
+
+    @Test("the start-up line logs the event loops and the memory budget with where each came from; the flag wins over LOSSD_MEMORY_BUDGET",
+          .enabled(if: binary != nil, "lossd is not built beside the tests; run swift build first"))
+    func startUpLogsLoopsAndBudget() throws {
+        for (arguments, environment, budget) in [
+            (["--memory-budget", "268435456"], ["LOSSD_MEMORY_BUDGET": "1000"], "268435456"),
+            ([], ["LOSSD_MEMORY_BUDGET": "1000", "LOSSD_EVENT_LOOPS": "3"], "1000"),
+        ] as [([String], [String: String], String)] {
+            let running = try Running(["--host", "127.0.0.1", "--port", "0"] + arguments, environment: environment)
+            try Self.answerOnce(running)
+            #expect(running.terminate() == 0)
+            let log = running.standardError
+            #expect(log.contains("memory_budget=\(budget)") && log.contains("memory_budget_from=configured"), "\(log)")
+            #expect(log.contains("event_loops="), "\(log)")
+        }
+        let running = try Running(["--host", "127.0.0.1", "--port", "0"], environment: [:])
+        try Self.answerOnce(running)
+        #expect(running.terminate() == 0)
+        #expect(running.standardError.contains("memory_budget_from=\""), "\(running.standardError)")
+        let (status, text) = try Self.run([], environment: ["LOSSD_MEMORY_WAIT": "-1"])
+        #expect(status == 64)
+        #expect(text.contains("LOSSD_MEMORY_WAIT"), "\(text)")
     }
 
     @Test("an environment variable that does not parse is an error naming it, not a silent default",
