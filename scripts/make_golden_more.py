@@ -118,8 +118,65 @@ def regression_cases():
     return cases
 
 
+# ---------------------------------------------------------------- nll
+
+def nll_case(name, pred, target, weight=None, ignore_index=-100, reduction="mean"):
+    pred, target = T(pred), T(target)
+    w = None if weight is None else T(weight)
+    expected = F.nll_loss(pred, target.long(), weight=w, ignore_index=ignore_index, reduction=reduction)
+    keep = target != ignore_index
+    count = int(keep.sum())
+    weight_sum = float(count) if w is None else float(w[target[keep].long()].sum())
+    case = {"name": name, "loss": "nll", "predictions": tensor_json(pred), "targets": tensor_json(target),
+            "ignore_index": ignore_index, "reduction": reduction, "expected": result(expected, count, weight_sum)}
+    if w is not None:
+        case["weight"] = tensor_json(w)
+    return case
+
+
+def nll_cases():
+    cases = []
+    shapes = {"C": [5], "NC": [4, 3], "NCd": [3, 4, 5], "NCdd": [2, 3, 2, 3]}
+    for shape_name, shape in shapes.items():
+        classes = shape[0] if len(shape) == 1 else shape[1]
+        position_shape = [] if len(shape) == 1 else [shape[0]] + shape[2:]
+        for weighted in (False, True):
+            ignore_modes = {"none": -100, "some": -1, "all": 1, "a class": 0}
+            if len(shape) == 1:
+                del ignore_modes["some"]
+            for ignore_mode, ignore_index in ignore_modes.items():
+                pred = torch.log_softmax(T(rng.normal(0, 3, shape)), 0 if len(shape) == 1 else 1)
+                target = rng.integers(0, classes, position_shape).astype(np.float64)
+                flat = target.reshape(-1)
+                if ignore_mode == "some":
+                    flat[::3] = ignore_index
+                elif ignore_mode == "all":
+                    flat[:] = ignore_index
+                target = flat.reshape(position_shape)
+                weight = rng.random(classes) * 2 if weighted else None
+                for reduction in REDUCTIONS:
+                    name = f"nll {shape_name} weight={weighted} ignore={ignore_mode} {reduction}"
+                    cases.append(nll_case(name, pred, target, weight, ignore_index, reduction))
+    for reduction in REDUCTIONS:
+        # nll_loss takes any numbers, not only log-probabilities.
+        cases.append(nll_case(f"nll arbitrary inputs {reduction}", rng.normal(0, 100, [3, 4]), [3, 0, 2],
+                              weight=[1.0, -2.0, 0.5, 3.0], reduction=reduction))
+        cases.append(nll_case(f"nll log 0 at the target is infinite {reduction}",
+                              [[float("-inf"), 0.0], [-0.5, -1.0]], [0, 1], reduction=reduction))
+        cases.append(nll_case(f"nll log 0 at a zero-weight target is nan {reduction}",
+                              [[float("-inf"), 0.0], [-0.5, -1.0]], [0, 1], weight=[0.0, 1.0], reduction=reduction))
+        cases.append(nll_case(f"nll all targets of zero weight {reduction}", rng.normal(0, 1, [2, 3]), [0, 0],
+                              weight=[0.0, 1.5, 1.0], reduction=reduction))
+        cases.append(nll_case(f"nll one class {reduction}", [[0.0], [-1.5], [2.0]], [0, 0, 0], reduction=reduction))
+        cases.append(nll_case(f"nll 1000 classes {reduction}", rng.normal(-7, 1, [3, 1000]), [0, 999, 500],
+                              reduction=reduction))
+        cases.append(nll_case(f"nll (N, C, 1) {reduction}", rng.normal(0, 1, [3, 4, 1]), [[1], [3], [0]],
+                              weight=[0.5, 1.0, 1.5, 2.0], reduction=reduction))
+    return cases
+
+
 def main():
-    cases = regression_cases()
+    cases = regression_cases() + nll_cases()
     document = {
         "generator": COMMAND,
         "torch_version": torch.__version__,

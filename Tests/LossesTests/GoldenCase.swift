@@ -96,6 +96,9 @@ struct GoldenCase: Decodable, Sendable, CustomStringConvertible {
         case "huber":
             let loss = HuberLoss(delta: delta ?? 1, weight: weight, reduction: reduction)
             return try loss(predictions: predictions, targets: targets)
+        case "nll":
+            let loss = NegativeLogLikelihood(weight: weight, ignoreIndex: ignoreIndex, reduction: reduction)
+            return try loss(predictions: predictions, targets: targets)
         default:
             throw LossError("the fixture names an unknown loss \(loss)")
         }
