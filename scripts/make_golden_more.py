@@ -175,8 +175,51 @@ def nll_cases():
     return cases
 
 
+# ---------------------------------------------------------------- kl
+
+def kl_case(name, pred, target, log_target=False, reduction="mean"):
+    pred, target = T(pred), T(target)
+    expected = F.kl_div(pred, target, reduction=reduction, log_target=log_target)
+    n = pred.numel()
+    weight_sum = float(pred.shape[0] if reduction == "batchmean" and pred.dim() > 0 else
+                       (1 if reduction == "batchmean" else n))
+    return {"name": name, "loss": "kl", "predictions": tensor_json(pred), "targets": tensor_json(target),
+            "log_target": log_target, "reduction": reduction, "expected": result(expected, n, weight_sum)}
+
+
+def kl_cases():
+    cases = []
+    shapes = {"scalar": [], "N": [6], "NC": [3, 4], "NCd": [2, 3, 4]}
+    kl_reductions = REDUCTIONS + ("batchmean",)
+    for shape_name, shape in shapes.items():
+        axis = 0 if len(shape) <= 1 else 1
+        for log_target in (False, True):
+            pred = torch.log_softmax(T(rng.normal(0, 2, shape)), axis) if shape else T(rng.normal(-1, 0.5))
+            probabilities = torch.softmax(T(rng.normal(0, 2, shape)), axis) if shape else T(rng.random())
+            if shape:
+                probabilities.view(-1)[0] = 0.0  # a target of 0 (log target -inf)
+            target = torch.log(probabilities) if log_target else probabilities
+            for reduction in kl_reductions:
+                name = f"kl {shape_name} log_target={log_target} {reduction}"
+                cases.append(kl_case(name, pred, target, log_target, reduction))
+    inf = float("inf")
+    for reduction in kl_reductions:
+        # PyTorch's edges: a 0 target against -inf is 0·(-inf) = nan; a negative target is nan (log of it).
+        cases.append(kl_case(f"kl zero and negative targets {reduction}", [-1.0, -inf, -2.0, -0.5, 3.0],
+                             [0.0, 0.0, -0.5, 0.3, -0.0], reduction=reduction))
+        cases.append(kl_case(f"kl subnormal, tiny, huge and infinite targets {reduction}",
+                             [-1.0, -2.0, -3.0, -0.5, 1.0], [5e-324, 1e-310, 1e-300, 1e300, inf],
+                             reduction=reduction))
+        cases.append(kl_case(f"kl log targets of any size {reduction}", [-1.0, -2.0, 0.0, -1e300, 5.0, -0.5],
+                             [-inf, -800.0, 709.5, -740.0, 3.0, 1e-20], log_target=True, reduction=reduction))
+        cases.append(kl_case(f"kl nan target {reduction}", [-1.0, -2.0], [float("nan"), 0.5], reduction=reduction))
+        cases.append(kl_case(f"kl identical distributions {reduction}", [[-0.5, -1.0], [-2.0, -0.1]],
+                             [[-0.5, -1.0], [-2.0, -0.1]], log_target=True, reduction=reduction))
+    return cases
+
+
 def main():
-    cases = regression_cases() + nll_cases()
+    cases = regression_cases() + nll_cases() + kl_cases()
     document = {
         "generator": COMMAND,
         "torch_version": torch.__version__,

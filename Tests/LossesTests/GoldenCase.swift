@@ -99,6 +99,11 @@ struct GoldenCase: Decodable, Sendable, CustomStringConvertible {
         case "nll":
             let loss = NegativeLogLikelihood(weight: weight, ignoreIndex: ignoreIndex, reduction: reduction)
             return try loss(predictions: predictions, targets: targets)
+        case "kl":
+            guard let klReduction = KLDivergenceReduction(rawValue: reductionName) else {
+                throw LossError("the fixture names an unknown kl reduction \(reductionName)")
+            }
+            return try KLDivergence(logTarget: logTarget, reduction: klReduction)(predictions: predictions, targets: targets)
         default:
             throw LossError("the fixture names an unknown loss \(loss)")
         }

@@ -20,7 +20,7 @@ import Testing
     }
 
     /// The losses of `golden_more.json`.
-    static let newLosses = ["l1", "smooth_l1", "huber", "nll"]
+    static let newLosses = ["l1", "smooth_l1", "huber", "nll", "kl"]
 
     @Test(arguments: GoldenCase.all)
     func matchesPyTorchWithin1e12Relative(_ golden: GoldenCase) throws {
