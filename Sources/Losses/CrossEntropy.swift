@@ -72,16 +72,7 @@ public struct CrossEntropy: Sendable {
 
     /// Throws, naming the first offender, unless every target is an integer in [0, classes) or `ignoreIndex`.
     private func requireClassIndices(_ targets: Tensor, classes: Int) throws(LossError) {
-        let ignored = Double(ignoreIndex)
-        let limit = Double(classes)
-        for (index, value) in targets.data.enumerated() where value != ignored {
-            guard value.rounded(.towardZero) == value else {
-                throw LossError("\(targets.describeElement(index, name: "targets")) is not a class index (an integer)")
-            }
-            guard value >= 0 && value < limit else {
-                throw LossError("\(targets.describeElement(index, name: "targets")) is out of range for \(classes) classes")
-            }
-        }
+        try Losses.requireClassIndices(targets, classes: classes, ignoreIndex: ignoreIndex)
     }
 
     /// The loss over validated inputs (the index targets possibly not yet:

@@ -49,3 +49,17 @@ func requireUnitInterval(_ tensor: Tensor, name: String) throws(LossError) {
     let index = tensor.data.firstIndex { !($0 >= 0 && $0 <= 1) }!
     throw LossError("\(tensor.describeElement(index, name: name)) is outside [0, 1]")
 }
+
+/// Throws, naming the first offender, unless every target is an integer in [0, classes) or `ignoreIndex`.
+func requireClassIndices(_ targets: Tensor, classes: Int, ignoreIndex: Int) throws(LossError) {
+    let ignored = Double(ignoreIndex)
+    let limit = Double(classes)
+    for (index, value) in targets.data.enumerated() where value != ignored {
+        guard value.rounded(.towardZero) == value else {
+            throw LossError("\(targets.describeElement(index, name: "targets")) is not a class index (an integer)")
+        }
+        guard value >= 0 && value < limit else {
+            throw LossError("\(targets.describeElement(index, name: "targets")) is out of range for \(classes) classes")
+        }
+    }
+}

@@ -1,8 +1,9 @@
 import Foundation
 import Losses
 
-/// One case of `Fixtures/golden.json`: inputs, options and PyTorch's float64
-/// answer, written by `scripts/make_golden.py`.
+/// One case of `Fixtures/golden.json` or `Fixtures/golden_more.json`: inputs,
+/// options and PyTorch's float64 answer, written by `scripts/make_golden.py` and
+/// `scripts/make_golden_more.py`.
 struct GoldenCase: Decodable, Sendable, CustomStringConvertible {
     struct Expected: Decodable, Sendable {
         var loss: Tensor
@@ -31,13 +32,19 @@ struct GoldenCase: Decodable, Sendable, CustomStringConvertible {
     var ignoreIndex: Int
     var labelSmoothing: Double
     var fromLogits: Bool?
+    var beta: Double?
+    var delta: Double?
+    var logTarget: Bool
     var reduction: Reduction
+    /// The reduction as the fixture names it (`batchmean` for kl, which `reduction` reads as `mean`).
+    var reductionName: String
     var expected: Expected
 
     var description: String { name }
 
     enum CodingKeys: String, CodingKey {
-        case name, loss, predictions, targets, weight, reduction, expected
+        case name, loss, predictions, targets, weight, reduction, expected, beta, delta
+        case logTarget = "log_target"
         case posWeight = "pos_weight"
         case ignoreIndex = "ignore_index"
         case labelSmoothing = "label_smoothing"
@@ -55,8 +62,11 @@ struct GoldenCase: Decodable, Sendable, CustomStringConvertible {
         ignoreIndex = try container.decodeIfPresent(Int.self, forKey: .ignoreIndex) ?? -100
         labelSmoothing = try container.decodeIfPresent(Double.self, forKey: .labelSmoothing) ?? 0
         fromLogits = try container.decodeIfPresent(Bool.self, forKey: .fromLogits)
-        let reductionName = try container.decode(String.self, forKey: .reduction)
-        guard let reduction = Reduction(rawValue: reductionName) else {
+        beta = try container.decodeIfPresent(FixtureNumber.self, forKey: .beta)?.value
+        delta = try container.decodeIfPresent(FixtureNumber.self, forKey: .delta)?.value
+        logTarget = try container.decodeIfPresent(Bool.self, forKey: .logTarget) ?? false
+        reductionName = try container.decode(String.self, forKey: .reduction)
+        guard let reduction = Reduction(rawValue: reductionName == "batchmean" ? "mean" : reductionName) else {
             throw DecodingError.dataCorruptedError(
                 forKey: .reduction, in: container, debugDescription: "unknown reduction \(reductionName)")
         }
@@ -76,20 +86,44 @@ struct GoldenCase: Decodable, Sendable, CustomStringConvertible {
             let loss = BinaryCrossEntropy(
                 weight: weight, posWeight: posWeight, fromLogits: fromLogits ?? false, reduction: reduction)
             return try loss(predictions: predictions, targets: targets)
-        default:
+        case "mse":
             return try MeanSquaredError(weight: weight, reduction: reduction)(predictions: predictions, targets: targets)
+        case "l1":
+            return try L1Loss(weight: weight, reduction: reduction)(predictions: predictions, targets: targets)
+        case "smooth_l1":
+            let loss = SmoothL1Loss(beta: beta ?? 1, weight: weight, reduction: reduction)
+            return try loss(predictions: predictions, targets: targets)
+        case "huber":
+            let loss = HuberLoss(delta: delta ?? 1, weight: weight, reduction: reduction)
+            return try loss(predictions: predictions, targets: targets)
+        case "nll":
+            let loss = NegativeLogLikelihood(weight: weight, ignoreIndex: ignoreIndex, reduction: reduction)
+            return try loss(predictions: predictions, targets: targets)
+        case "kl":
+            guard let klReduction = KLDivergenceReduction(rawValue: reductionName) else {
+                throw LossError("the fixture names an unknown kl reduction \(reductionName)")
+            }
+            return try KLDivergence(logTarget: logTarget, reduction: klReduction)(predictions: predictions, targets: targets)
+        default:
+            throw LossError("the fixture names an unknown loss \(loss)")
         }
     }
 
-    /// Every case of the committed fixture file.
-    static let all: [GoldenCase] = {
+    /// Every case of `golden.json` (CE, BCE, MSE).
+    static let all: [GoldenCase] = load("golden")
+
+    /// Every case of `golden_more.json` (the losses added after the first three).
+    static let more: [GoldenCase] = load("golden_more")
+
+    /// The cases of `Fixtures/<name>.json`, or none when it does not load (a test counts them).
+    private static func load(_ name: String) -> [GoldenCase] {
         // JSONDecoder reads doubles correctly rounded (JSONSerialization on Linux does not).
-        guard let url = Bundle.module.url(forResource: "golden", withExtension: "json", subdirectory: "Fixtures"),
+        guard let url = Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Fixtures"),
             let data = try? Data(contentsOf: url),
             let file = try? JSONDecoder().decode(GoldenFile.self, from: data)
         else { return [] }
         return file.cases
-    }()
+    }
 }
 
 /// The fixture file: its provenance and its cases.

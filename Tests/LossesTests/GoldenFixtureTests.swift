@@ -11,8 +11,28 @@ import Testing
         }
     }
 
+    @Test func moreFixtureFileLoadsWithCasesOfEveryNewLoss() {
+        let cases = GoldenCase.more
+        #expect(cases.count >= 200)
+        for loss in Self.newLosses {
+            #expect(cases.contains { $0.loss == loss }, "no \(loss) cases")
+        }
+    }
+
+    /// The losses of `golden_more.json`.
+    static let newLosses = ["l1", "smooth_l1", "huber", "nll", "kl"]
+
     @Test(arguments: GoldenCase.all)
     func matchesPyTorchWithin1e12Relative(_ golden: GoldenCase) throws {
+        try Self.check(golden)
+    }
+
+    @Test(arguments: GoldenCase.more)
+    func newLossesMatchPyTorchWithin1e12Relative(_ golden: GoldenCase) throws {
+        try Self.check(golden)
+    }
+
+    static func check(_ golden: GoldenCase) throws {
         let result = try golden.run()
         #expect(result.reduction == golden.reduction)
         #expect(result.loss.shape == golden.expected.loss.shape)
