@@ -222,7 +222,9 @@ paths:
         With `from_logits: false` (the default) this is
         `F.binary_cross_entropy`: predictions must lie in `[0, 1]` and each
         log is clamped below at -100. With `from_logits: true` it is
-        `F.binary_cross_entropy_with_logits`, in its numerically stable form.
+        `F.binary_cross_entropy_with_logits`, computed as
+        `(1 - t)·softplus(x) + pos_weight·t·softplus(-x)`, where nothing
+        cancels: `x = -700`, `t = 0` gives e^-700, not torch's 0.
 
         `weight` and `pos_weight` broadcast to the predictions' shape by
         NumPy's rules; the broadcast result must be exactly the predictions'
@@ -891,7 +893,7 @@ components:
               value: {loss: 0.2797765635793423, reduction: mean, shape: [], count: 3, weight_sum: 3.0}
             logitsWithPosWeight:
               summary: The "logitsWithPosWeight" request
-              value: {loss: 0.5700968875600471, reduction: mean, shape: [], count: 4, weight_sum: 4.0}
+              value: {loss: 0.570096887560047, reduction: mean, shape: [], count: 4, weight_sum: 4.0}
             perElement:
               summary: The "perElement" request
               value: {loss: [0.2231435513142097, 0.10536051565782631, 0.5108256237659907], reduction: none, shape: [3], count: 3, weight_sum: 3.0}

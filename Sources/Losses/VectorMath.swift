@@ -2,16 +2,43 @@
 // the compiler cannot vectorise. Each is checked against libm in VectorMathTests.
 
 /// e^x for x ≤ 0 (the exponentials of log-sum-exp after the maximum is
-/// subtracted, and of -|x| in BCE with logits), within 1 ulp.
+/// subtracted), within 1 ulp.
 ///
 /// Hot path: glibc's `exp` is a call the compiler cannot vectorise; this is
 /// fdlibm's algorithm (Cody–Waite reduction to |r| ≤ ln2/2, a degree-5
 /// rational form, 2^k built in the exponent bits) made branch-free, so loops
 /// over it run in SIMD lanes. Below -708.39 the true value is subnormal
-/// (< 2.3e-308) and 0 is returned: next to the maximum's e^0 = 1, or added to
-/// a log1p, it is invisible.
+/// (< 2.3e-308) and 0 is returned: next to the maximum's e^0 = 1 it is
+/// invisible (`expNonPositiveGradual` keeps it, for BCE).
 @inline(__always)
 func expNonPositive(_ x: Double) -> Double {
+    let (y, shifted) = expNonPositiveParts(x)
+    // 2^k: k + 1023 in the exponent field (k ∈ [-1022, 0] here, so always a normal number).
+    let scale = Double(bitPattern: (shifted.bitPattern &+ 1023) &<< 52)
+    return x < -708.39 ? 0 : y * scale
+}
+
+/// `expNonPositive` with gradual underflow: e^x for x in [-745.14, -708.39] is
+/// the subnormal it rounds to (within 1 ulp of the subnormals' spacing), not 0,
+/// for BCE with logits, where e^-|x| can be the whole loss.
+///
+/// Hot path: the scale is always 2^(k+64) (normal for every k ≥ -1075 kept) and
+/// the product is scaled by 2^-64 after: exact where e^x is normal, one rounding
+/// where it is subnormal. One multiply more than `expNonPositive`, no select
+/// more, so the loop over it still vectorises (a select between two integer
+/// biases made it scalar and BCE 30 % slower).
+@inline(__always)
+func expNonPositiveGradual(_ x: Double) -> Double {
+    let (y, shifted) = expNonPositiveParts(x)
+    let scale = Double(bitPattern: (shifted.bitPattern &+ (1023 + 64)) &<< 52)
+    // Below -745.1332, e^x < 2^-1075, half the least subnormal: 0 (also for -∞, where k is garbage).
+    return x < -745.1332191019412 ? 0 : y * scale * 0x1p-64
+}
+
+/// fdlibm's e^x before its scaling: y = e^r with x = k·ln 2 + r, and `shifted`,
+/// whose low bits hold k (so `(shifted.bitPattern &+ bias) &<< 52` is 2^(k + bias - 1023)).
+@inline(__always)
+private func expNonPositiveParts(_ x: Double) -> (y: Double, shifted: Double) {
     // Adding 1.5·2^52 rounds x·log2(e) to an integer k held in the low mantissa bits.
     let shifter = 6_755_399_441_055_744.0
     let shifted = x * 1.4426950408889634 + shifter
@@ -23,10 +50,7 @@ func expNonPositive(_ x: Double) -> Double {
     let t = r * r
     let c = r - t * (1.66666666666666019037e-01 + t * (-2.77777777770155933842e-03
         + t * (6.61375632143793436117e-05 + t * (-1.65339022054652515390e-06 + t * 4.13813679705723846039e-08))))
-    let y = 1 - ((lo - (r * c) / (2 - c)) - hi)
-    // 2^k: k + 1023 in the exponent field (k ∈ [-1022, 0] here, so always a normal number).
-    let scale = Double(bitPattern: (shifted.bitPattern &+ 1023) &<< 52)
-    return x < -708.39 ? 0 : y * scale
+    return (1 - ((lo - (r * c) / (2 - c)) - hi), shifted)
 }
 
 /// log x for positive normal x, within 1 ulp; +∞ and NaN pass through.

@@ -139,15 +139,26 @@ struct GoldenFile: Decodable {
     }
 }
 
-/// A fixture tensor, `{"shape": [...], "data": [...]}`.
+/// A fixture tensor, `{"shape": [...], "data": [...]}`, or `{"shape": [...], "pattern": [...]}`
+/// for the pattern repeated to fill the shape (hard_cases.json's 10^6-element tensors).
 struct FixtureTensor: Decodable {
     var tensor: Tensor
 
-    enum CodingKeys: String, CodingKey { case shape, data }
+    enum CodingKeys: String, CodingKey { case shape, data, pattern }
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let shape = try container.decode([Int].self, forKey: .shape)
+        if let pattern = try container.decodeIfPresent([FixtureNumber].self, forKey: .pattern)?.map(\.value) {
+            let count = shape.reduce(1, *)
+            guard !pattern.isEmpty, count % pattern.count == 0 else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .pattern, in: container,
+                    debugDescription: "a pattern of \(pattern.count) does not tile shape \(shape)")
+            }
+            tensor = try Tensor(shape: shape, data: Array([[Double]](repeating: pattern, count: count / pattern.count).joined()))
+            return
+        }
         let data = try container.decode([FixtureNumber].self, forKey: .data).map(\.value)
         tensor = try Tensor(shape: shape, data: data)
     }

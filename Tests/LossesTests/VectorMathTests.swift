@@ -38,6 +38,26 @@ import Testing
         #expect(expNonPositive(.nan).isNaN)
     }
 
+    @Test func gradualExpKeepsSubnormalsWithinOneUlpOfLibm() {
+        var generator = TestGenerator(seed: 7)
+        var worst: UInt64 = 0
+        for _ in 0..<200_000 {  // the subnormal range and just above it
+            let x = -Double.random(in: 700...745.2, using: &generator)
+            worst = max(worst, Self.ulps(expNonPositiveGradual(x), exp(x)))
+        }
+        #expect(worst <= 1)
+        for _ in 0..<100_000 {  // elsewhere exactly expNonPositive
+            let x = -Double.random(in: 0...708, using: &generator)
+            #expect(expNonPositiveGradual(x) == expNonPositive(x))
+        }
+        #expect(expNonPositiveGradual(-720) > 0)
+        #expect(expNonPositiveGradual(-745) == .leastNonzeroMagnitude)
+        #expect(expNonPositiveGradual(-745.2) == 0)
+        #expect(expNonPositiveGradual(-.infinity) == 0)
+        #expect(expNonPositiveGradual(.nan).isNaN)
+        #expect(expNonPositiveGradual(0) == 1)
+    }
+
     @Test func logAgreesWithLibmWithinOneUlp() {
         var generator = TestGenerator(seed: 2)
         var worst: UInt64 = 0
