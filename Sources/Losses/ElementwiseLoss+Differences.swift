@@ -16,10 +16,7 @@ extension ElementwiseLoss {
         _ loss: (_ absoluteError: Double) -> Double
     ) throws(LossError) -> LossResult {
         try requireNonEmpty(predictions, name: "predictions")
-        try requireNonEmpty(targets, name: "targets")
-        guard targets.shape == predictions.shape else {
-            throw LossError("targets have shape \(targets.shape) but predictions have shape \(predictions.shape); they must be the same")
-        }
+        try requireNonEmptySameShape(targets, name: "targets", as: predictions)
         let count = predictions.count
         let keep = reduction == .none
         // Hot path: `run` walks contiguous blocks, no allocation per element; `loss` is inlined, a select
@@ -38,10 +35,7 @@ extension ElementwiseLoss {
                 reducing: (outcome.elements, outcome.sum), reduction: reduction, shape: predictions.shape,
                 count: count, weightSum: Double(count))
         }
-        try requireNonEmpty(weight, name: "weight")
-        guard weight.shape == predictions.shape else {
-            throw LossError("weight has shape \(weight.shape) but predictions have shape \(predictions.shape); they must be the same")
-        }
+        try requireNonEmptySameShape(weight, name: "weight", as: predictions)
         let weightSum: Double
         switch weightedMean {
         case .bySumOfWeights: weightSum = weight.data.withUnsafeBufferPointer { $0.compensatedSum }

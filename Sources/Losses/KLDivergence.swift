@@ -27,10 +27,7 @@ public struct KLDivergence: Sendable {
     /// batches merge by the same rule as every other mean.
     public func callAsFunction(predictions: Tensor, targets: Tensor) throws(LossError) -> LossResult {
         try requireNonEmpty(predictions, name: "predictions")
-        try requireNonEmpty(targets, name: "targets")
-        guard targets.shape == predictions.shape else {
-            throw LossError("targets have shape \(targets.shape) but predictions have shape \(predictions.shape); they must be the same")
-        }
+        try requireNonEmptySameShape(targets, name: "targets", as: predictions)
         let count = predictions.count
         let keep = reduction == .none
         let logTarget = self.logTarget

@@ -14,10 +14,7 @@ public struct MeanSquaredError: Sendable {
 
     public func callAsFunction(predictions: Tensor, targets: Tensor) throws(LossError) -> LossResult {
         try requireNonEmpty(predictions, name: "predictions")
-        try requireNonEmpty(targets, name: "targets")
-        guard targets.shape == predictions.shape else {
-            throw LossError("targets have shape \(targets.shape) but predictions have shape \(predictions.shape); they must be the same")
-        }
+        try requireNonEmptySameShape(targets, name: "targets", as: predictions)
         let count = predictions.count
         let keep = reduction == .none
         guard let weight else {
@@ -37,10 +34,7 @@ public struct MeanSquaredError: Sendable {
                 reducing: (outcome.elements, outcome.sum), reduction: reduction, shape: predictions.shape,
                 count: count, weightSum: Double(count))
         }
-        try requireNonEmpty(weight, name: "weight")
-        guard weight.shape == predictions.shape else {
-            throw LossError("weight has shape \(weight.shape) but predictions have shape \(predictions.shape); they must be the same")
-        }
+        try requireNonEmptySameShape(weight, name: "weight", as: predictions)
         let weightSum = weight.data.withUnsafeBufferPointer { $0.compensatedSum }
         let outcome = predictions.data.withUnsafeBufferPointer { p in
             targets.data.withUnsafeBufferPointer { t in

@@ -37,6 +37,16 @@ func requireNonEmpty(_ tensor: Tensor, name: String) throws(LossError) {
     }
 }
 
+/// Throws unless `tensor` is non-empty and has exactly the predictions' shape:
+/// the elementwise losses never broadcast.
+func requireNonEmptySameShape(_ tensor: Tensor, name: String, as predictions: Tensor) throws(LossError) {
+    try requireNonEmpty(tensor, name: name)
+    guard tensor.shape == predictions.shape else {
+        let verb = name.hasSuffix("s") ? "have" : "has"  // "targets have", "weight has"
+        throw LossError("\(name) \(verb) shape \(tensor.shape) but predictions have shape \(predictions.shape); they must be the same")
+    }
+}
+
 /// Throws, naming the first offender, unless every element lies in [0, 1] (NaN does not).
 func requireUnitInterval(_ tensor: Tensor, name: String) throws(LossError) {
     // Hot path: a branch-free count over the whole buffer vectorises; the slow search runs only on failure.
