@@ -311,23 +311,28 @@ def mean_squared_error_cases():
     return cases
 
 
-def main():
-    cases = cross_entropy_cases() + binary_cross_entropy_cases() + mean_squared_error_cases()
+def write_fixture(path, command, seed, note, cases):
+    """Writes a golden fixture file: how it was made, then the cases (shared with make_golden_more.py)."""
     document = {
-        "generator": COMMAND,
+        "generator": command,
         "torch_version": torch.__version__,
         "numpy_version": np.__version__,
         "python_version": sys.version.split()[0],
-        "seed": SEED,
-        "note": "float64 throughout; non-finite numbers are the strings nan, inf, -inf; "
-                "count and weight_sum follow the API contract's rules 6-7",
+        "seed": seed,
+        "note": note,
         "cases": cases,
     }
-    os.makedirs(os.path.dirname(OUT), exist_ok=True)
-    with open(OUT, "w") as f:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
         json.dump(document, f, separators=(",", ":"))
         f.write("\n")
-    print(f"wrote {len(cases)} cases to {os.path.normpath(OUT)}")
+    print(f"wrote {len(cases)} cases to {os.path.normpath(path)}")
+
+
+def main():
+    cases = cross_entropy_cases() + binary_cross_entropy_cases() + mean_squared_error_cases()
+    write_fixture(OUT, COMMAND, SEED, "float64 throughout; non-finite numbers are the strings nan, inf, -inf; "
+                  "count and weight_sum follow the API contract's rules 6-7", cases)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from make_golden import T, number, tensor_json
+from make_golden import T, number, tensor_json, write_fixture
 
 SEED = 20261204
 COMMAND = "python3 scripts/make_golden_more.py"
@@ -220,21 +220,8 @@ def kl_cases():
 
 def main():
     cases = regression_cases() + nll_cases() + kl_cases()
-    document = {
-        "generator": COMMAND,
-        "torch_version": torch.__version__,
-        "numpy_version": np.__version__,
-        "python_version": sys.version.split()[0],
-        "seed": SEED,
-        "note": "float64 throughout; non-finite numbers are the strings nan, inf, -inf; "
-                "weight_sum is the denominator of mean (of batchmean for kl)",
-        "cases": cases,
-    }
-    os.makedirs(os.path.dirname(OUT), exist_ok=True)
-    with open(OUT, "w") as f:
-        json.dump(document, f, separators=(",", ":"))
-        f.write("\n")
-    print(f"wrote {len(cases)} cases to {os.path.normpath(OUT)}")
+    write_fixture(OUT, COMMAND, SEED, "float64 throughout; non-finite numbers are the strings nan, inf, -inf; "
+                  "weight_sum is the denominator of mean (of batchmean for kl)", cases)
 
 
 if __name__ == "__main__":
