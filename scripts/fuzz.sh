@@ -15,12 +15,14 @@
 # fast_float shim). Seeds are read from Fuzz/<Name>/corpus/ (committed, small),
 # tokens from Fuzz/<Name>/*.dict; what the fuzzer finds grows
 # .build/fuzz/<Name>/corpus/ and crashes land in .build/fuzz/<Name>/artifacts/
-# (neither is committed). Exit status: 0 when the run found nothing.
+# (neither is committed; FUZZ_OUT=<dir> puts builds and findings there instead
+# of .build/fuzz). Exit status: 0 when the run found nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+fuzz_out=${FUZZ_OUT:-$root/.build/fuzz}
 
-usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 [ $# -ge 1 ] || usage
 target=$1
 seconds=${2:-60}
@@ -73,10 +75,10 @@ MAP
         -emit-module -emit-module-path Losses.swiftmodule -c "$root"/Sources/Losses/*.swift -o Losses.o
 }
 
-# Builds target $1 into .build/fuzz/<Name>/<Name>.
+# Builds target $1 into $fuzz_out/<Name>/<Name>.
 build() {
     configure "$1"
-    out=$root/.build/fuzz/$name
+    out=$fuzz_out/$name
     mkdir -p "$out/corpus" "$out/artifacts"
     echo "building $out/$name" >&2
     # From inside $out, so whatever swiftc leaves behind stays there too.
@@ -89,7 +91,7 @@ build() {
 run() {
     configure "$1"
     shift
-    out=$root/.build/fuzz/$name
+    out=$fuzz_out/$name
     # A dictionary of the format's tokens, when the target has one.
     local dict=()
     for d in Fuzz/"$name"/*.dict; do [ -e "$d" ] && dict=(-dict="$d"); done
@@ -111,7 +113,7 @@ for t in "${all_targets[@]}"; do
     if build "$t" && run "$t" "$@"; then
         echo "=== $t: no crash" >&2
     else
-        echo "=== $t: FAILED (see .build/fuzz/$name/artifacts/)" >&2
+        echo "=== $t: FAILED (see $fuzz_out/$name/artifacts/)" >&2
         failed+=("$t")
     fi
 done
