@@ -1,18 +1,12 @@
 #!/usr/bin/env bash
-# Builds the TensorDecoder libFuzzer target (address sanitizer on) and runs it.
+# The TensorDecoder libFuzzer target; kept for its old name, now a case of fuzz.sh.
 #
-#   scripts/fuzz-json.sh [seconds] [more libFuzzer flags]   # default 600 s
-#
-# Self-contained: swiftc builds Losses and the decoder's files as two modules,
-# clang++ builds the fast_float shim, and the two are linked with libFuzzer.
-# The growing corpus lives in Fuzz/corpus-json/ (seeded from
-# Fuzz/TensorDecoderFuzz/seeds/), crash files in Fuzz/build/json/crashes/;
-# neither is committed. A crash becomes a test row in TensorDecoderTests.
+#   scripts/fuzz-json.sh [seconds=600] [more libFuzzer flags]
+#   (same as: scripts/fuzz.sh json [seconds] [flags])
 set -euo pipefail
-cd "$(dirname "$0")/.."
-
 seconds="${1:-600}"
 shift || true
+<<<<<<< HEAD
 out=Fuzz/build/json
 mkdir -p "$out/include" "$out/crashes" Fuzz/corpus-json
 
@@ -43,3 +37,6 @@ root="$PWD"
 exec "$out/tensor-decoder-fuzz" Fuzz/corpus-json Fuzz/TensorDecoderFuzz/seeds \
     -dict=Fuzz/TensorDecoderFuzz/json.dict -max_total_time="$seconds" -max_len=4096 \
     -artifact_prefix="$out/crashes/" -print_final_stats=1 "$@"
+=======
+exec "$(dirname "$0")/fuzz.sh" json "$seconds" "$@"
+>>>>>>> fuzz

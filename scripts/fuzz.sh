@@ -1,32 +1,56 @@
 #!/usr/bin/env bash
-# Builds a libFuzzer target and runs it for a while.
+# Builds libFuzzer targets and runs them for a while.
 #
 #   scripts/fuzz.sh <target> [seconds=60] [libFuzzer options...]
+#   scripts/fuzz.sh all [seconds=60]       # every target in turn, then PASS/FAIL
 #
 # Targets (add one by adding a case to `configure` below):
 #   parser   RequestParser and ChunkedDecoder (Fuzz/RequestParserFuzz)
+#   gzip     Inflater and its output limit, Deflater round trips (Fuzz/GzipFuzz)
+#   json     TensorDecoder at fuzzer-chosen split points (Fuzz/TensorDecoderFuzz)
 #
 # Each target compiles only the sources it names, with the fuzz entry file, as
 # one module (`swiftc -sanitize=fuzzer,address -parse-as-library`), so the
-# server's socket and zlib code stay out of the build. Seeds are read from
-# Fuzz/<Name>/corpus/ (committed, small), tokens from Fuzz/<Name>/*.dict; what the fuzzer finds grows
+# server's socket code stays out of the build (json also builds Losses and the
+# fast_float shim). Seeds are read from Fuzz/<Name>/corpus/ (committed, small),
+# tokens from Fuzz/<Name>/*.dict; what the fuzzer finds grows
 # .build/fuzz/<Name>/corpus/ and crashes land in .build/fuzz/<Name>/artifacts/
-# (neither is committed). Exit status: 0 when the run found nothing.
+# (neither is committed; FUZZ_OUT=<dir> puts builds and findings there instead
+# of .build/fuzz). Exit status: 0 when the run found nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$PWD
+fuzz_out=${FUZZ_OUT:-$root/.build/fuzz}
 
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 [ $# -ge 1 ] || usage
 target=$1
 seconds=${2:-60}
 shift $(( $# >= 2 ? 2 : 1 ))
+all_targets=(parser gzip json)
 
-# Sets `name` (the folder under Fuzz/) and `sources` (the library sources it needs).
+# Sets `name` (the folder under Fuzz/), `sources` (the library sources it
+# needs), `flags` (more swiftc flags), `links` (objects built by `prebuild`),
+# `options` (more libFuzzer options) and `prebuild` (a function or `:`).
 configure() {
+    flags=() links=() options=() prebuild=:
     case "$1" in
         parser)
             name=RequestParserFuzz
             sources=(Sources/HTTP/{ByteSet,ChunkedDecoder,HTTPError,Headers,Limits,Method,RequestHead,RequestParser,Status,Version}.swift)
+            ;;
+        gzip)
+            name=GzipFuzz
+            sources=(Sources/HTTP/{Gzip,HTTPError,Status}.swift)
+            flags=(-I "$root/Sources/CZlib")  # CZlib's module map; it links -lz itself
+            ;;
+        json)
+            name=TensorDecoderFuzz
+            sources=(Sources/LossService/{TensorDecoder,TensorShapeTracker,NumberGrammar,NumberScanner,DecodeError,HugePages,JSONMember}.swift)
+            flags=(-wmo -I . -I include)
+            links=(Losses.o CFastFloat.o -lstdc++)
+            options=(-max_len=4096)
+            prebuild=build_losses_and_fast_float
             ;;
         *)
             echo "unknown fuzz target: $1" >&2
@@ -34,18 +58,68 @@ configure() {
             ;;
     esac
 }
-configure "$target"
 
-out=.build/fuzz/$name
-mkdir -p "$out/corpus" "$out/artifacts"
-echo "building $out/$name" >&2
-swiftc -sanitize=fuzzer,address -parse-as-library -swift-version 6 -O -g \
-    -module-name "$name" "${sources[@]}" Fuzz/"$name"/*.swift -o "$out/$name"
+# The json target's dependencies, in its build folder: Losses as a module of
+# its own and the fast_float shim, both instrumented.
+build_losses_and_fast_float() {
+    mkdir -p include
+    cat > include/module.modulemap <<MAP
+module CFastFloat {
+    header "$root/Sources/CFastFloat/include/CFastFloat.h"
+    export *
+}
+MAP
+    clang++ -std=c++17 -O2 -g -fsanitize=fuzzer-no-link,address \
+        -I "$root/Sources/CFastFloat/include" -c "$root/Sources/CFastFloat/CFastFloat.cpp" -o CFastFloat.o
+    swiftc -O -g -wmo -parse-as-library -sanitize=fuzzer,address -module-name Losses \
+        -emit-module -emit-module-path Losses.swiftmodule -c "$root"/Sources/Losses/*.swift -o Losses.o
+}
 
-# A dictionary of the format's tokens, when the target has one.
-dict=()
-for d in Fuzz/"$name"/*.dict; do [ -e "$d" ] && dict=(-dict="$d"); done
+# Builds target $1 into $fuzz_out/<Name>/<Name>.
+build() {
+    configure "$1"
+    out=$fuzz_out/$name
+    mkdir -p "$out/corpus" "$out/artifacts"
+    echo "building $out/$name" >&2
+    # From inside $out, so whatever swiftc leaves behind stays there too.
+    (cd "$out" && $prebuild && swiftc -sanitize=fuzzer,address -parse-as-library -swift-version 6 -O -g \
+        -module-name "$name" "${flags[@]}" "${sources[@]/#/$root/}" "$root"/Fuzz/"$name"/*.swift \
+        "${links[@]}" -o "$name")
+}
 
-# The first corpus folder is where libFuzzer writes new inputs; the seeds are only read.
-exec "$out/$name" "$out/corpus" "Fuzz/$name/corpus" "${dict[@]}" \
-    -max_total_time="$seconds" -artifact_prefix="$out/artifacts/" -print_final_stats=1 "$@"
+# Runs the built target $1 for `seconds`; extra arguments go to libFuzzer.
+run() {
+    configure "$1"
+    shift
+    out=$fuzz_out/$name
+    # A dictionary of the format's tokens, when the target has one.
+    local dict=()
+    for d in Fuzz/"$name"/*.dict; do [ -e "$d" ] && dict=(-dict="$d"); done
+    # The first corpus folder is where libFuzzer writes new inputs; the seeds are only read.
+    "$out/$name" "$out/corpus" "Fuzz/$name/corpus" "${dict[@]}" "${options[@]}" \
+        -max_total_time="$seconds" -artifact_prefix="$out/artifacts/" -print_final_stats=1 "$@"
+}
+
+if [ "$target" != all ]; then
+    build "$target"
+    run "$target" "$@"
+    exit
+fi
+
+started=$SECONDS
+failed=()
+for t in "${all_targets[@]}"; do
+    echo "=== fuzz $t for ${seconds}s" >&2
+    if build "$t" && run "$t" "$@"; then
+        echo "=== $t: no crash" >&2
+    else
+        echo "=== $t: FAILED (see $fuzz_out/$name/artifacts/)" >&2
+        failed+=("$t")
+    fi
+done
+if [ ${#failed[@]} -eq 0 ]; then
+    echo "PASS: ${all_targets[*]} fuzzed ${seconds}s each, no crash ($((SECONDS - started))s with builds)"
+else
+    echo "FAIL: ${failed[*]} (of ${all_targets[*]}; $((SECONDS - started))s with builds)"
+    exit 1
+fi
