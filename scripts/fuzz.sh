@@ -46,7 +46,7 @@ configure() {
             ;;
         json)
             name=TensorDecoderFuzz
-            sources=(Sources/LossService/{TensorDecoder,TensorShapeTracker,NumberGrammar,NumberScanner,DecodeError,HugePages,JSONMember}.swift)
+            sources=(Sources/LossService/{TensorDecoder,TensorShapeTracker,NumberGrammar,NumberScanner,DecodeError,HugePages,MemoryBudget,JSONMember}.swift)
             flags=(-wmo -I . -I include)
             links=(Losses.o CFastFloat.o -lstdc++)
             options=(-max_len=4096)
