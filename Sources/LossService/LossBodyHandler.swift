@@ -5,13 +5,17 @@ import Losses
 /// go straight into the push decoder (the JSON text is never held whole), a
 /// malformed byte stops the upload early with 400 (tensors past their limit
 /// with 413, tensors the memory budget cannot hold with 503), and the end of
-/// the body validates the members, scores the loss and writes the result.
-final class LossBodyHandler<Request: LossRequest>: BodyHandler {
+/// the body checks the members against the loss's declaration, scores the
+/// loss and writes the result.
+final class LossBodyHandler: BodyHandler {
+    /// The loss the body is for.
+    private let declaration: LossDeclaration
     private var decoder: TensorDecoder
     private let metrics: ServiceMetrics
     /// The early answer already given, if any: the decoder is not fed again.
     private var failure: Response?
 
+    /// - Parameter declaration: the loss the body is for.
     /// - Parameter bodyLength: the body's `Content-Length`, when sent: the
     ///   decoder then reserves each tensor's storage once instead of growing it
     ///   by doubling (the server has already refused a length past its limit).
@@ -20,8 +24,9 @@ final class LossBodyHandler<Request: LossRequest>: BodyHandler {
     /// - Parameter budget: the server's memory budget, which the decoded
     ///   tensors reserve from as they grow (and may wait for), or nil for
     ///   none (a request small enough to run on an event loop).
-    init(metrics: ServiceMetrics, bodyLength: Int? = nil, maxTensorBytes: Int = TensorDecoder.defaultMaxTensorBytes,
+    init(declaration: LossDeclaration, metrics: ServiceMetrics, bodyLength: Int? = nil, maxTensorBytes: Int = TensorDecoder.defaultMaxTensorBytes,
          budget: MemoryBudget? = nil) {
+        self.declaration = declaration
         self.metrics = metrics
         decoder = TensorDecoder(maxTensorBytes: maxTensorBytes, bodyLength: bodyLength, budget: budget)
     }
@@ -50,20 +55,14 @@ final class LossBodyHandler<Request: LossRequest>: BodyHandler {
         } catch {
             return answer(error)
         }
-        let request: Request
+        let scored: (result: LossResult, elements: Int)
         do {
-            request = try Request(members: members)
+            scored = try declaration.evaluate(members)
         } catch {
             return Problem(status: .unprocessableContent, detail: error.message).response
         }
-        let result: LossResult
-        do {
-            result = try request.score()
-        } catch {
-            return Problem(status: .unprocessableContent, detail: error.message).response
-        }
-        metrics.recordScored(Request.loss, elements: request.elementCount)
-        var response = Response(status: .ok, body: JSONWriter.lossResponse(result))
+        metrics.recordScored(declaration, elements: scored.elements)
+        var response = Response(status: .ok, body: JSONWriter.lossResponse(scored.result))
         response.headers.add("Content-Type", "application/json")
         return response
     }

@@ -85,18 +85,10 @@ public struct LossResponder: Responder {
             return .response(OpenAPIRepresentation.response(to: head))
         case .page, .pageStyle, .pageScript:
             return .response(PageResponse.response(for: route))
-        case .crossEntropy:
-            return lossReply(head, LossBodyHandler<CERequest>(
-                metrics: metrics, bodyLength: LossResponder.bodyLength(head), maxTensorBytes: maxTensorBytes,
-                budget: budget(for: head)))
-        case .binaryCrossEntropy:
-            return lossReply(head, LossBodyHandler<BCERequest>(
-                metrics: metrics, bodyLength: LossResponder.bodyLength(head), maxTensorBytes: maxTensorBytes,
-                budget: budget(for: head)))
-        case .meanSquaredError:
-            return lossReply(head, LossBodyHandler<MSERequest>(
-                metrics: metrics, bodyLength: LossResponder.bodyLength(head), maxTensorBytes: maxTensorBytes,
-                budget: budget(for: head)))
+        case .loss(let declaration):
+            return lossReply(head, LossBodyHandler(
+                declaration: declaration, metrics: metrics, bodyLength: LossResponder.bodyLength(head),
+                maxTensorBytes: maxTensorBytes, budget: budget(for: head)))
         }
     }
 

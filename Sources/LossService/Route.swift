@@ -1,44 +1,53 @@
 import HTTP
 
-/// A path lossd answers, with the methods it allows there. The set is closed,
-/// so a route doubles as a bounded metrics label.
-public enum Route: String, CaseIterable, Sendable {
-    case crossEntropy = "/loss/ce"
-    case binaryCrossEntropy = "/loss/bce"
-    case meanSquaredError = "/loss/mse"
-    case livez = "/livez"
-    case healthz = "/healthz"
-    case readyz = "/readyz"
-    case metrics = "/metrics"
-    case openAPI = "/openapi.yaml"
+/// A path lossd answers, with the methods it allows there. The set is closed
+/// (the operational routes and `LossRegistry.all`'s), so a route doubles as a
+/// bounded metrics label.
+public enum Route: Hashable, Sendable {
+    /// `POST /loss/{name}`: one declared loss.
+    case loss(LossDeclaration)
+    case livez
+    case healthz
+    case readyz
+    case metrics
+    case openAPI
     /// The page to try lossd in a browser, and its style sheet and script.
-    case page = "/"
-    case pageStyle = "/page.css"
-    case pageScript = "/page.js"
+    case page
+    case pageStyle
+    case pageScript
+
+    /// Every route: the losses in `LossRegistry` order, then the operational ones.
+    public static let allCases: [Route] = LossRegistry.all.map(Route.loss)
+        + [.livez, .healthz, .readyz, .metrics, .openAPI, .page, .pageStyle, .pageScript]
 
     /// The route's path, which is also its metrics label.
-    public var path: String { rawValue }
+    public var path: String {
+        switch self {
+        case .loss(let declaration): return declaration.path
+        case .livez: return "/livez"
+        case .healthz: return "/healthz"
+        case .readyz: return "/readyz"
+        case .metrics: return "/metrics"
+        case .openAPI: return "/openapi.yaml"
+        case .page: return "/"
+        case .pageStyle: return "/page.css"
+        case .pageScript: return "/page.js"
+        }
+    }
 
     /// The methods the route answers, besides OPTIONS (CORS preflight), which every route answers.
     public var methods: [Method] {
         switch self {
-        case .crossEntropy, .binaryCrossEntropy, .meanSquaredError: return [.post]
+        case .loss: return [.post]
         case .livez, .healthz, .readyz, .metrics, .openAPI, .page, .pageStyle, .pageScript: return [.get, .head]
         }
     }
 
     /// The value of an `Allow` header for this route (RFC 9110 §10.2.1).
     public var allowHeader: String {
-        (methods + [.options]).map(\.rawValue).joined(separator: ", ")
+        switch self {
+        case .loss: return "POST, OPTIONS"
+        default: return "GET, HEAD, OPTIONS"
+        }
     }
-}
-
-/// The three losses, with their metrics label (`lossd_loss_elements_total{loss}`).
-public enum LossKind: String, CaseIterable, Sendable {
-    case crossEntropy = "ce"
-    case binaryCrossEntropy = "bce"
-    case meanSquaredError = "mse"
-
-    /// The `loss` label value.
-    public var label: String { rawValue }
 }

@@ -3,7 +3,7 @@ import HTTP
 /// Every metric lossd exports (contract rule 16), and the one place that
 /// records an exchange into them. Label values come only from closed sets
 /// (`Route`, `unmatched`, five method labels, status codes the server
-/// sends, `LossKind`), so no client can grow the series count.
+/// sends, `LossRegistry`'s names), so no client can grow the series count.
 public final class ServiceMetrics: Sendable {
     /// The route label for unknown paths and requests rejected before routing.
     public static let unmatchedRoute = "unmatched"
@@ -48,7 +48,8 @@ public final class ServiceMetrics: Sendable {
 
     private let routeCells: [String: RouteCells]
     /// `lossd_loss_elements_total` by loss, looked up once at start.
-    private let lossCells: [LossKind: CounterFamily.Cell]
+    /// (by name: hashing a short name allocates nothing).
+    private let lossCells: [String: CounterFamily.Cell]
 
     /// - Parameters:
     ///   - includeProcessMetrics: false only in tests that compare exact
@@ -108,8 +109,8 @@ public final class ServiceMetrics: Sendable {
                                       responseBodyBytes: responseBodyBytes)
         }
         routeCells = cells
-        var losses: [LossKind: CounterFamily.Cell] = [:]
-        for loss in LossKind.allCases { losses[loss] = lossElements.cell([loss.label]) }
+        var losses: [String: CounterFamily.Cell] = [:]
+        for loss in LossRegistry.all { losses[loss.name] = lossElements.cell([loss.name]) }
         lossCells = losses
     }
 
@@ -158,9 +159,9 @@ public final class ServiceMetrics: Sendable {
     }
 
     /// Counts prediction elements scored by a loss.
-    func recordScored(_ loss: LossKind, elements: Int) {
-        guard elements >= 0 else { return }
-        lossCells[loss]!.add(Double(elements))
+    func recordScored(_ loss: LossDeclaration, elements: Int) {
+        guard elements >= 0, let cell = lossCells[loss.name] else { return }
+        cell.add(Double(elements))
     }
 
     /// Counts a request refused with 503 for `reason`.

@@ -80,7 +80,7 @@ import Testing
     func preflight() {
         let headers: Headers = ["Origin": "https://a.example", "Access-Control-Request-Method": "POST",
                                 "Access-Control-Request-Headers": "content-type"]
-        let response = CORSPolicy().optionsResponse(for: .crossEntropy, requestHeaders: headers)
+        let response = CORSPolicy().optionsResponse(for: .loss(.crossEntropy), requestHeaders: headers)
         #expect(response.status == .noContent)
         #expect(response.body.isEmpty)
         #expect(response.headers["Allow"] == "POST, OPTIONS")
@@ -101,7 +101,7 @@ import Testing
     @Test("a preflight from an origin off the allow-list gets no Allow-* headers")
     func preflightRefused() {
         let headers: Headers = ["Origin": "https://evil.example", "Access-Control-Request-Method": "POST"]
-        let response = CORSPolicy(setting: "https://a.example").optionsResponse(for: .crossEntropy, requestHeaders: headers)
+        let response = CORSPolicy(setting: "https://a.example").optionsResponse(for: .loss(.crossEntropy), requestHeaders: headers)
         #expect(response.headers["Access-Control-Allow-Methods"] == nil)
         #expect(response.headers["Access-Control-Max-Age"] == nil)
     }

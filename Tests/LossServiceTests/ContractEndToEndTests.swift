@@ -211,7 +211,7 @@ import Testing
     }
 
     @Test("unknown paths are 404, wrong methods 405 with Allow", arguments: [
-        ("GET", "/index.html", 404, nil), ("POST", "/loss/huber", 404, nil), ("GET", "/loss/ce/", 404, nil),
+        ("GET", "/index.html", 404, nil), ("POST", "/loss/hinge", 404, nil), ("GET", "/loss/ce/", 404, nil),
         ("GET", "/loss/ce", 405, "POST, OPTIONS"), ("PUT", "/loss/bce", 405, "POST, OPTIONS"),
         ("DELETE", "/livez", 405, "GET, HEAD, OPTIONS"), ("POST", "/metrics", 405, "GET, HEAD, OPTIONS"),
         ("POST", "/", 405, "GET, HEAD, OPTIONS"),

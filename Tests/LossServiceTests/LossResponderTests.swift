@@ -145,14 +145,14 @@ func jsonObject(_ response: Response) throws -> [String: Any] {
 
     @Test("an unknown path is a 404 problem")
     func notFound() throws {
-        let response = harness.call(.get, "/loss/huber")
+        let response = harness.call(.get, "/loss/hinge")
         #expect(response.status == .notFound)
         #expect(response.headers["Content-Type"] == "application/problem+json")
         let object = try jsonObject(response)
         #expect(object["status"] as? Int == 404)
         #expect(object["type"] as? String == "about:blank")
         #expect(object["title"] as? String == "Not Found")
-        #expect((object["detail"] as? String)?.contains("/loss/huber") == true)
+        #expect((object["detail"] as? String)?.contains("/loss/hinge") == true)
     }
 
     @Test("a wrong method on a known path is a 405 problem with Allow", arguments: [

@@ -151,7 +151,7 @@ import Testing
         let (result, _) = Self.decodeBudgeted(Array(#"{"p":[1,2,3,4,5]}"#.utf8), splits: [], bodyLength: nil, budget: budget)
         #expect(result == .failure(.overBudget(offset: 14, budget: 32, wait: 0, needsMoreThanBudget: true)))
         #expect(budget.reservedBytes == 0)
-        let response = LossBodyHandler<MSERequest>.problem(for: .overBudget(offset: 14, budget: 32, wait: 0, needsMoreThanBudget: true))
+        let response = LossBodyHandler.problem(for: .overBudget(offset: 14, budget: 32, wait: 0, needsMoreThanBudget: true))
         #expect(response.status == .serviceUnavailable)
         #expect(response.headers["Retry-After"] == "1")
     }
@@ -166,7 +166,7 @@ import Testing
         ]
         for (prefix, rest, status) in cases {
             let budget = MemoryBudget(limit: 1 << 20, maxWait: 0, reservationStep: 8)
-            let handler = LossBodyHandler<MSERequest>(metrics: ServiceMetrics(includeProcessMetrics: false),
+            let handler = LossBodyHandler(declaration: .meanSquaredError, metrics: ServiceMetrics(includeProcessMetrics: false),
                                                       bodyLength: 4096, maxTensorBytes: 64, budget: budget)
             var early: Response?
             for byte in Array(prefix.utf8) where early == nil {
@@ -186,7 +186,7 @@ import Testing
     @Test("a request whose handler is dropped mid-body (its client gone) gives its reservation back")
     func droppedHandlerGivesBack() {
         let budget = MemoryBudget(limit: 1 << 30, maxWait: 0)
-        var handler: LossBodyHandler<MSERequest>? = LossBodyHandler<MSERequest>(
+        var handler: LossBodyHandler? = LossBodyHandler(declaration: .meanSquaredError,
             metrics: ServiceMetrics(includeProcessMetrics: false), bodyLength: 1 << 20, budget: budget)
         #expect(Array(#"{"predictions":[1,2,3,"#.utf8).withUnsafeBytes { handler!.consume($0) } == nil)
         #expect(budget.reservedBytes > 0)

@@ -6,9 +6,9 @@ import Testing
     let router = Router()
 
     @Test("each route answers its own methods", arguments: [
-        (Method.post, "/loss/ce", Route.crossEntropy),
-        (.post, "/loss/bce", .binaryCrossEntropy),
-        (.post, "/loss/mse", .meanSquaredError),
+        (Method.post, "/loss/ce", Route.loss(.crossEntropy)),
+        (.post, "/loss/bce", .loss(.binaryCrossEntropy)),
+        (.post, "/loss/mse", .loss(.meanSquaredError)),
         (.get, "/livez", .livez), (.head, "/livez", .livez),
         (.get, "/healthz", .healthz), (.get, "/readyz", .readyz), (.head, "/readyz", .readyz),
         (.get, "/metrics", .metrics), (.get, "/openapi.yaml", .openAPI),
@@ -18,16 +18,16 @@ import Testing
     }
 
     @Test("a known path with a method it does not answer is 405", arguments: [
-        (Method.get, "/loss/ce", Route.crossEntropy), (.head, "/loss/mse", .meanSquaredError),
-        (.put, "/loss/bce", .binaryCrossEntropy), (.post, "/livez", .livez), (.delete, "/metrics", .metrics),
-        (.patch, "/openapi.yaml", .openAPI), (.query, "/loss/ce", .crossEntropy), (.query, "/metrics", .metrics),
+        (Method.get, "/loss/ce", Route.loss(.crossEntropy)), (.head, "/loss/mse", .loss(.meanSquaredError)),
+        (.put, "/loss/bce", .loss(.binaryCrossEntropy)), (.post, "/livez", .livez), (.delete, "/metrics", .metrics),
+        (.patch, "/openapi.yaml", .openAPI), (.query, "/loss/ce", .loss(.crossEntropy)), (.query, "/metrics", .metrics),
     ])
     func methodNotAllowed(method: Method, path: String, route: Route) {
         #expect(router.match(method, path: path) == .methodNotAllowed(route))
     }
 
     @Test("paths match exactly: no trailing slash, case or prefix folding",
-          arguments: ["/index.html", "//", "/page.js/", "/loss", "/loss/", "/loss/ce/", "/LOSS/CE", "/loss/ce2", "/loss/huber", "//loss/ce",
+          arguments: ["/index.html", "//", "/page.js/", "/loss", "/loss/", "/loss/ce/", "/LOSS/CE", "/loss/ce2", "/loss/hinge", "//loss/ce",
                       "/livez/", "/metrics.txt", "*", ""])
     func unknownPaths(path: String) {
         #expect(router.match(.get, path: path) == .notFound)
@@ -45,7 +45,7 @@ import Testing
 
     @Test("Allow lists the route's methods and OPTIONS")
     func allowHeader() {
-        #expect(Route.crossEntropy.allowHeader == "POST, OPTIONS")
+        #expect(Route.loss(.crossEntropy).allowHeader == "POST, OPTIONS")
         #expect(Route.readyz.allowHeader == "GET, HEAD, OPTIONS")
     }
 }

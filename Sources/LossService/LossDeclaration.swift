@@ -1,0 +1,77 @@
+import Losses
+
+/// One loss (or score) as lossd serves it, declared once: its route
+/// (`/loss/{name}`), its metrics label, its request members with their types
+/// and defaults, its OpenAPI path and schema, and the function in `Losses`
+/// that computes it. `LossRegistry.all` lists every declaration; routing,
+/// member checking, errors, the OpenAPI document, the metrics and the golden
+/// tests all come from it.
+public struct LossDeclaration: Sendable {
+    /// Which route family a declaration is served under.
+    public enum Kind: String, Sendable {
+        /// `/loss/{name}`.
+        case loss
+        /// `/score/{name}`: a quality score rather than a loss (higher is better).
+        case score
+    }
+
+    /// `ce`: the route's last segment, the OIP model name and the metrics label `loss="ce"`.
+    public let name: String
+    public let kind: Kind
+    /// The route, `/loss/ce`, which is also its metrics `route` label.
+    public let path: String
+    /// One line, for OpenAPI and the page: `Cross entropy (F.cross_entropy)`.
+    public let summary: String
+    /// The PyTorch function it follows: `torch.nn.functional.cross_entropy`.
+    public let reference: String
+    /// The request's members, in the order they are checked and listed.
+    public let members: [MemberDeclaration]
+    /// How the OpenAPI document names and describes it.
+    public let documentation: LossDocumentation
+    /// Scores checked members; the loss checks shapes and ranges (`LossError`).
+    /// `elements` feeds `lossd_loss_elements_total`.
+    let score: @Sendable (MemberValues) throws(LossError) -> (result: LossResult, elements: Int)
+
+    init(name: String, kind: Kind = .loss, summary: String, reference: String, members: [MemberDeclaration],
+         documentation: LossDocumentation,
+         score: @escaping @Sendable (MemberValues) throws(LossError) -> (result: LossResult, elements: Int)) {
+        self.name = name
+        self.kind = kind
+        path = "/\(kind.rawValue)/\(name)"
+        self.summary = summary
+        self.reference = reference
+        self.members = members
+        self.documentation = documentation
+        self.score = score
+    }
+
+    /// A loss of `predictions` against `targets` that counts the predictions' elements.
+    init(name: String, kind: Kind = .loss, summary: String, reference: String, members: [MemberDeclaration],
+         documentation: LossDocumentation,
+         compute: @escaping @Sendable (MemberValues) throws(LossError) -> LossResult) {
+        self.init(name: name, kind: kind, summary: summary, reference: reference, members: members,
+                  documentation: documentation) { values throws(LossError) in
+            (try compute(values), values.predictions.count)
+        }
+    }
+
+    /// Whether `member` is one of the request's members.
+    func declares(_ member: String) -> Bool {
+        members.contains { $0.name == member }
+    }
+
+    /// Checks a decoded body's members and scores them: unknown, missing or
+    /// mistyped members are `.invalidRequest`, what the loss refuses `.loss`
+    /// (both a 422).
+    func evaluate(_ members: [String: JSONMember]) throws(ScoringError) -> (result: LossResult, elements: Int) {
+        let values: MemberValues
+        do { values = try MemberValues(members, declaration: self) } catch { throw .invalidRequest(error) }
+        do { return try score(values) } catch { throw .loss(error) }
+    }
+}
+
+extension LossDeclaration: Hashable {
+    /// Declarations are the same when their routes are: `LossRegistry` keeps paths unique.
+    public static func == (a: LossDeclaration, b: LossDeclaration) -> Bool { a.path == b.path }
+    public func hash(into hasher: inout Hasher) { hasher.combine(path) }
+}

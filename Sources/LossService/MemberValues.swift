@@ -1,0 +1,180 @@
+import HTTP
+import Losses
+
+/// A loss request's top-level members, checked against its declaration's
+/// `MemberDeclaration`s: no unknown members (so a typo such as `reduce` never
+/// silently changes a result), every required one present, each of its
+/// declared JSON type, and `null` meaning absent. Once built, the typed
+/// accessors cannot fail: they read the member or its declared default.
+///
+/// Hot path (every loss request): the checks read the decoder's dictionary
+/// in place; nothing is copied or allocated unless a check fails.
+struct MemberValues {
+    private let members: [String: JSONMember]
+    private let declarations: [MemberDeclaration]
+
+    /// Checks `members` against `declaration`'s members, in their declared
+    /// order (so the first error is always the same one): unknown members
+    /// first, then each member's presence and type.
+    init(_ members: [String: JSONMember], declaration: LossDeclaration) throws(InvalidRequest) {
+        self.members = members
+        declarations = declaration.members
+        if members.keys.contains(where: { !declaration.declares($0) }) {
+            let unknown = members.keys.filter { !declaration.declares($0) }.sorted()
+            let names = unknown.map { "'\($0)'" }.joined(separator: ", ")
+            let allowed = declarations.map(\.name).joined(separator: ", ")
+            throw InvalidRequest("unknown member\(unknown.count == 1 ? "" : "s") \(names) (allowed: \(allowed))")
+        }
+        for member in declarations { try check(member) }
+    }
+
+    /// The member, with `null` read as absent (contract rule 10).
+    private func value(_ name: String) -> JSONMember? {
+        switch members[name] {
+        case nil, .null?: return nil
+        case let member?: return member
+        }
+    }
+
+    private func check(_ member: MemberDeclaration) throws(InvalidRequest) {
+        let name = member.name
+        guard let value = value(name) else {
+            if member.type.isRequired { throw InvalidRequest("missing required member '\(name)'") }
+            return
+        }
+        switch member.type {
+        case .tensor:
+            guard case .tensor(let tensor) = value else {
+                throw InvalidRequest("'\(name)' must be a tensor (a number, a nested array of numbers or a {\"shape\", \"data\"} object), got \(MemberValues.describe(value))")
+            }
+            // Contract rule 8: an empty tensor leaves nothing to score.
+            guard tensor.count > 0 else {
+                throw InvalidRequest("'\(name)' is empty (shape \(tensor.shape)): there is nothing to score")
+            }
+        case .bool:
+            guard case .bool = value else {
+                throw InvalidRequest("'\(name)' must be true or false, got \(MemberValues.describe(value))")
+            }
+        case .number:
+            guard case .tensor(let tensor) = value, tensor.rank == 0 else {
+                throw InvalidRequest("'\(name)' must be a single number, got \(MemberValues.describe(value))")
+            }
+        case .integer:
+            _ = try MemberValues.integer(name, value)
+        case .choice(let options, _):
+            guard case .string(let text) = value, options.contains(text) else {
+                throw InvalidRequest("'\(name)' must be \(MemberValues.either(options)), got \(MemberValues.describe(value))")
+            }
+        }
+    }
+
+    /// An integral number within ±2^53, or the 422 that says why not.
+    private static func integer(_ name: String, _ value: JSONMember) throws(InvalidRequest) -> Int {
+        guard case .tensor(let tensor) = value, tensor.rank == 0 else {
+            throw InvalidRequest("'\(name)' must be an integer, got \(MemberValues.describe(value))")
+        }
+        let number = tensor.data[0]
+        guard number == number.rounded(.towardZero) else {
+            throw InvalidRequest("'\(name)' must be an integer, got \(MemberValues.format(number))")
+        }
+        // PyTorch's ignore_index is an int64; beyond ±2^53 a double no longer
+        // names one integer, so refuse rather than pick one.
+        guard abs(number) <= 9_007_199_254_740_992, let integer = Int(exactly: number) else {
+            throw InvalidRequest("'\(name)' = \(MemberValues.format(number)) is out of range")
+        }
+        return integer
+    }
+
+    /// The declaration of `name`; a name the loss does not declare is a programming error.
+    private func declaration(_ name: String) -> MemberDeclaration {
+        guard let member = declarations.first(where: { $0.name == name }) else {
+            preconditionFailure("'\(name)' is not a declared member")
+        }
+        return member
+    }
+
+    // ----- the typed accessors: the members were checked in init --------------
+
+    /// An optional tensor member, nil when absent.
+    func tensor(_ name: String) -> Tensor? {
+        guard case .tensor(let tensor)? = value(name) else { return nil }
+        return tensor
+    }
+
+    /// A required tensor member.
+    func requiredTensor(_ name: String) -> Tensor {
+        guard let tensor = tensor(name) else { preconditionFailure("'\(name)' is not a required tensor") }
+        return tensor
+    }
+
+    /// The required `predictions`.
+    var predictions: Tensor { requiredTensor("predictions") }
+    /// The required `targets`.
+    var targets: Tensor { requiredTensor("targets") }
+
+    /// A boolean member, or its declared default.
+    func bool(_ name: String) -> Bool {
+        if case .bool(let flag)? = value(name) { return flag }
+        guard case .bool(let defaultValue) = declaration(name).type else { preconditionFailure("'\(name)' is not a bool") }
+        return defaultValue
+    }
+
+    /// A number member, or its declared default.
+    func number(_ name: String) -> Double {
+        if case .tensor(let tensor)? = value(name) { return tensor.data[0] }
+        guard case .number(let defaultValue, _) = declaration(name).type else { preconditionFailure("'\(name)' is not a number") }
+        return defaultValue
+    }
+
+    /// An integer member, or its declared default.
+    func integer(_ name: String) -> Int {
+        if let value = value(name), let integer = try? MemberValues.integer(name, value) { return integer }
+        guard case .integer(let defaultValue) = declaration(name).type else { preconditionFailure("'\(name)' is not an integer") }
+        return defaultValue
+    }
+
+    /// A choice member, or its declared default.
+    func choice(_ name: String) -> String {
+        if case .string(let text)? = value(name) { return text }
+        guard case .choice(_, let defaultValue) = declaration(name).type else { preconditionFailure("'\(name)' is not a choice") }
+        return defaultValue
+    }
+
+    /// `reduction` as PyTorch's three (a loss with more reads `choice("reduction")`).
+    var reduction: Reduction {
+        guard let reduction = Reduction(rawValue: choice("reduction")) else { preconditionFailure("reduction is not mean, sum or none") }
+        return reduction
+    }
+
+    // ----- how messages read ---------------------------------------------------
+
+    /// `"mean", "sum" or "none"`.
+    static func either(_ options: [String]) -> String {
+        let quoted = options.map { "\"\($0)\"" }
+        guard quoted.count > 1 else { return quoted.first ?? "" }
+        return quoted.dropLast().joined(separator: ", ") + " or " + quoted.last!
+    }
+
+    /// How a member's JSON kind reads in a message: `a string ("avg")`, `a boolean`, `null`,
+    /// `a number (1.5)`, `an array of shape [2, 3]`.
+    static func describe(_ member: JSONMember) -> String {
+        switch member {
+        case .null: return "null"
+        case .bool(let flag): return "a boolean (\(flag))"
+        case .string(let text):
+            let shown = text.count > 40 ? String(text.prefix(40)) + "…" : text
+            var quoted = ""
+            Problem.appendJSONString(shown, to: &quoted)
+            return "a string (\(quoted))"
+        case .tensor(let tensor):
+            if tensor.rank == 0 { return "a number (\(format(tensor.data[0])))" }
+            return "an array of shape \(tensor.shape)"
+        }
+    }
+
+    /// A number as a message shows it: integral values without a fraction.
+    static func format(_ number: Double) -> String {
+        if number == number.rounded(), abs(number) < 1e15 { return String(Int64(number)) }
+        return number.description
+    }
+}
