@@ -110,8 +110,7 @@ final class Connection: @unchecked Sendable {
 
     private var state = State.idle
     private var parser: RequestParser
-    private var writer = ResponseWriter()
-    private var deflater: Deflater?
+    private var encoder: ResponseEncoder
 
     /// Bytes not yet accepted by the socket, and the exchange to report once they are.
     /// The unsent response: its head and body arrays (shared, not copied) and
@@ -176,6 +175,8 @@ final class Connection: @unchecked Sendable {
         self.limits = server.configuration.limits
         self.responder = server.responder
         self.parser = RequestParser(limits: server.configuration.limits)
+        self.encoder = ResponseEncoder(gzipMinimumBytes: server.configuration.gzipMinimumBytes,
+                                       gzipLevel: server.configuration.gzipLevel)
         self.buffer = .allocate(byteCount: Connection.normalBufferBytes(server.configuration), alignment: 16)
         self.offloaded = Atomic(tls != nil)
         let limits = server.configuration.limits
@@ -656,85 +657,37 @@ final class Connection: @unchecked Sendable {
             return
         }
 
-        // RFC 9110 §10.1.1: only 100-continue is defined; a 1.0 client's is ignored.
-        var expectsContinue = false
-        // One scan for the two fields that shape reading the body; arrays only when they are present.
-        var expectations: [String] = []
-        var contentEncodings: [String] = []
-        for field in head.headers {
-            if Headers.equalsIgnoringCase(field.name, "Expect") {
-                expectations.append(field.value)
-            } else if Headers.equalsIgnoringCase(field.name, "Content-Encoding") {
-                contentEncodings.append(field.value)
-            }
-        }
-        if !expectations.isEmpty {
-            guard expectations.count == 1,
-                  Headers.equalsIgnoringCase(Substring(expectations[0]).trimmingASCIISpaces().description, "100-continue")
-            else {
-                fail(HTTPError(status: .expectationFailed,
-                               detail: "the only expectation supported is 100-continue, not \(expectations.joined(separator: ", "))"))
-                return
-            }
-            expectsContinue = head.version == .http1_1
-        }
-
-        var length = 0
-        switch framing {
-        case .none: length = 0
-        case .length(let n): length = n
-        case .chunked: length = -1
-        }
-
-        // RFC 9110 §8.4: gzip (x-gzip, §8.4.1.3) and identity are the codings
-        // understood; a coding on an empty body has nothing to decode.
-        var gzip = false
-        for value in length == 0 ? [] : contentEncodings {
-            for coding in value.split(separator: ",") {
-                let name = coding.trimmingASCIISpaces()
-                if Headers.equalsIgnoringCase(String(name), "gzip") || Headers.equalsIgnoringCase(String(name), "x-gzip"),
-                   !gzip {
-                    gzip = true
-                } else if !Headers.equalsIgnoringCase(String(name), "identity") {
-                    fail(HTTPError(status: .unsupportedMediaType,
-                                   detail: "Content-Encoding \(value) is not supported; send gzip or identity"))
-                    return
-                }
-            }
-        }
-
-        // Checked before anything is read: a 413 without reading the body (RFC 9110 §15.5.14).
-        if length > limits.maxBodyBytes {
-            fail(HTTPError(status: .contentTooLarge,
-                           detail: "Content-Length \(length == .max ? "(over \(Int.max))" : String(length)) is over the body limit of \(limits.maxBodyBytes) bytes"))
+        let plan: BodyPlan
+        do throws(HTTPError) {
+            plan = try BodyPlan(head: head, framing: framing, limits: limits)
+        } catch {
+            fail(error)
             return
         }
         // Decoding it, and then answering, may take long: not on the event loop's thread.
-        if length < 0 || length > configuration.inlineBodyBytes || gzip { offload() }
+        if plan.isHeavy(inlineBodyBytes: configuration.inlineBodyBytes) { offload() }
 
         exchangeOpen = true
         switch responder.respond(to: head) {
         case .response(let response):
             // The state is set before `send`, which may end the connection.
-            if length == 0 {
+            switch plan.earlyAnswer(discardBodyBytes: configuration.discardBodyBytes) {
+            case .noBody:
                 state = .idle
                 send(response)
-            } else if expectsContinue {
-                // The client waits for 100 Continue and sends no body: nothing to drop, so close.
-                send(response, close: true)
-            } else if length > 0 && length <= configuration.discardBodyBytes || length < 0 {
-                startBody(length: length, gzip: false, handler: nil)
+            case .discardBody:
+                startBody(length: plan.length, gzip: false, handler: nil)
                 send(response)
-            } else {
+            case .close:
                 send(response, close: true)
             }
         case .body(let bodyHandler):
-            if length == 0 {
+            if plan.length == 0 {
                 finishBody(handler: bodyHandler)
                 return
             }
-            startBody(length: length, gzip: gzip, handler: bodyHandler)
-            if expectsContinue { enqueue(ResponseWriter.continueHead, body: [], exchange: nil) }
+            startBody(length: plan.length, gzip: plan.gzip, handler: bodyHandler)
+            if plan.expectsContinue { enqueue(ResponseWriter.continueHead, body: [], exchange: nil) }
         }
     }
 
@@ -895,43 +848,12 @@ final class Connection: @unchecked Sendable {
             }
         }
 
-        let code = response.status.code
-        let hasBody = code != 204 && code != 304
-        var body = hasBody ? response.body : []
-        var gzipped = false
-        var vary = false
-        if hasBody && body.count >= configuration.gzipMinimumBytes && !response.headers.contains("Content-Encoding") {
-            vary = true  // the representation depends on Accept-Encoding whatever this client sent
-            if let head, ResponseWriter.acceptsGzip(head.headers) {
-                if deflater == nil { deflater = Deflater(level: configuration.gzipLevel) }
-                if let compressed = deflater!.gzip(body), compressed.count < body.count {
-                    body = compressed
-                    gzipped = true
-                }
-            }
-        }
-
-        var closing = close || draining || server.drainBegun.load(ordering: .relaxed) || head == nil
-            || !Connection.keepsAlive(head!)
-        if let value = response.headers["Connection"], value.lowercased().contains("close") { closing = true }
+        let (body, closing) = encoder.encode(
+            response, for: head, close: close || draining || server.drainBegun.load(ordering: .relaxed))
         if closing { closeAfterWrite = true }
-        let persistence: ResponseWriter.Persistence =
-            closing ? .close : (head!.version == .http1_0 ? .keepAliveHTTP10 : .keepAlive)
-        writer.serialise(response, contentLength: hasBody ? body.count : nil, persistence: persistence,
-                         gzipped: gzipped, vary: vary)
-        if head?.method == .head { body = [] }  // RFC 9110 §9.3.2: the GET response's head, no content
         let exchange = exchange(status: response.status, responseBodyBytes: body.count)
         exchangeOpen = false
-        enqueue(writer.head, body: body, exchange: exchange)
-    }
-
-    /// `RequestHead.keepAlive` (RFC 9112 §9.3), without its allocations when
-    /// the request has no Connection field, which is the common case.
-    private static func keepsAlive(_ head: RequestHead) -> Bool {
-        for field in head.headers where Headers.equalsIgnoringCase(field.name, "Connection") {
-            return head.keepAlive
-        }
-        return head.version == .http1_1
+        enqueue(encoder.head, body: body, exchange: exchange)
     }
 
     private func exchange(status: Status, responseBodyBytes: Int) -> Exchange {
