@@ -51,10 +51,14 @@ let package = Package(
             ]
         ),
 
-        .executableTarget(name: "LossesBenchmark", dependencies: ["Losses"]),  // elements/s of each loss, release build
-        .testTarget(name: "LossesTests", dependencies: ["Losses"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "COpenSSL"], exclude: ["Fixtures"]),
-        .testTarget(name: "LossServiceTests", dependencies: ["LossService", "HTTP", "Losses"]),
+        .executableTarget(name: "LossesBenchmark", dependencies: ["Losses", "TestSupport"]),  // elements/s of each loss, release build
+
+        // What every test target shares: TestClient (a blocking HTTP/1.1 client, plain or TLS),
+        // the SplitMix64 generator, closeEnough and eventually. No @testable imports.
+        .target(name: "TestSupport", dependencies: ["COpenSSL"], path: "Tests/TestSupport"),
+        .testTarget(name: "LossesTests", dependencies: ["Losses", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "COpenSSL", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "LossServiceTests", dependencies: ["LossService", "HTTP", "Losses", "TestSupport"]),
     ],
     cxxLanguageStandard: .cxx17
 )

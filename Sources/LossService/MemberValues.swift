@@ -75,12 +75,12 @@ struct MemberValues {
         }
         let number = tensor.data[0]
         guard number == number.rounded(.towardZero) else {
-            throw InvalidRequest("'\(name)' must be an integer, got \(MemberValues.format(number))")
+            throw InvalidRequest("'\(name)' must be an integer, got \(formatNumber(number))")
         }
         // PyTorch's ignore_index is an int64; beyond ±2^53 a double no longer
         // names one integer, so refuse rather than pick one.
         guard abs(number) <= 9_007_199_254_740_992, let integer = Int(exactly: number) else {
-            throw InvalidRequest("'\(name)' = \(MemberValues.format(number)) is out of range")
+            throw InvalidRequest("'\(name)' = \(formatNumber(number)) is out of range")
         }
         return integer
     }
@@ -167,14 +167,8 @@ struct MemberValues {
             Problem.appendJSONString(shown, to: &quoted)
             return "a string (\(quoted))"
         case .tensor(let tensor):
-            if tensor.rank == 0 { return "a number (\(format(tensor.data[0])))" }
+            if tensor.rank == 0 { return "a number (\(formatNumber(tensor.data[0])))" }
             return "an array of shape \(tensor.shape)"
         }
-    }
-
-    /// A number as a message shows it: integral values without a fraction.
-    static func format(_ number: Double) -> String {
-        if number == number.rounded(), abs(number) < 1e15 { return String(Int64(number)) }
-        return number.description
     }
 }

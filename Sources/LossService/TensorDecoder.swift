@@ -687,7 +687,7 @@ struct TensorDecoder {
             for (index, value) in data.enumerated() {
                 // Integral values are integers whatever their spelling (2, 2.0, 2e0).
                 guard value >= 0, value <= 9_007_199_254_740_992, value.rounded(.towardZero) == value else {
-                    return invalidate("\(object.name).shape[\(index)] = \(Self.format(value)) is not a non-negative integer")
+                    return invalidate("\(object.name).shape[\(index)] = \(formatNumber(value)) is not a non-negative integer")
                 }
                 sizes.append(Int(value))
             }
@@ -1278,11 +1278,6 @@ struct TensorDecoder {
         // RFC 8259 §6 leaves the range to the implementation; ours is IEEE 754 binary64.
         let shown = String(decoding: UnsafeBufferPointer(start: text, count: min(length, 40)), as: UTF8.self)
         invalidate("\(path) = \(shown)\(length > 40 ? "…" : "") is out of range for a double")
-    }
-
-    static func format(_ value: Double) -> String {
-        if value.isFinite, value.rounded(.towardZero) == value, abs(value) < 1e15 { return String(Int(value)) }
-        return "\(value)"
     }
 }
 

@@ -22,8 +22,10 @@ extension Tensor {
     }
 }
 
-/// A number as a client wrote it: `7` rather than `7.0`, `1.3` as `1.3`.
-func formatNumber(_ value: Double) -> String {
+/// A number as messages show it, the one formatter every target's messages use:
+/// integral values below 1e15 without a fraction (`7` rather than `7.0`), others
+/// in Swift's shortest round-trip form (`1.3`, `1e-05`, `nan`, `inf`).
+public func formatNumber(_ value: Double) -> String {
     if value.isFinite, value == value.rounded(), abs(value) < 1e15 {
         return String(Int64(value))
     }

@@ -15,6 +15,7 @@ import Glibc
 import Darwin
 #endif
 import Losses
+import TestSupport
 
 /// CPU time of this thread, in nanoseconds.
 func threadNanoseconds() -> UInt64 {
@@ -23,19 +24,7 @@ func threadNanoseconds() -> UInt64 {
     return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
 }
 
-/// SplitMix64: a fixed, dependency-free stream so every run scores the same inputs.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
-nonisolated(unsafe) var generator = SplitMix64(state: 42)  // set-up only, single thread
+nonisolated(unsafe) var generator = SplitMix64(seed: 42)  // the same inputs every run; set-up only, single thread
 func uniform(_ count: Int, in range: ClosedRange<Double> = 0...1) -> [Double] {
     (0..<count).map { _ in Double.random(in: range, using: &generator) }
 }

@@ -4,6 +4,7 @@ import Glibc
 import Dispatch
 import Synchronization
 import Testing
+import TestSupport
 @testable import HTTP
 
 /// Where requests run: cheap ones on the event loop's thread, heavy ones on

@@ -4,6 +4,7 @@ import Glibc
 import Dispatch
 import Synchronization
 import Testing
+import TestSupport
 @testable import HTTP
 
 /// A graceful drain loses no request: every request that reached the server

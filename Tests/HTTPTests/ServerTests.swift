@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Dispatch
 import Testing
+import TestSupport
 @testable import HTTP
 
 /// The server over real sockets on the loopback interface.

@@ -4,6 +4,7 @@ import Glibc
 import Dispatch
 import Synchronization
 import Testing
+import TestSupport
 @testable import HTTP
 
 /// Sends `bytes`, `piece` bytes every `interval` seconds, from the calling

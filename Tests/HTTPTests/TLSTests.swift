@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Dispatch
 import Testing
+import TestSupport
 import COpenSSL
 @testable import HTTP
 

@@ -4,6 +4,7 @@ import Glibc
 import Foundation
 @testable import HTTP
 import Testing
+import TestSupport
 @testable import LossService
 
 /// The contract (shared/api-contract.md), endpoint by endpoint and rule by
@@ -12,7 +13,7 @@ import Testing
 @Suite struct ContractEndToEndTests {
     /// Checks a problem document (rule 12) and returns its detail.
     @discardableResult
-    static func expectProblem(_ response: WireResponse, _ status: Int, _ fragment: String = "",
+    static func expectProblem(_ response: TestResponse, _ status: Int, _ fragment: String = "",
                               sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
         #expect(response.status == status, "\(response.status) \(response.text)", sourceLocation: sourceLocation)
         #expect(response.header("Content-Type") == "application/problem+json", sourceLocation: sourceLocation)
@@ -28,7 +29,7 @@ import Testing
         return detail
     }
 
-    static func loss(_ response: WireResponse) throws -> TestJSON {
+    static func loss(_ response: TestResponse) throws -> TestJSON {
         #expect(response.status == 200, "\(response.text)")
         #expect(response.header("Content-Type") == "application/json")
         return try TestJSON.parse(response.body)
@@ -475,7 +476,7 @@ import Testing
         try await withThrowingTaskGroup(of: Void.self) { group in
             for worker in 0..<8 {
                 group.addTask {
-                    let client = try LoopbackClient(port: port)
+                    let client = try TestClient(port: port)
                     for i in 0..<25 {
                         let value = Double(worker * 100 + i)
                         let body = try TestJSON.parse(client.post("/loss/mse", #"{"predictions": [\#(value)], "targets": [0]}"#).body)

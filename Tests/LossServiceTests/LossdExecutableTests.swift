@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import Testing
+import TestSupport
 
 /// The `lossd` executable as a user runs it: flags and their environment
 /// variables, the listening line, the access log, SIGTERM, the healthcheck.
@@ -163,7 +164,7 @@ import Testing
         let line = running.firstLine()
         #expect(line?.hasPrefix("lossd listening on http://127.0.0.1:") == true, "\(line ?? "nothing")")
         let port = try #require(Self.port(fromListeningLine: line))
-        var client: LoopbackClient? = try LoopbackClient(port: port)
+        var client: TestClient? = try TestClient(port: port)
         #expect(try client?.get("/livez").text == #"{"status":"ok"}"#)
         let mse = try client?.post("/loss/mse", #"{"predictions": [1, 2], "targets": [0, 0]}"#)
         #expect(try TestJSON.parse(mse?.body ?? [])["loss"]?.double == 2.5)
@@ -192,7 +193,7 @@ import Testing
         kill(running.process.processIdentifier, SIGHUP)
         let line = running.standardErrorLine(containing: "SIGHUP", within: 5)
         #expect(line?.contains("SIGHUP: serving plain HTTP, no TLS certificate to reload") == true, "\(line ?? "no line")")
-        #expect(try LoopbackClient(port: port).get("/livez").status == 200)
+        #expect(try TestClient(port: port).get("/livez").status == 200)
         #expect(running.terminate(within: 5) == 0)
     }
 
@@ -202,7 +203,7 @@ import Testing
         let running = try Running(["--host", "127.0.0.1", "--port", "0"])
         let port = try #require(Self.port(fromListeningLine: running.firstLine()))
         let before = Date()
-        #expect(try LoopbackClient(port: port).get("/a=b").status == 404)
+        #expect(try TestClient(port: port).get("/a=b").status == 404)
         #expect(running.terminate() == 0)
         let line = try #require(running.standardError.split(separator: "\n").first { $0.contains("lossd.access") })
         let words = line.split(separator: " ")
@@ -224,7 +225,7 @@ import Testing
     func accessLineArrivesWhileRunning() throws {
         let running = try Running(["--host", "127.0.0.1", "--port", "0"])
         let port = try #require(Self.port(fromListeningLine: running.firstLine()))
-        #expect(try LoopbackClient(port: port).get("/livez?while-running").status == 200)
+        #expect(try TestClient(port: port).get("/livez?while-running").status == 200)
         let line = running.standardErrorLine(containing: "lossd.access", within: 1)
         #expect(line?.contains("path=/livez") == true, "\(line ?? "no access line within 1 s")")
         #expect(running.terminate() == 0)
@@ -242,7 +243,7 @@ import Testing
         let running = try Running(["--host", "127.0.0.1", "--port", "0"], environment: ["LOSSD_LOG_BUFFER_BYTES": "16384"])
         let port = try #require(Self.port(fromListeningLine: running.firstLine()))
         // Each answer within 2 s or the test fails (not hangs): before the fix, request ~470 waited for the reader.
-        let client = try LoopbackClient(port: port, timeout: 2)
+        let client = try TestClient(port: port, timeout: 2)
         var slowest = 0.0
         for request in 0..<3000 {
             let started = Date()
@@ -260,8 +261,8 @@ import Testing
         #expect(slowest < 1, "slowest of 3000 requests: \(slowest) s")
         // On new connections, so on every event loop (an answer goes out before its line is logged:
         // before the fix, each loop still answered one such request, then stuck).
-        for _ in 0..<20 { #expect(try LoopbackClient(port: port, timeout: 2).get("/livez").status == 200) }
-        let scrape = try LoopbackClient(port: port, timeout: 2).get("/metrics").text
+        for _ in 0..<20 { #expect(try TestClient(port: port, timeout: 2).get("/livez").status == 200) }
+        let scrape = try TestClient(port: port, timeout: 2).get("/metrics").text
         let dropped = try #require(Self.sample("lossd_log_lines_dropped_total", in: scrape), "no drop counter in \(scrape)")
         #expect(dropped > 0)
         #expect(scrape.contains("# TYPE lossd_log_lines_dropped_total counter"))
@@ -292,7 +293,7 @@ import Testing
         do {
             // Closed before the SIGTERM: an idle keep-alive connection would hold the drain for its
             // idle grace and lingering close, which is not what this test measures.
-            let client = try LoopbackClient(port: port, timeout: 2)
+            let client = try TestClient(port: port, timeout: 2)
             for request in 0..<600 {
                 guard (try? client.get("/livez").status) == 200 else {
                     Issue.record("request \(request) got no answer within 2 s")
@@ -311,7 +312,7 @@ import Testing
     func drainsInFlightRequest() throws {
         let running = try Running(["--host", "127.0.0.1", "--port", "0", "--drain-timeout", "5"])
         let port = try #require(Self.port(fromListeningLine: running.firstLine()))
-        let client = try LoopbackClient(port: port)
+        let client = try TestClient(port: port)
         let body = #"{"predictions": [1, 2], "targets": [0, 0]}"#
         client.send("POST /loss/mse HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n"
                     + body.prefix(10))
@@ -337,7 +338,7 @@ import Testing
         let line = running.firstLine()
         #expect(line?.hasPrefix("lossd listening on http://127.0.0.1:") == true, "\(line ?? "nothing")")
         let port = try #require(Self.port(fromListeningLine: line))
-        let response = try LoopbackClient(port: port).get("/readyz", headers: [("Origin", "https://dash.example")])
+        let response = try TestClient(port: port).get("/readyz", headers: [("Origin", "https://dash.example")])
         #expect(response.header("Access-Control-Allow-Origin") == "https://dash.example")
         #expect(running.terminate() == 0)
         let access = try running.standardError.split(separator: "\n").map { try TestJSON.parse(String($0)) }
@@ -362,7 +363,7 @@ import Testing
         ] as [([String], [String: String], Int?, Int)] {
             let running = try Running(["--host", "127.0.0.1", "--port", "0"] + arguments, environment: environment)
             let port = try #require(Self.port(fromListeningLine: running.firstLine()))
-            let response = try LoopbackClient(port: port).post("/loss/mse", body)
+            let response = try TestClient(port: port).post("/loss/mse", body)
             if let limit {
                 #expect(response.status == 413, "\(arguments) \(environment): \(response.text)")
                 #expect(response.text.contains("byte \(offset) takes the request's tensors past the limit of \(limit) bytes"),
@@ -384,7 +385,7 @@ import Testing
     /// request first too.
     static func answerOnce(_ running: Running) throws {
         let port = try #require(Self.port(fromListeningLine: running.firstLine()))
-        #expect(try LoopbackClient(port: port).get("/livez").status == 200)
+        #expect(try TestClient(port: port).get("/livez").status == 200)
     }
 
     @Test("the start-up line logs the event loops and the memory budget with where each came from; the flag wins over LOSSD_MEMORY_BUDGET",

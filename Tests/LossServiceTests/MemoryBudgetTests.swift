@@ -4,6 +4,7 @@ import HTTP
 import Losses
 import Synchronization
 import Testing
+import TestSupport
 
 @testable import LossService
 
@@ -286,7 +287,7 @@ import Testing
         let budget = MemoryBudget(limit: 1 << 30, maxWait: 0)
         let service = try LoopbackService(memoryBudget: budget)
         defer { service.stop() }
-        var client: LoopbackClient? = try service.client()
+        var client: TestClient? = try service.client()
         let body = Array(Self.mseBody(200_000).utf8)
         client!.send("POST /loss/mse HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n")
         client!.send(Array(body[..<(body.count / 3)]))

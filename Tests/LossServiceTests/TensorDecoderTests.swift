@@ -1,5 +1,6 @@
 import Losses
 import Testing
+import TestSupport
 
 @testable import LossService
 
@@ -354,7 +355,7 @@ func body(_ before: String, _ raw: [UInt8], _ after: String) -> [UInt8] {
     }
 
     @Test func aLargeTensorFedInRandomChunksMatchesTheWholeDocument() {
-        var random = SeededGenerator(seed: 42)
+        var random = SplitMix64(seed: 42)
         var text = #"{"p":["#
         var expected: [Double] = []
         for row in 0..<200 {

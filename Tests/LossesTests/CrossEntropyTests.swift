@@ -1,5 +1,6 @@
 import Losses
 import Testing
+import TestSupport
 
 @Suite struct CrossEntropyTests {
     struct ErrorCase: Sendable, CustomStringConvertible {
@@ -106,7 +107,7 @@ import Testing
     @Test func singleSampleWithZeroDimensionalTargetGivesZeroDimensionalNone() throws {
         let result = try CrossEntropy(reduction: .none)(predictions: tensor([3], [0, 0, 0]), targets: Tensor(1))
         #expect(result.loss.shape == [])
-        #expect(isClose(result.loss.data[0], 1.0986122886681098))  // log 3
+        #expect(closeEnough(result.loss.data[0], 1.0986122886681098))  // log 3
     }
 
     @Test func ignoredPositionsAreZeroAndUncountedInNone() throws {
@@ -151,7 +152,7 @@ import Testing
     /// Rows are scored in blocks (and planes in tiles); no block edge may change a row's loss.
     @Test(arguments: [[700, 7], [3, 3000], [2, 3, 700]])
     func blocksAndTilesGiveEachPositionTheLossItHasAlone(shape: [Int]) throws {
-        var generator = TestGenerator(seed: 9)
+        var generator = SplitMix64(seed: 9)
         let classes = shape[1], inner = shape[2...].reduce(1, *)
         let count = shape.reduce(1, *)
         let logits = (0..<count).map { _ in Double.random(in: -20...20, using: &generator) }
@@ -170,11 +171,11 @@ import Testing
     @Test func confidentPredictionsKeepTheirSmallLoss() throws {
         let exact = 4.248354255291589e-18  // log1p(exp(-40)), to the double nearest
         let rows = try CrossEntropy(reduction: .none)(predictions: tensor([1, 2], [40, 0]), targets: tensor([1], [0]))
-        #expect(isClose(rows.loss.data[0], exact, relative: 1e-15, absolute: 0))
+        #expect(closeEnough(rows.loss.data[0], exact, relative: 1e-15, absolute: 0))
         let planes = try CrossEntropy(reduction: .none)(
             predictions: tensor([1, 2, 2], [40, 3, 0, 3]), targets: tensor([1, 2], [0, 1]))
-        #expect(isClose(planes.loss.data[0], exact, relative: 1e-15, absolute: 0))
-        #expect(isClose(planes.loss.data[1], 0.6931471805599453))  // a tie: log 2
+        #expect(closeEnough(planes.loss.data[0], exact, relative: 1e-15, absolute: 0))
+        #expect(closeEnough(planes.loss.data[1], 0.6931471805599453))  // a tie: log 2
     }
 
     @Test(arguments: [
@@ -182,7 +183,7 @@ import Testing
         CrossEntropy(labelSmoothing: 0.2, fromLogits: false),
     ])
     func meanTimesWeightSumIsSumAndNoneSumsToSum(_ loss: CrossEntropy) throws {
-        var generator = TestGenerator(seed: 7)
+        var generator = SplitMix64(seed: 7)
         let shape = [6, 4, 3, 5]
         let logits = (0..<360).map { _ in Double.random(in: 0.01...1, using: &generator) }
         let indices = (0..<90).map { _ in Double(Int.random(in: 0..<4, using: &generator)) }
@@ -201,15 +202,15 @@ import Testing
         let sum = try loss(predictions: predictions, targets: targets)
         loss.reduction = .none
         let none = try loss(predictions: predictions, targets: targets)
-        #expect(isClose(mean.loss.data[0] * mean.weightSum, sum.loss.data[0]))
-        #expect(isClose(none.loss.data.reduce(0, +), sum.loss.data[0]))
+        #expect(closeEnough(mean.loss.data[0] * mean.weightSum, sum.loss.data[0]))
+        #expect(closeEnough(none.loss.data.reduce(0, +), sum.loss.data[0]))
         #expect(mean.count == sum.count && sum.count == none.count)
         #expect(mean.weightSum == sum.weightSum && sum.weightSum == none.weightSum)
     }
 
     @Test(arguments: [-100, 2])
     func eachPixelOfAPlaneScoresAsItsOwnRowAtAnyWidth(ignoreIndex: Int) throws {
-        var generator = TestGenerator(seed: 21)
+        var generator = SplitMix64(seed: 21)
         let (batch, classes) = (2, 4)
         let weight = tensor([classes], [0.5, 1, 1.5, 2])
         for width in 2...7 {
@@ -241,14 +242,10 @@ import Testing
                 try CrossEntropy(ignoreIndex: 2)(
                     predictions: tensor([2, 4, 5], [Double](repeating: 0.25, count: 40)), targets: tensor([2, 5], targets))
             }
-            let value = formatted(bad[position % bad.count])
+            let value = formatNumber(bad[position % bad.count])
             let reason = value == "4" || value == "-1" ? "is out of range for 4 classes" : "is not a class index (an integer)"
             #expect(message == "targets[\(position / 5)][\(position % 5)] = \(value) \(reason)")
         }
-    }
-
-    private func formatted(_ value: Double) -> String {
-        value.isNaN ? "nan" : value == value.rounded() ? String(Int(value)) : "\(value)"
     }
 
     @Test func aNaNLogitMakesItsPixelsLossNaNUnlessThePixelIsIgnored() throws {
@@ -258,7 +255,7 @@ import Testing
             for position in [1, 2] { x[planes ? position : position * 3] = .nan }  // pixels 1 and 2, class 0
             let result = try CrossEntropy(ignoreIndex: 2, reduction: .none)(
                 predictions: tensor(layout, x), targets: tensor(planes ? [1, 5] : [5], [0, 1, 2, 0, 1]))
-            #expect(isClose(result.loss.data[0], 1.0986122886681098))  // log 3
+            #expect(closeEnough(result.loss.data[0], 1.0986122886681098))  // log 3
             #expect(result.loss.data[1].isNaN)
             #expect(result.loss.data[2] == 0)
         }

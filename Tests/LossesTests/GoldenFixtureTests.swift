@@ -1,5 +1,6 @@
 import Losses
 import Testing
+import TestSupport
 
 /// Our answers against PyTorch's own, case by case (`scripts/make_golden.py`).
 @Suite struct GoldenFixtureTests {
@@ -37,10 +38,10 @@ import Testing
         #expect(result.reduction == golden.reduction)
         #expect(result.loss.shape == golden.expected.loss.shape)
         #expect(result.count == golden.expected.count)
-        #expect(isClose(result.weightSum, golden.expected.weightSum), "weight_sum")
+        #expect(closeEnough(result.weightSum, golden.expected.weightSum), "weight_sum")
         guard result.loss.shape == golden.expected.loss.shape else { return }
         for (index, (actual, expected)) in zip(result.loss.data, golden.expected.loss.data).enumerated() {
-            #expect(isClose(actual, expected), "element \(index): \(actual) vs PyTorch \(expected)")
+            #expect(closeEnough(actual, expected), "element \(index): \(actual) vs PyTorch \(expected)")
         }
     }
 }

@@ -1,16 +1,17 @@
 import Losses
 import Testing
+import TestSupport
 
 /// Random shapes, values and options, valid or not: every call either returns
 /// a result of the right shape or throws a LossError; none crashes or hangs.
 @Suite struct LossInvariantTests {
-    static func randomShape(_ generator: inout TestGenerator, maxRank: Int = 4) -> [Int] {
+    static func randomShape(_ generator: inout SplitMix64, maxRank: Int = 4) -> [Int] {
         (0..<Int.random(in: 0...maxRank, using: &generator)).map { _ in
             Int.random(in: 0...4, using: &generator) == 0 ? Int.random(in: 0...1, using: &generator) : Int.random(in: 1...4, using: &generator)
         }
     }
 
-    static func randomTensor(_ shape: [Int], _ generator: inout TestGenerator) -> Tensor {
+    static func randomTensor(_ shape: [Int], _ generator: inout SplitMix64) -> Tensor {
         let specials: [Double] = [0, 1, -1, 0.5, 2, 1e300, -1e300, .leastNormalMagnitude / 1024, .nan, .infinity, -.infinity, 3, -100]
         let data = (0..<shape.reduce(1, *)).map { _ in
             Int.random(in: 0...5, using: &generator) == 0
@@ -21,7 +22,7 @@ import Testing
     }
 
     /// One of the predictions' own shape, a nearby one, or (for CE) the shape without the class dimension.
-    static func randomTargetsShape(for shape: [Int], _ generator: inout TestGenerator) -> [Int] {
+    static func randomTargetsShape(for shape: [Int], _ generator: inout SplitMix64) -> [Int] {
         switch Int.random(in: 0...3, using: &generator) {
         case 0, 1: return shape
         case 2 where shape.count >= 2: return [shape[0]] + shape[2...]
@@ -40,7 +41,7 @@ import Testing
     }
 
     @Test func randomInputsGiveAResultOrATypedError() {
-        var generator = TestGenerator(seed: 2026)
+        var generator = SplitMix64(seed: 2026)
         var results = 0, errors = 0
         for _ in 0..<3000 {
             let shape = Self.randomShape(&generator)

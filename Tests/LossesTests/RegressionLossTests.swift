@@ -1,5 +1,6 @@
 import Losses
 import Testing
+import TestSupport
 
 /// L1, smooth L1 and Huber: what the golden fixture cannot show (errors, and the rules PyTorch documents).
 @Suite struct RegressionLossTests {
@@ -96,6 +97,6 @@ import Testing
         let predictions = tensor([5], [0.1, -0.7, 3, 0, 12]), targets = tensor([5], [0, 0, 1, 0.5, -1])
         let smooth = try SmoothL1Loss(beta: 0.75, reduction: .none)(predictions: predictions, targets: targets)
         let huber = try HuberLoss(delta: 0.75, reduction: .none)(predictions: predictions, targets: targets)
-        for (s, h) in zip(smooth.loss.data, huber.loss.data) { #expect(isClose(s * 0.75, h)) }
+        for (s, h) in zip(smooth.loss.data, huber.loss.data) { #expect(closeEnough(s * 0.75, h)) }
     }
 }
