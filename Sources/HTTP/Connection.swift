@@ -50,19 +50,6 @@ import Synchronization
 /// reads. These only choose where an event runs, never whether it is
 /// serialised. Hence `@unchecked Sendable`.
 final class Connection: @unchecked Sendable {
-    /// What the connection is reading.
-    private enum State {
-        /// Between requests, nothing of the next one received (idle timeout).
-        case idle
-        /// Part of a request head received (head timeout from its first byte).
-        case head
-        /// A request body: for the handler, or dropped after an early answer.
-        case body
-        /// The sending side is shut down; reading and dropping until the client closes.
-        case lingering
-        case closed
-    }
-
     let queue: DispatchQueue
     /// Monotonic nanoseconds after which the sweeper asks this connection to
     /// check its timeout; 0 for none.
@@ -108,7 +95,7 @@ final class Connection: @unchecked Sendable {
     private var start = 0
     private var end = 0
 
-    private var state = State.idle
+    private var state = ConnectionPhase.idle
     private var parser: RequestParser
     private var encoder: ResponseEncoder
 
@@ -124,9 +111,6 @@ final class Connection: @unchecked Sendable {
 
     private var peerClosed = false
     private var draining = false
-    /// Monotonic nanoseconds at which a draining connection that is idle ends
-    /// (`ServerConfiguration.drainIdleGrace` after it was first idle in the drain); 0 until then.
-    private var drainIdleDeadline: UInt64 = 0
     private var lingerBudget = 0
 
     // The request in progress.
@@ -142,21 +126,8 @@ final class Connection: @unchecked Sendable {
     private var earlyResponse: Response?
     /// Wire bytes of body still allowed to be dropped after an early answer.
     private var discardBudget = 0
-    /// When the body began to be expected, and its wire bytes read so far
-    /// (chunk framing included): the minimum rate and total duration are
-    /// measured from them.
-    private var bodyStart: UInt64 = 0
-    private var bodyWireBytes = 0
-    /// When the body's deadline was last set: its last progress.
-    private var bodyProgress: UInt64 = 0
-    /// When the pending response first found the socket full, and how many of
-    /// its bytes the socket had taken then: the minimum send rate is measured from them.
-    private var sendStart: UInt64 = 0
-    private var sendStartOffset = 0
-    /// Nanoseconds each body byte (`Limits.minBodyRate`) and each sent byte
-    /// (`ServerConfiguration.minSendRate`) adds to the rate deadline; 0 when the rule is off.
-    private let nanosecondsPerBodyByte: Double
-    private let nanosecondsPerSentByte: Double
+    /// The timing rules: the next deadline after each event, and what a passed one means.
+    private var timer: ConnectionTimer<SystemClock>
 
     /// The status reported for a routed request whose client went away before
     /// its response could be written (nginx's convention).
@@ -179,10 +150,7 @@ final class Connection: @unchecked Sendable {
                                        gzipLevel: server.configuration.gzipLevel)
         self.buffer = .allocate(byteCount: Connection.normalBufferBytes(server.configuration), alignment: 16)
         self.offloaded = Atomic(tls != nil)
-        let limits = server.configuration.limits
-        self.nanosecondsPerBodyByte = limits.minBodyRate > 0 ? 1e9 / Double(limits.minBodyRate) : 0
-        let sendRate = server.configuration.minSendRate
-        self.nanosecondsPerSentByte = sendRate > 0 ? 1e9 / Double(sendRate) : 0
+        self.timer = ConnectionTimer(configuration: server.configuration, clock: SystemClock())
     }
 
     private static func normalBufferBytes(_ configuration: ServerConfiguration) -> Int {
@@ -214,10 +182,10 @@ final class Connection: @unchecked Sendable {
         self.draining = self.draining || draining
         if isOverflow {
             // Only to say 503: its head (and handshake) must come within the head timeout.
-            setDeadline(after: limits.headTimeout)
+            setDeadline(timer.headStarted())
         } else if tls != nil {
             // A TLS handshake must finish within the head timeout; the idle one starts after it.
-            setDeadline(after: limits.headTimeout)
+            setDeadline(timer.headStarted())
         } else if self.draining {
             // Accepted during the drain: its request is answered if it comes within the grace.
             // (Or the drain began before the start and answered a request already: that set the deadline.)
@@ -331,13 +299,10 @@ final class Connection: @unchecked Sendable {
 
     /// Draining and idle, nothing of a next request received: a keep-alive
     /// client in a request loop may have written it already, so the
-    /// connection is kept until `drainIdleDeadline` (checked by the sweeper;
+    /// connection is kept until the timer's `drainIdleDeadline` (checked by the sweeper;
     /// see `endIdleDrain`) rather than closed, which would lose that request.
     private func awaitLastRequest() {
-        if drainIdleDeadline == 0 {
-            drainIdleDeadline = Server.now() &+ UInt64(max(0, configuration.drainIdleGrace) * 1e9)
-        }
-        deadline.store(drainIdleDeadline, ordering: .relaxed)
+        setDeadline(timer.drainIdle())
     }
 
     /// The drain's idle grace passed: reads a last time (a request the kernel
@@ -352,26 +317,21 @@ final class Connection: @unchecked Sendable {
 
     /// Called by the server's sweeper once `deadline` has passed.
     func deadlinePassed() {
-        let due = deadline.load(ordering: .relaxed)
-        guard due != 0, Server.now() >= due, state != .closed else { return }
-        if draining && state == .idle && !writePending && tls?.isEstablished ?? true {
+        let expiry = timer.expiry(of: deadline.load(ordering: .relaxed), phase: state, writePending: writePending,
+                                  droppingBody: handler == nil, draining: draining,
+                                  handshakeDone: tls?.isEstablished ?? true)
+        switch expiry {
+        case nil:
+            return
+        case .endIdleDrain:
             async { $0.endIdleDrain() }  // not on the sweeper's thread: the last read may find a heavy request
-            return
-        }
-        if writePending || state == .lingering || state == .idle {
-            // A client that reads nothing, a lingering close done, or an idle
-            // connection: close without a response.
+        case .close:
             close()
-            return
-        }
-        if state == .body && handler == nil {
+        case .linger:
             linger()  // an early answer was sent; the rest of its body is not worth waiting for
-            return
+        case .fail(let error):
+            fail(error)
         }
-        let detail = state == .head
-            ? "the request head did not arrive within \(limits.headTimeout) seconds"
-            : bodyTimeoutDetail()
-        fail(HTTPError(status: .requestTimeout, detail: detail))
     }
 
     /// Closes at once: leaves the event loop, then closes the descriptor.
@@ -421,12 +381,8 @@ final class Connection: @unchecked Sendable {
         }
     }
 
-    private func setDeadline(after seconds: Double) {
-        deadline.store(Server.now() &+ Connection.nanoseconds(seconds), ordering: .relaxed)
-    }
-
-    private static func nanoseconds(_ seconds: Double) -> UInt64 {
-        UInt64(max(0, seconds) * 1e9)
+    private func setDeadline(_ due: UInt64) {
+        deadline.store(due, ordering: .relaxed)
     }
 
     /// Between requests with nothing buffered or pending: the idle timeout
@@ -435,53 +391,9 @@ final class Connection: @unchecked Sendable {
     private func waitForRequest() {
         guard !isOverflow else { return }
         if draining { return awaitLastRequest() }
-        let now = Server.now()
-        deadline.store(now &+ Connection.nanoseconds(limits.idleTimeout), ordering: .relaxed)
+        let (due, now) = timer.idle()
+        setDeadline(due)
         idleSince.store(now, ordering: .relaxed)
-    }
-
-    /// The body's deadline, the earliest of: `bodyTimeout` without progress;
-    /// the rate rule, `bodyTimeout` of grace plus `1 / minBodyRate` seconds per
-    /// byte read; `maxBodyDuration` in all. Set after every read of body bytes:
-    /// arithmetic only, no timer.
-    private func setBodyDeadline(now: UInt64 = Server.now()) {
-        bodyProgress = now
-        var due = now &+ Connection.nanoseconds(limits.bodyTimeout)
-        if nanosecondsPerBodyByte > 0 {
-            let earned = Connection.nanoseconds(limits.bodyTimeout) &+ UInt64(Double(bodyWireBytes) * nanosecondsPerBodyByte)
-            due = min(due, bodyStart &+ earned)
-        }
-        due = min(due, bodyStart &+ Connection.nanoseconds(limits.maxBodyDuration))
-        deadline.store(due, ordering: .relaxed)
-    }
-
-    /// The 408's detail once the body's deadline passed: which of its three rules it broke.
-    private func bodyTimeoutDetail() -> String {
-        let now = Server.now()
-        let seconds = Double((now &- bodyStart) / 1_000_000) / 1000
-        if now >= bodyStart &+ Connection.nanoseconds(limits.maxBodyDuration) {
-            return "the request body was not complete within \(limits.maxBodyDuration) seconds"
-                + " (\(bodyWireBytes) bytes received)"
-        }
-        if now >= bodyProgress &+ Connection.nanoseconds(limits.bodyTimeout) {
-            return "the request body made no progress for \(limits.bodyTimeout) seconds (\(bodyWireBytes) bytes received)"
-        }
-        return "the request body arrived too slowly: \(bodyWireBytes) bytes in \(seconds) seconds;"
-            + " after the first \(limits.bodyTimeout) seconds it must average at least \(limits.minBodyRate) bytes per second"
-    }
-
-    /// The pending response's deadline, the earliest of: `writeTimeout`
-    /// without the socket taking a byte; the rate rule, `writeTimeout` of
-    /// grace from `sendStart` plus `1 / minSendRate` seconds per byte taken since.
-    private func setSendDeadline() {
-        let now = Server.now()
-        var due = now &+ Connection.nanoseconds(configuration.writeTimeout)
-        if nanosecondsPerSentByte > 0 {
-            let earned = Connection.nanoseconds(configuration.writeTimeout)
-                &+ UInt64(Double(pendingOffset - sendStartOffset) * nanosecondsPerSentByte)
-            due = min(due, sendStart &+ earned)
-        }
-        deadline.store(due, ordering: .relaxed)
     }
 
     /// Reads again after a pause: the edge that announced the bytes waiting
@@ -603,8 +515,8 @@ final class Connection: @unchecked Sendable {
                     state = .head
                     idleSince.store(0, ordering: .relaxed)
                     current = nil
-                    requestStart = Server.now()
-                    setDeadline(after: limits.headTimeout)
+                    requestStart = timer.now()
+                    setDeadline(timer.headStarted())
                 }
                 let result = parser.parse(UnsafeRawBufferPointer(rebasing: buffer[start..<end]))
                 switch result {
@@ -702,9 +614,8 @@ final class Connection: @unchecked Sendable {
         self.handler = handler
         if handler == nil { discardBudget = configuration.discardBodyBytes }
         if gzip { inflater = Inflater(limit: limits.maxBodyBytes) }
-        bodyStart = Server.now()
-        bodyWireBytes = 0
-        if !writePending { setBodyDeadline(now: bodyStart) }
+        let due = timer.bodyStarted()
+        if !writePending { setDeadline(due) }
     }
 
     /// Feeds the buffered body bytes to the handler (or drops them).
@@ -732,8 +643,7 @@ final class Connection: @unchecked Sendable {
             return
         }
         start += consumed
-        bodyWireBytes += consumed
-        setBodyDeadline()
+        setDeadline(timer.bodyRead(consumed))
         if handler == nil && earlyResponse == nil {
             discardBudget -= consumed
             if discardBudget < 0 && !done {
@@ -816,7 +726,7 @@ final class Connection: @unchecked Sendable {
         handler = nil
         inflater = nil
         chunked = nil
-        if state == .idle { requestStart = Server.now() }
+        if state == .idle { requestStart = timer.now() }
         send(Problem(status: error.status, detail: error.detail).response, close: true)
     }
 
@@ -864,7 +774,7 @@ final class Connection: @unchecked Sendable {
 
     private func report(_ exchange: Exchange) {
         var exchange = exchange
-        exchange.duration = Double(Server.now() &- requestStart) / 1e9
+        exchange.duration = Double(timer.now() &- requestStart) / 1e9
         pendingExchange = nil
         exchangeOpen = false
         responder.completed(exchange)
@@ -890,9 +800,7 @@ final class Connection: @unchecked Sendable {
         pendingOffset = written
         pendingExchange = exchange
         writePending = true  // reading pauses; the loop's next writable edge resumes the write
-        sendStart = Server.now()
-        sendStartOffset = written
-        setSendDeadline()
+        setDeadline(timer.sendBlocked(at: written))
     }
 
     /// One `sendmsg` of `head` and `body` from byte `offset` of the two:
@@ -934,7 +842,7 @@ final class Connection: @unchecked Sendable {
             }
             pendingOffset += n
         } while n > 0 && pendingOffset < pendingHead.count + pendingBody.count
-        setSendDeadline()
+        setDeadline(timer.sent(upTo: pendingOffset))
         guard pendingOffset == pendingHead.count + pendingBody.count else { return }
 
         writePending = false
@@ -945,11 +853,7 @@ final class Connection: @unchecked Sendable {
             linger()
             return
         }
-        if state == .body {
-            setBodyDeadline()
-        } else {
-            setDeadline(after: limits.idleTimeout)
-        }
+        setDeadline(state == .body ? timer.bodyRead(0) : timer.idle().deadline)
         processInput()  // first what is buffered, then what came during the pause
         resumeReading()
     }
@@ -970,7 +874,7 @@ final class Connection: @unchecked Sendable {
         lingerBudget = configuration.lingerBytes
         start = 0
         end = 0
-        setDeadline(after: configuration.lingerTimeout)
+        setDeadline(timer.lingering())
         resumeReading()
     }
 }
