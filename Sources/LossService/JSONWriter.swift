@@ -154,14 +154,16 @@ struct JSONWriter: TextOutputStream {
     /// and `"nonfinite":…` after `loss` when any loss value is not finite
     /// (written as `null`, which alone cannot tell NaN from infinity): the
     /// kind, `"nan"`, `"inf"` or `"-inf"`, for a 0-d loss; for an array, a list
-    /// with one kind per `null` in `loss`, in row-major order.
-    static func lossResponse(_ result: LossResult) -> [UInt8] {
+    /// with one kind per `null` in `loss`, in row-major order. `reduction`
+    /// names the one the request asked for when it is not one of
+    /// `result.reduction`'s (KL's `batchmean`).
+    static func lossResponse(_ result: LossResult, reduction: String? = nil) -> [UInt8] {
         var writer = JSONWriter(capacity: result.loss.count * 24 + 128)
         writer.raw("{\"loss\":")
         writer.tensor(result.loss)
         if writer.nullCount > 0 { writer.nonfinite(result.loss) }
         writer.raw(",\"reduction\":")
-        writer.string(result.reduction.rawValue)
+        writer.string(reduction ?? result.reduction.rawValue)
         writer.raw(",\"shape\":")
         writer.integers(result.loss.shape)
         writer.raw(",\"count\":")

@@ -55,14 +55,14 @@ final class LossBodyHandler: BodyHandler {
         } catch {
             return answer(error)
         }
-        let scored: (result: LossResult, elements: Int)
+        let scored: (result: LossResult, elements: Int, reduction: String)
         do {
             scored = try declaration.evaluate(members)
         } catch {
             return Problem(status: .unprocessableContent, detail: error.message).response
         }
         metrics.recordScored(declaration, elements: scored.elements)
-        var response = Response(status: .ok, body: JSONWriter.lossResponse(scored.result))
+        var response = Response(status: .ok, body: JSONWriter.lossResponse(scored.result, reduction: scored.reduction))
         response.headers.add("Content-Type", "application/json")
         return response
     }

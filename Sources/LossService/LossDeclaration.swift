@@ -62,11 +62,17 @@ public struct LossDeclaration: Sendable {
 
     /// Checks a decoded body's members and scores them: unknown, missing or
     /// mistyped members are `.invalidRequest`, what the loss refuses `.loss`
-    /// (both a 422).
-    func evaluate(_ members: [String: JSONMember]) throws(ScoringError) -> (result: LossResult, elements: Int) {
+    /// (both a 422). `reduction` is the one the request asked for (its
+    /// default when absent), which the answer names: KL's `batchmean` is a
+    /// `mean` in `LossResult` but is answered as `batchmean`.
+    func evaluate(_ members: [String: JSONMember]) throws(ScoringError)
+        -> (result: LossResult, elements: Int, reduction: String) {
         let values: MemberValues
         do { values = try MemberValues(members, declaration: self) } catch { throw .invalidRequest(error) }
-        do { return try score(values) } catch { throw .loss(error) }
+        let scored: (result: LossResult, elements: Int)
+        do { scored = try score(values) } catch { throw .loss(error) }
+        let reduction = declares("reduction") ? values.choice("reduction") : scored.result.reduction.rawValue
+        return (scored.result, scored.elements, reduction)
     }
 }
 

@@ -4,6 +4,7 @@
 public enum LossRegistry {
     public static let all: [LossDeclaration] = [
         .crossEntropy, .binaryCrossEntropy, .meanSquaredError,
+        .negativeLogLikelihood, .l1, .smoothL1, .huber, .klDivergence,
     ]
 
     /// By name: built once; a lookup is one dictionary hit.

@@ -14,8 +14,12 @@ info:
     PyTorch's `torch.nn.functional` semantics exactly (the reference),
     computed in double precision: cross entropy (`F.cross_entropy`), binary
     cross entropy (`F.binary_cross_entropy` and
-    `F.binary_cross_entropy_with_logits`) and mean squared error
-    (`F.mse_loss`).
+    `F.binary_cross_entropy_with_logits`), mean squared error
+    (`F.mse_loss`), negative log likelihood (`F.nll_loss`), L1, smooth L1
+    and Huber (`F.l1_loss`, `F.smooth_l1_loss`, `F.huber_loss`) and the
+    Kullback–Leibler divergence (`F.kl_div`). The loss paths, their request
+    schemas and their examples are generated from lossd's loss declarations
+    (`lossd print-openapi`).
 
     This document is the machine-readable form of the API contract v1.3 and
     says the same thing. Its `info.version` is lossd's version (`lossd
@@ -94,14 +98,17 @@ servers:
     description: a local lossd with the default port
 
 tags:
+# BEGIN GENERATED tags
   - name: losses
     description: Score predictions against targets.
+# END GENERATED tags
   - name: operations
     description: Health, readiness, metrics and this document.
   - name: cors
     description: CORS preflight answers.
 
 paths:
+# BEGIN GENERATED paths
   /loss/ce:
     post:
       tags: [losses]
@@ -120,6 +127,8 @@ paths:
         The weighted mean divides, for index targets, by the sum of the
         weights of the non-ignored targets and, for probability targets, by
         the number of positions `N·d1·…·dk`, exactly as PyTorch.
+
+        The PyTorch reference is `torch.nn.functional.cross_entropy`.
       requestBody:
         required: true
         content:
@@ -148,20 +157,19 @@ paths:
               segmentation:
                 summary: A (N, C, H, W) = (1, 2, 2, 2) map as a flat tensor object
                 value:
-                  predictions:
-                    shape: [1, 2, 2, 2]
-                    data: [0.5, -0.5, 1.0, 0.0, -1.0, 2.0, 0.0, 0.5]
-                    datatype: FP64
-                  targets:
-                    shape: [1, 2, 2]
-                    data: [0, 1, 1, 0]
-                    datatype: INT64
+                  predictions: {"shape": [1, 2, 2, 2], "data": [0.5, -0.5, 1.0, 0.0, -1.0, 2.0, 0.0, 0.5], "datatype": "FP64"}
+                  targets: {"shape": [1, 2, 2], "data": [0, 1, 1, 0], "datatype": "INT64"}
               perSample:
                 summary: reduction "none" returns one loss per sample
                 value:
                   predictions: [[2.0, -1.0, 0.5], [0.1, 0.2, 3.0]]
                   targets: [0, 2]
-                  reduction: none
+                  reduction: "none"
+              allIgnored:
+                summary: Every target ignored (PyTorch's NaN is written as null)
+                value:
+                  predictions: [[2.0, -1.0, 0.5], [0.1, 0.2, 3.0]]
+                  targets: [-100, -100]
       responses:
         '200':
           $ref: '#/components/responses/CrossEntropyResult'
@@ -232,6 +240,8 @@ paths:
         shape `(C)`, the last dimension) is allowed only with
         `from_logits: true`. `weight_sum` is always the number of positions:
         PyTorch's mean does not divide by the weights.
+
+        The PyTorch reference is `torch.nn.functional.binary_cross_entropy`.
       requestBody:
         required: true
         content:
@@ -256,7 +266,7 @@ paths:
                 value:
                   predictions: [0.8, 0.1, 0.6]
                   targets: [1, 0, 1]
-                  reduction: none
+                  reduction: "none"
       responses:
         '200':
           $ref: '#/components/responses/BinaryCrossEntropyResult'
@@ -283,6 +293,8 @@ paths:
         never a silent broadcast. With a `weight` of exactly the predictions'
         shape the mean becomes `sum(w * e) / sum(w)`, as in current PyTorch,
         and `weight_sum` is `sum(w)`.
+
+        The PyTorch reference is `torch.nn.functional.mse_loss`.
       requestBody:
         required: true
         content:
@@ -306,7 +318,13 @@ paths:
                 value:
                   predictions: [[1.0, 2.0], [3.0, 4.0]]
                   targets: [[1.5, 2.0], [2.0, 4.0]]
-                  reduction: none
+                  reduction: "none"
+              overflow:
+                summary: A squared error past the largest double (PyTorch's inf is written as null)
+                value:
+                  predictions: [1.0e+200, 0.0, -1.0e+200]
+                  targets: [0.0, 0.0, 0.0]
+                  reduction: "none"
       responses:
         '200':
           $ref: '#/components/responses/MeanSquaredErrorResult'
@@ -321,6 +339,286 @@ paths:
         '431': {$ref: '#/components/responses/RequestHeaderFieldsTooLarge'}
         '503': {$ref: '#/components/responses/ServiceUnavailable'}
     options: *preflight
+
+  /loss/nll:
+    post:
+      tags: [losses]
+      operationId: negativeLogLikelihood
+      summary: Negative log likelihood (F.nll_loss)
+      description: |
+        `predictions` are log-probabilities (for example a `log_softmax`
+        output) of shape `(C)`, `(N, C)` or `(N, C, d1, ..., dk)`; each
+        position scores `-weight[t]·x[t]`. `targets` are class indices of
+        the predictions' shape without the class dimension, integral values
+        in `[0, C)` or equal to `ignore_index` (422 otherwise).
+
+        The mean divides by the sum of the class weights of the targets
+        that take part (`weight_sum`), exactly as PyTorch; when every target
+        is ignored that is 0 and the mean is PyTorch's NaN, written as `null`.
+
+        The PyTorch reference is `torch.nn.functional.nll_loss`.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/NegativeLogLikelihoodRequest'
+            examples:
+              indices:
+                summary: Log-probabilities (N, C) = (2, 3) with class-index targets
+                value:
+                  predictions: [[-0.2, -2.0, -2.5], [-1.5, -0.4, -1.8]]
+                  targets: [0, 1]
+              weightedIgnored:
+                summary: Class weights and an ignored target
+                value:
+                  predictions: [[-0.2, -2.0, -2.5], [-1.5, -0.4, -1.8]]
+                  targets: [0, -100]
+                  weight: [2.0, 1.0, 0.5]
+              perSample:
+                summary: reduction "none" returns one loss per sample
+                value:
+                  predictions: [[-0.2, -2.0, -2.5], [-1.5, -0.4, -1.8]]
+                  targets: [0, 1]
+                  reduction: "none"
+      responses:
+        '200':
+          $ref: '#/components/responses/NegativeLogLikelihoodResult'
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '408': {$ref: '#/components/responses/RequestTimeout'}
+        '411': {$ref: '#/components/responses/LengthRequired'}
+        '413': {$ref: '#/components/responses/ContentTooLarge'}
+        '414': {$ref: '#/components/responses/URITooLong'}
+        '415': {$ref: '#/components/responses/UnsupportedMediaType'}
+        '417': {$ref: '#/components/responses/ExpectationFailed'}
+        '422': {$ref: '#/components/responses/UnprocessableContent'}
+        '431': {$ref: '#/components/responses/RequestHeaderFieldsTooLarge'}
+        '503': {$ref: '#/components/responses/ServiceUnavailable'}
+    options: *preflight
+
+  /loss/l1:
+    post:
+      tags: [losses]
+      operationId: l1
+      summary: Mean absolute error (F.l1_loss)
+      description: |
+        `predictions` and `targets` have the same shape, any rank; each
+        position scores `|x - y|`. Unlike PyTorch, differing shapes are a
+        422, never a silent broadcast. With a `weight` of exactly the
+        predictions' shape the mean becomes `sum(w·|x - y|) / sum(w)`, as in
+        current PyTorch, and `weight_sum` is `sum(w)`.
+
+        The PyTorch reference is `torch.nn.functional.l1_loss`.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/L1Request'
+            examples:
+              mean:
+                summary: A 2×2 prediction
+                value:
+                  predictions: [[1.0, 2.0], [3.0, 4.0]]
+                  targets: [[1.5, 2.0], [2.0, 4.0]]
+              weighted:
+                summary: Element weights of the predictions' shape
+                value:
+                  predictions: [[1.0, 2.0], [3.0, 4.0]]
+                  targets: [[1.5, 2.0], [2.0, 4.0]]
+                  weight: [[1.0, 1.0], [2.0, 0.0]]
+              perElement:
+                summary: reduction "none" keeps the shape
+                value:
+                  predictions: [[1.0, 2.0], [3.0, 4.0]]
+                  targets: [[1.5, 2.0], [2.0, 4.0]]
+                  reduction: "none"
+      responses:
+        '200':
+          $ref: '#/components/responses/L1Result'
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '408': {$ref: '#/components/responses/RequestTimeout'}
+        '411': {$ref: '#/components/responses/LengthRequired'}
+        '413': {$ref: '#/components/responses/ContentTooLarge'}
+        '414': {$ref: '#/components/responses/URITooLong'}
+        '415': {$ref: '#/components/responses/UnsupportedMediaType'}
+        '417': {$ref: '#/components/responses/ExpectationFailed'}
+        '422': {$ref: '#/components/responses/UnprocessableContent'}
+        '431': {$ref: '#/components/responses/RequestHeaderFieldsTooLarge'}
+        '503': {$ref: '#/components/responses/ServiceUnavailable'}
+    options: *preflight
+
+  /loss/smooth_l1:
+    post:
+      tags: [losses]
+      operationId: smoothL1
+      summary: Smooth L1 (F.smooth_l1_loss)
+      description: |
+        `predictions` and `targets` have the same shape, any rank. With
+        `z = |x - y|` each position scores `0.5·z²/beta` where `z < beta`,
+        else `z - 0.5·beta`; `beta: 0` is the L1 loss, as PyTorch
+        dispatches it. Differing shapes are a 422, never a silent broadcast.
+
+        PyTorch's `smooth_l1_loss` has no weight; lossd's optional `weight`
+        of exactly the predictions' shape multiplies each position's loss
+        and makes the mean `sum(w·e) / sum(w)` (`weight_sum` is `sum(w)`),
+        as for L1 and MSE.
+
+        The PyTorch reference is `torch.nn.functional.smooth_l1_loss`.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/SmoothL1Request'
+            examples:
+              mean:
+                summary: Differences on both sides of beta = 1
+                value:
+                  predictions: [0.5, 2.0, -3.0]
+                  targets: [0.0, 0.0, 0.0]
+              beta:
+                summary: A smaller beta
+                value:
+                  predictions: [0.5, 2.0, -3.0]
+                  targets: [0.0, 0.0, 0.0]
+                  beta: 0.25
+              weightedPerElement:
+                summary: Element weights with reduction "none"
+                value:
+                  predictions: [0.5, 2.0, -3.0]
+                  targets: [0.0, 0.0, 0.0]
+                  weight: [1.0, 0.5, 2.0]
+                  reduction: "none"
+      responses:
+        '200':
+          $ref: '#/components/responses/SmoothL1Result'
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '408': {$ref: '#/components/responses/RequestTimeout'}
+        '411': {$ref: '#/components/responses/LengthRequired'}
+        '413': {$ref: '#/components/responses/ContentTooLarge'}
+        '414': {$ref: '#/components/responses/URITooLong'}
+        '415': {$ref: '#/components/responses/UnsupportedMediaType'}
+        '417': {$ref: '#/components/responses/ExpectationFailed'}
+        '422': {$ref: '#/components/responses/UnprocessableContent'}
+        '431': {$ref: '#/components/responses/RequestHeaderFieldsTooLarge'}
+        '503': {$ref: '#/components/responses/ServiceUnavailable'}
+    options: *preflight
+
+  /loss/huber:
+    post:
+      tags: [losses]
+      operationId: huber
+      summary: Huber loss (F.huber_loss)
+      description: |
+        `predictions` and `targets` have the same shape, any rank. With
+        `z = |x - y|` each position scores `0.5·z²` where `z < delta`, else
+        `delta·(z - 0.5·delta)`. Differing shapes are a 422, never a silent
+        broadcast. With a `weight` of exactly the predictions' shape the mean
+        becomes `sum(w·e) / sum(w)`, as in current PyTorch, and `weight_sum`
+        is `sum(w)`.
+
+        The PyTorch reference is `torch.nn.functional.huber_loss`.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/HuberRequest'
+            examples:
+              mean:
+                summary: Differences on both sides of delta = 1
+                value:
+                  predictions: [0.5, 2.0, -3.0]
+                  targets: [0.0, 0.0, 0.0]
+              delta:
+                summary: A larger delta
+                value:
+                  predictions: [0.5, 2.0, -3.0]
+                  targets: [0.0, 0.0, 0.0]
+                  delta: 2.5
+              weightedPerElement:
+                summary: Element weights with reduction "none"
+                value:
+                  predictions: [0.5, 2.0, -3.0]
+                  targets: [0.0, 0.0, 0.0]
+                  weight: [1.0, 0.5, 2.0]
+                  reduction: "none"
+      responses:
+        '200':
+          $ref: '#/components/responses/HuberResult'
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '408': {$ref: '#/components/responses/RequestTimeout'}
+        '411': {$ref: '#/components/responses/LengthRequired'}
+        '413': {$ref: '#/components/responses/ContentTooLarge'}
+        '414': {$ref: '#/components/responses/URITooLong'}
+        '415': {$ref: '#/components/responses/UnsupportedMediaType'}
+        '417': {$ref: '#/components/responses/ExpectationFailed'}
+        '422': {$ref: '#/components/responses/UnprocessableContent'}
+        '431': {$ref: '#/components/responses/RequestHeaderFieldsTooLarge'}
+        '503': {$ref: '#/components/responses/ServiceUnavailable'}
+    options: *preflight
+
+  /loss/kl:
+    post:
+      tags: [losses]
+      operationId: kLDivergence
+      summary: Kullback–Leibler divergence (F.kl_div)
+      description: |
+        `predictions` are log-probabilities and `targets` probabilities (or,
+        with `log_target: true`, log-probabilities) of the same shape, any
+        rank; each position scores `t·(log t - x)` (`exp(t)·(t - x)` with
+        `log_target`). As in PyTorch a target of 0 scores 0 against a finite
+        prediction and a negative target NaN (written as `null`); differing
+        shapes are a 422, never a silent broadcast.
+
+        The default reduction is `mean`, as PyTorch's (the mean over all
+        elements, which PyTorch warns is not the divergence); `batchmean`
+        divides the sum by the batch size, the first dimension (1 for a 0-d
+        tensor), and is answered as `batchmean` with `weight_sum` the batch
+        size, so batches merge by the same rule as every other mean.
+
+        The PyTorch reference is `torch.nn.functional.kl_div`.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/KLDivergenceRequest'
+            examples:
+              batchmean:
+                summary: Two distributions over three classes, the divergence per sample
+                value:
+                  predictions: [[-1.2, -0.9, -1.2], [-0.5, -1.5, -1.9]]
+                  targets: [[0.2, 0.5, 0.3], [0.6, 0.3, 0.1]]
+                  reduction: "batchmean"
+              logTarget:
+                summary: Log-probability targets
+                value:
+                  predictions: [[-1.2, -0.9, -1.2], [-0.5, -1.5, -1.9]]
+                  targets: [[-1.6, -0.7, -1.2], [-0.5, -1.2, -2.3]]
+                  log_target: true
+              perElement:
+                summary: reduction "none" keeps the shape
+                value:
+                  predictions: [-1.2, -0.9, -1.2]
+                  targets: [0.2, 0.5, 0.3]
+                  reduction: "none"
+      responses:
+        '200':
+          $ref: '#/components/responses/KLDivergenceResult'
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '408': {$ref: '#/components/responses/RequestTimeout'}
+        '411': {$ref: '#/components/responses/LengthRequired'}
+        '413': {$ref: '#/components/responses/ContentTooLarge'}
+        '414': {$ref: '#/components/responses/URITooLong'}
+        '415': {$ref: '#/components/responses/UnsupportedMediaType'}
+        '417': {$ref: '#/components/responses/ExpectationFailed'}
+        '422': {$ref: '#/components/responses/UnprocessableContent'}
+        '431': {$ref: '#/components/responses/RequestHeaderFieldsTooLarge'}
+        '503': {$ref: '#/components/responses/ServiceUnavailable'}
+    options: *preflight
+# END GENERATED paths
 
   /livez:
     get:
@@ -655,6 +953,7 @@ components:
       type: [string, 'null']
       enum: [mean, sum, none, null]
       default: mean
+# BEGIN GENERATED request-schemas
     CrossEntropyRequest:
       title: Cross entropy request
       type: object
@@ -736,6 +1035,116 @@ components:
         weight:
           description: Element weights of exactly the predictions' shape; the mean becomes `sum(w * e) / sum(w)`.
           $ref: '#/components/schemas/OptionalTensor'
+    NegativeLogLikelihoodRequest:
+      title: Negative log likelihood request
+      type: object
+      additionalProperties: false
+      required: [predictions, targets]
+      properties:
+        predictions:
+          description: Log-probabilities (any numbers) of shape `(C)`, `(N, C)` or `(N, C, d1, ..., dk)`.
+          $ref: '#/components/schemas/Tensor'
+        targets:
+          description: 'Class indices of shape `()`, `(N)` or `(N, d1, ..., dk)`: integral values in `[0, C)` or equal to `ignore_index`.'
+          $ref: '#/components/schemas/Tensor'
+        reduction:
+          $ref: '#/components/schemas/Reduction'
+        weight:
+          description: Per-class weights, shape `(C)`.
+          $ref: '#/components/schemas/OptionalTensor'
+        ignore_index:
+          description: |
+            A target index that takes no part (loss 0 in `none`). Integral
+            values only (`2.0` is `2`); beyond ±2^53 a 422.
+          type: [integer, 'null']
+          default: -100
+    L1Request:
+      title: Mean absolute error request
+      type: object
+      additionalProperties: false
+      required: [predictions, targets]
+      properties:
+        predictions:
+          description: Any shape.
+          $ref: '#/components/schemas/Tensor'
+        targets:
+          description: Exactly the predictions' shape (no broadcasting).
+          $ref: '#/components/schemas/Tensor'
+        reduction:
+          $ref: '#/components/schemas/Reduction'
+        weight:
+          description: Element weights of exactly the predictions' shape; the mean becomes `sum(w·|x - y|) / sum(w)`.
+          $ref: '#/components/schemas/OptionalTensor'
+    SmoothL1Request:
+      title: Smooth L1 request
+      type: object
+      additionalProperties: false
+      required: [predictions, targets]
+      properties:
+        predictions:
+          description: Any shape.
+          $ref: '#/components/schemas/Tensor'
+        targets:
+          description: Exactly the predictions' shape (no broadcasting).
+          $ref: '#/components/schemas/Tensor'
+        reduction:
+          $ref: '#/components/schemas/Reduction'
+        beta:
+          description: Where the quadratic part meets the linear one; `0` is the L1 loss.
+          type: [number, 'null']
+          minimum: 0
+          default: 1
+        weight:
+          description: Element weights of exactly the predictions' shape (a lossd extension); the mean becomes `sum(w·e) / sum(w)`.
+          $ref: '#/components/schemas/OptionalTensor'
+    HuberRequest:
+      title: Huber loss request
+      type: object
+      additionalProperties: false
+      required: [predictions, targets]
+      properties:
+        predictions:
+          description: Any shape.
+          $ref: '#/components/schemas/Tensor'
+        targets:
+          description: Exactly the predictions' shape (no broadcasting).
+          $ref: '#/components/schemas/Tensor'
+        reduction:
+          $ref: '#/components/schemas/Reduction'
+        delta:
+          description: Where the quadratic part meets the linear one; greater than 0.
+          type: [number, 'null']
+          exclusiveMinimum: 0
+          default: 1
+        weight:
+          description: Element weights of exactly the predictions' shape; the mean becomes `sum(w·e) / sum(w)`.
+          $ref: '#/components/schemas/OptionalTensor'
+    KLDivergenceRequest:
+      title: Kullback–Leibler divergence request
+      type: object
+      additionalProperties: false
+      required: [predictions, targets]
+      properties:
+        predictions:
+          description: Log-probabilities, any shape (the batch is the first dimension).
+          $ref: '#/components/schemas/Tensor'
+        targets:
+          description: 'Exactly the predictions'' shape: probabilities, or log-probabilities with `log_target` true.'
+          $ref: '#/components/schemas/Tensor'
+        reduction:
+          description: |
+            As in PyTorch, with `batchmean`: the sum divided by the batch size
+            (the first dimension), the divergence per sample. `mean` (the
+            default, as PyTorch's) divides by the number of elements. `null`
+            is the same as absent (`mean`).
+          type: [string, 'null']
+          enum: [mean, sum, none, batchmean, null]
+          default: mean
+        log_target:
+          description: '`true`: the targets are log-probabilities too.'
+          type: [boolean, 'null']
+          default: false
+# END GENERATED request-schemas
 
     # ----- responses -----------------------------------------------------
     LossResult:
@@ -765,7 +1174,7 @@ components:
               items: {$ref: '#/components/schemas/NonfiniteKind'}
         reduction:
           type: string
-          enum: [mean, sum, none]
+          enum: [mean, sum, none, batchmean]
         shape:
           description: The shape of `loss` (`[]` for `mean`, `sum` and 0-d results).
           type: array
@@ -854,6 +1263,7 @@ components:
       example: 1
 
   responses:
+# BEGIN GENERATED result-responses
     CrossEntropyResult:
       description: The loss.
       headers:
@@ -864,22 +1274,22 @@ components:
           examples:
             indices:
               summary: The "indices" request
-              value: {loss: 0.17545638058931118, reduction: mean, shape: [], count: 2, weight_sum: 2.0}
+              value: {"loss":0.17545638058931118,"reduction":"mean","shape":[],"count":2,"weight_sum":2.0}
             probabilities:
               summary: The "probabilities" request
-              value: {loss: 0.5679563805893112, reduction: mean, shape: [], count: 2, weight_sum: 2.0}
+              value: {"loss":0.5679563805893112,"reduction":"mean","shape":[],"count":2,"weight_sum":2.0}
             weightedIgnoredSmoothed:
               summary: The third target is ignored; the mean divides by weight[0] + weight[2]
-              value: {loss: 0.54384932099796, reduction: mean, shape: [], count: 2, weight_sum: 1.5}
+              value: {"loss":0.54384932099796,"reduction":"mean","shape":[],"count":2,"weight_sum":1.5}
             segmentation:
               summary: The "segmentation" request
-              value: {loss: 0.6419104209934079, reduction: mean, shape: [], count: 4, weight_sum: 4.0}
+              value: {"loss":0.6419104209934079,"reduction":"mean","shape":[],"count":4,"weight_sum":4.0}
             perSample:
               summary: The "perSample" request
-              value: {loss: [0.24131129665715703, 0.10960146452146535], reduction: none, shape: [2], count: 2, weight_sum: 2.0}
+              value: {"loss":[0.24131129665715703,0.10960146452146535],"reduction":"none","shape":[2],"count":2,"weight_sum":2.0}
             allIgnored:
-              summary: "Every target ignored (PyTorch's NaN is written as null)"
-              value: {loss: null, nonfinite: nan, reduction: mean, shape: [], count: 0, weight_sum: 0.0}
+              summary: The "allIgnored" request
+              value: {"loss":null,"nonfinite":"nan","reduction":"mean","shape":[],"count":0,"weight_sum":0.0}
     BinaryCrossEntropyResult:
       description: The loss.
       headers:
@@ -890,13 +1300,13 @@ components:
           examples:
             probabilities:
               summary: The "probabilities" request
-              value: {loss: 0.2797765635793423, reduction: mean, shape: [], count: 3, weight_sum: 3.0}
+              value: {"loss":0.2797765635793423,"reduction":"mean","shape":[],"count":3,"weight_sum":3.0}
             logitsWithPosWeight:
               summary: The "logitsWithPosWeight" request
-              value: {loss: 0.570096887560047, reduction: mean, shape: [], count: 4, weight_sum: 4.0}
+              value: {"loss":0.570096887560047,"reduction":"mean","shape":[],"count":4,"weight_sum":4.0}
             perElement:
               summary: The "perElement" request
-              value: {loss: [0.2231435513142097, 0.10536051565782631, 0.5108256237659907], reduction: none, shape: [3], count: 3, weight_sum: 3.0}
+              value: {"loss":[0.2231435513142097,0.10536051565782631,0.5108256237659907],"reduction":"none","shape":[3],"count":3,"weight_sum":3.0}
     MeanSquaredErrorResult:
       description: The loss.
       headers:
@@ -907,16 +1317,102 @@ components:
           examples:
             mean:
               summary: The "mean" request
-              value: {loss: 0.3125, reduction: mean, shape: [], count: 4, weight_sum: 4.0}
+              value: {"loss":0.3125,"reduction":"mean","shape":[],"count":4,"weight_sum":4.0}
             weighted:
               summary: The "weighted" request
-              value: {loss: 0.5625, reduction: mean, shape: [], count: 4, weight_sum: 4.0}
+              value: {"loss":0.5625,"reduction":"mean","shape":[],"count":4,"weight_sum":4.0}
             perElement:
               summary: The "perElement" request
-              value: {loss: [[0.25, 0.0], [1.0, 0.0]], reduction: none, shape: [2, 2], count: 4, weight_sum: 4.0}
+              value: {"loss":[[0.25,0.0],[1.0,0.0]],"reduction":"none","shape":[2,2],"count":4,"weight_sum":4.0}
             overflow:
-              summary: "A squared error past the largest double (PyTorch's inf is written as null)"
-              value: {loss: [null, 0.0, null], nonfinite: [inf, inf], reduction: none, shape: [3], count: 3, weight_sum: 3.0}
+              summary: The "overflow" request
+              value: {"loss":[null,0.0,null],"nonfinite":["inf","inf"],"reduction":"none","shape":[3],"count":3,"weight_sum":3.0}
+    NegativeLogLikelihoodResult:
+      description: The loss.
+      headers:
+        Access-Control-Allow-Origin: {$ref: '#/components/headers/AccessControlAllowOrigin'}
+      content:
+        application/json:
+          schema: {$ref: '#/components/schemas/LossResult'}
+          examples:
+            indices:
+              summary: The "indices" request
+              value: {"loss":0.30000000000000004,"reduction":"mean","shape":[],"count":2,"weight_sum":2.0}
+            weightedIgnored:
+              summary: The second target is ignored; the mean divides by weight[0]
+              value: {"loss":0.2,"reduction":"mean","shape":[],"count":1,"weight_sum":2.0}
+            perSample:
+              summary: The "perSample" request
+              value: {"loss":[0.2,0.4],"reduction":"none","shape":[2],"count":2,"weight_sum":2.0}
+    L1Result:
+      description: The loss.
+      headers:
+        Access-Control-Allow-Origin: {$ref: '#/components/headers/AccessControlAllowOrigin'}
+      content:
+        application/json:
+          schema: {$ref: '#/components/schemas/LossResult'}
+          examples:
+            mean:
+              summary: The "mean" request
+              value: {"loss":0.375,"reduction":"mean","shape":[],"count":4,"weight_sum":4.0}
+            weighted:
+              summary: The "weighted" request
+              value: {"loss":0.625,"reduction":"mean","shape":[],"count":4,"weight_sum":4.0}
+            perElement:
+              summary: The "perElement" request
+              value: {"loss":[[0.5,0.0],[1.0,0.0]],"reduction":"none","shape":[2,2],"count":4,"weight_sum":4.0}
+    SmoothL1Result:
+      description: The loss.
+      headers:
+        Access-Control-Allow-Origin: {$ref: '#/components/headers/AccessControlAllowOrigin'}
+      content:
+        application/json:
+          schema: {$ref: '#/components/schemas/LossResult'}
+          examples:
+            mean:
+              summary: The "mean" request
+              value: {"loss":1.375,"reduction":"mean","shape":[],"count":3,"weight_sum":3.0}
+            beta:
+              summary: The "beta" request
+              value: {"loss":1.7083333333333333,"reduction":"mean","shape":[],"count":3,"weight_sum":3.0}
+            weightedPerElement:
+              summary: The "weightedPerElement" request
+              value: {"loss":[0.125,0.75,5.0],"reduction":"none","shape":[3],"count":3,"weight_sum":3.5}
+    HuberResult:
+      description: The loss.
+      headers:
+        Access-Control-Allow-Origin: {$ref: '#/components/headers/AccessControlAllowOrigin'}
+      content:
+        application/json:
+          schema: {$ref: '#/components/schemas/LossResult'}
+          examples:
+            mean:
+              summary: The "mean" request
+              value: {"loss":1.375,"reduction":"mean","shape":[],"count":3,"weight_sum":3.0}
+            delta:
+              summary: The "delta" request
+              value: {"loss":2.1666666666666665,"reduction":"mean","shape":[],"count":3,"weight_sum":3.0}
+            weightedPerElement:
+              summary: The "weightedPerElement" request
+              value: {"loss":[0.125,0.75,5.0],"reduction":"none","shape":[3],"count":3,"weight_sum":3.0}
+    KLDivergenceResult:
+      description: The loss.
+      headers:
+        Access-Control-Allow-Origin: {$ref: '#/components/headers/AccessControlAllowOrigin'}
+      content:
+        application/json:
+          schema: {$ref: '#/components/schemas/LossResult'}
+          examples:
+            batchmean:
+              summary: The "batchmean" request
+              value: {"loss":0.031200630539323287,"reduction":"batchmean","shape":[],"count":6,"weight_sum":2.0}
+            logTarget:
+              summary: The "logTarget" request
+              value: {"loss":0.01146886327415982,"reduction":"mean","shape":[],"count":6,"weight_sum":6.0}
+            perElement:
+              summary: The "perElement" request
+              value: {"loss":[-0.0818875824868201,0.10342640972002737,-0.0011918412977808268],"reduction":"none","shape":[3],"count":3,"weight_sum":3.0}
+# END GENERATED result-responses
     Alive:
       description: The process is alive.
       headers:
@@ -963,7 +1459,7 @@ components:
             allOf:
               - $ref: '#/components/schemas/Problem'
               - properties: {status: {const: 404}}
-          example: {type: about:blank, title: Not Found, status: 404, detail: no route for /loss/kl}
+          example: {type: about:blank, title: Not Found, status: 404, detail: no route for /loss/kld}
     MethodNotAllowed:
       description: A known path with a method it does not answer; `Allow` lists those it does.
       headers:

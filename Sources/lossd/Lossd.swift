@@ -21,7 +21,7 @@ struct Lossd: ParsableCommand {
             a flag on the command line wins over the variable.
             """,
         version: BuildInfo.description,
-        subcommands: [Healthcheck.self])
+        subcommands: [Healthcheck.self, PrintOpenAPI.self])
 
     @Option(help: ArgumentHelp("Address to listen on. (default: 0.0.0.0, env: LOSSD_HOST)", valueName: "address"))
     var host: String?

@@ -14,6 +14,34 @@ import Testing
         #expect(embedded == file)
     }
 
+    @Test("the committed openapi.yaml equals its rendering from LossRegistry (rerun lossd print-openapi --output openapi.yaml)")
+    func generatedPartsAreCurrent() throws {
+        let file = String(decoding: try Data(contentsOf: Self.topLevelFile), as: UTF8.self)
+        let rendered = try OpenAPIRenderer().render(into: file)
+        #expect(rendered == file)
+        for part in OpenAPIRenderer().parts {
+            #expect(file.contains(OpenAPIRenderer.beginMarker(part.name) + "\n"), "\(part.name)")
+            #expect(file.contains(OpenAPIRenderer.endMarker(part.name) + "\n"), "\(part.name)")
+        }
+    }
+
+    @Test("rendering replaces only what lies between the markers")
+    func renderKeepsHandWrittenParts() throws {
+        let renderer = OpenAPIRenderer()
+        var template = "openapi: 3.1.0\nhand: written\n"
+        for part in renderer.parts {
+            template += OpenAPIRenderer.beginMarker(part.name) + "\nstale \(part.name)\n"
+                + OpenAPIRenderer.endMarker(part.name) + "\nkept after \(part.name)\n"
+        }
+        let rendered = try renderer.render(into: template)
+        #expect(!rendered.contains("stale"))
+        #expect(rendered.hasPrefix("openapi: 3.1.0\nhand: written\n"))
+        for part in renderer.parts {
+            #expect(rendered.contains(part.text + OpenAPIRenderer.endMarker(part.name) + "\nkept after \(part.name)\n"))
+        }
+        #expect(throws: OpenAPIRenderer.SpliceError.self) { try renderer.render(into: "openapi: 3.1.0\n") }
+    }
+
     @Test("the document is OpenAPI 3.1 and describes every route")
     func describesEveryRoute() {
         #expect(OpenAPIDocument.text.hasPrefix("openapi: 3.1"))

@@ -29,7 +29,7 @@ extension LossDeclaration {
                     "predictions": "[[1.0, 2.0], [3.0, 4.0]]", "targets": "[[1.5, 2.0], [2.0, 4.0]]",
                     "reduction": #""none""#]),
                 LossExample("overflow", "A squared error past the largest double (PyTorch's inf is written as null)", [
-                    "predictions": "[1e200, 0.0, -1e200]", "targets": "[0.0, 0.0, 0.0]", "reduction": #""none""#]),
+                    "predictions": "[1.0e+200, 0.0, -1.0e+200]", "targets": "[0.0, 0.0, 0.0]", "reduction": #""none""#]),
             ])
     ) { m throws(LossError) in
         try MeanSquaredError(weight: m.tensor("weight"), reduction: m.reduction)(predictions: m.predictions, targets: m.targets)

@@ -1,0 +1,291 @@
+/// Renders the parts of `openapi.yaml` that come from `LossRegistry`: the
+/// loss and score tags, one path per declaration, its request schema and its
+/// 200 response, whose examples are the declaration's `LossExample`s answered
+/// by the declaration itself (so they are never out of date). Each part sits
+/// in the document between `# BEGIN GENERATED <part>` and
+/// `# END GENERATED <part>` lines; `render(into:)` replaces what is between
+/// them and leaves every hand-written line outside as it is.
+public struct OpenAPIRenderer: Sendable {
+    /// A generated part of the document: its marker name and its lines.
+    public struct Part: Sendable {
+        public let name: String
+        public let text: String
+    }
+
+    /// What went wrong splicing the parts into a document.
+    public struct SpliceError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public let declarations: [LossDeclaration]
+
+    public init(declarations: [LossDeclaration] = LossRegistry.all) {
+        self.declarations = declarations
+    }
+
+    /// `# BEGIN GENERATED paths`.
+    public static func beginMarker(_ part: String) -> String { "# BEGIN GENERATED \(part)" }
+    /// `# END GENERATED paths`.
+    public static func endMarker(_ part: String) -> String { "# END GENERATED \(part)" }
+
+    /// Every generated part, in document order.
+    public var parts: [Part] {
+        [Part(name: "tags", text: tags), Part(name: "paths", text: paths),
+         Part(name: "request-schemas", text: requestSchemas), Part(name: "result-responses", text: resultResponses)]
+    }
+
+    /// `document` with the text between each part's markers replaced by the
+    /// part; every part's markers must appear once, in order.
+    public func render(into document: String) throws(SpliceError) -> String {
+        var lines = document.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        for part in parts {
+            let begin = Self.beginMarker(part.name), end = Self.endMarker(part.name)
+            guard let first = lines.firstIndex(of: begin), let last = lines.firstIndex(of: end), first < last else {
+                throw SpliceError(description: "the document needs the lines '\(begin)' and '\(end)', in that order")
+            }
+            guard lines.filter({ $0 == begin || $0 == end }).count == 2 else {
+                throw SpliceError(description: "the markers of part '\(part.name)' appear more than once")
+            }
+            let body = part.text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            lines.replaceSubrange((first + 1)..<last, with: body.last == "" ? Array(body.dropLast()) : body)
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    // ----- tags ----------------------------------------------------------------
+
+    /// The tags of the declared kinds: `losses`, and `scores` once a score is declared.
+    var tags: String {
+        var out = ""
+        for kind in [LossDeclaration.Kind.loss, .score] where declarations.contains(where: { $0.kind == kind }) {
+            out += "  - name: \(Self.tag(kind))\n"
+            out += "    description: \(kind == .loss ? "Score predictions against targets." : "Image quality scores of predictions against targets (higher is better).")\n"
+        }
+        return out
+    }
+
+    static func tag(_ kind: LossDeclaration.Kind) -> String { kind == .loss ? "losses" : "scores" }
+
+    // ----- paths ---------------------------------------------------------------
+
+    /// The errors every loss route may answer besides 200, each a shared response.
+    static let errorResponses: [(status: String, name: String)] = [
+        ("400", "BadRequest"), ("408", "RequestTimeout"), ("411", "LengthRequired"), ("413", "ContentTooLarge"),
+        ("414", "URITooLong"), ("415", "UnsupportedMediaType"), ("417", "ExpectationFailed"),
+        ("422", "UnprocessableContent"), ("431", "RequestHeaderFieldsTooLarge"), ("503", "ServiceUnavailable"),
+    ]
+
+    var paths: String {
+        var out = ""
+        for (index, declaration) in declarations.enumerated() {
+            if index > 0 { out += "\n" }
+            out += path(declaration, definesPreflight: index == 0)
+        }
+        return out
+    }
+
+    private func path(_ declaration: LossDeclaration, definesPreflight: Bool) -> String {
+        let doc = declaration.documentation
+        var out = "  \(declaration.path):\n"
+        out += "    post:\n"
+        out += "      tags: [\(Self.tag(declaration.kind))]\n"
+        out += "      operationId: \(doc.operationId)\n"
+        out += "      summary: \(Self.scalar(declaration.summary))\n"
+        out += "      description: \(Self.scalar(doc.description + "\n\nThe PyTorch reference is `\(declaration.reference)`.", indent: 8))\n"
+        out += "      requestBody:\n"
+        out += "        required: true\n"
+        out += "        content:\n"
+        out += "          application/json:\n"
+        out += "            schema:\n"
+        out += "              $ref: '#/components/schemas/\(doc.typeName)Request'\n"
+        if !doc.examples.isEmpty {
+            out += "            examples:\n"
+            for example in doc.examples {
+                out += "              \(example.name):\n"
+                out += "                summary: \(Self.scalar(example.summary))\n"
+                out += "                value:\n"
+                for member in example.members { out += "                  \(member.name): \(member.json)\n" }
+            }
+        }
+        out += "      responses:\n"
+        out += "        '200':\n"
+        out += "          $ref: '#/components/responses/\(doc.typeName)Result'\n"
+        for error in Self.errorResponses {
+            out += "        '\(error.status)': {$ref: '#/components/responses/\(error.name)'}\n"
+        }
+        if definesPreflight {
+            out += Self.preflight
+        } else {
+            out += "    options: *preflight\n"
+        }
+        return out
+    }
+
+    /// The preflight operation, defined once (a YAML anchor) on the first path
+    /// and referred to by every other path, the hand-written ones included.
+    static let preflight = """
+            # The same preflight operation on every path (a YAML anchor, so it is written once).
+            options: &preflight
+              tags: [cors]
+              summary: CORS preflight
+              description: |
+                Every known path answers `OPTIONS` with 204 and `Allow`. A CORS
+                preflight (`Origin` and `Access-Control-Request-Method`) from an
+                allowed origin also gets `Access-Control-Allow-Methods`,
+                `Access-Control-Allow-Headers` and `Access-Control-Max-Age`, so a
+                browser dashboard can POST JSON to the service. An unknown path is
+                a 404 whatever the method.
+              parameters:
+                - name: Origin
+                  in: header
+                  required: false
+                  schema: {type: string}
+                  example: https://dashboard.example
+                - name: Access-Control-Request-Method
+                  in: header
+                  required: false
+                  schema: {type: string}
+                  example: POST
+                - name: Access-Control-Request-Headers
+                  in: header
+                  required: false
+                  schema: {type: string}
+                  example: content-type
+              responses:
+                '204': {$ref: '#/components/responses/Preflight'}
+                '400': {$ref: '#/components/responses/BadRequest'}
+                '408': {$ref: '#/components/responses/RequestTimeout'}
+                '413': {$ref: '#/components/responses/ContentTooLarge'}
+                '414': {$ref: '#/components/responses/URITooLong'}
+                '431': {$ref: '#/components/responses/RequestHeaderFieldsTooLarge'}
+
+        """
+
+    // ----- request schemas -----------------------------------------------------
+
+    var requestSchemas: String {
+        var out = ""
+        for declaration in declarations {
+            let doc = declaration.documentation
+            out += "    \(doc.typeName)Request:\n"
+            out += "      title: \(Self.scalar(doc.title + " request"))\n"
+            out += "      type: object\n"
+            out += "      additionalProperties: false\n"
+            out += "      required: [\(declaration.members.filter(\.type.isRequired).map(\.name).joined(separator: ", "))]\n"
+            out += "      properties:\n"
+            for member in declaration.members { out += Self.property(member) }
+        }
+        return out
+    }
+
+    private static func property(_ member: MemberDeclaration) -> String {
+        var out = "        \(member.name):\n"
+        let pad = "          "
+        // PyTorch's three reductions share one schema.
+        if member == .reduction { return out + pad + "$ref: '#/components/schemas/Reduction'\n" }
+        out += pad + "description: \(scalar(member.summary, indent: 12))\n"
+        switch member.type {
+        case .tensor(let required, _):
+            out += pad + "$ref: '#/components/schemas/\(required ? "Tensor" : "OptionalTensor")'\n"
+        case .bool(let defaultValue):
+            out += pad + "type: [boolean, 'null']\n"
+            out += pad + "default: \(defaultValue)\n"
+        case .number(let defaultValue, let range):
+            out += pad + "type: [number, 'null']\n"
+            if let lower = range.lower {
+                out += pad + "\(range.lowerInclusive ? "minimum" : "exclusiveMinimum"): \(MemberValues.format(lower))\n"
+            }
+            if let upper = range.upper { out += pad + "maximum: \(MemberValues.format(upper))\n" }
+            out += pad + "default: \(MemberValues.format(defaultValue))\n"
+        case .integer(let defaultValue):
+            out += pad + "type: [integer, 'null']\n"
+            out += pad + "default: \(defaultValue)\n"
+        case .choice(let options, let defaultValue):
+            out += pad + "type: [string, 'null']\n"
+            out += pad + "enum: [\(options.joined(separator: ", ")), null]\n"
+            out += pad + "default: \(defaultValue)\n"
+        }
+        return out
+    }
+
+    // ----- 200 responses -------------------------------------------------------
+
+    var resultResponses: String {
+        var out = ""
+        for declaration in declarations {
+            let doc = declaration.documentation
+            out += "    \(doc.typeName)Result:\n"
+            out += "      description: The \(declaration.kind == .loss ? "loss" : "score").\n"
+            out += "      headers:\n"
+            out += "        Access-Control-Allow-Origin: {$ref: '#/components/headers/AccessControlAllowOrigin'}\n"
+            out += "      content:\n"
+            out += "        application/json:\n"
+            out += "          schema: {$ref: '#/components/schemas/LossResult'}\n"
+            if !doc.examples.isEmpty {
+                out += "          examples:\n"
+                for example in doc.examples {
+                    out += "            \(example.name):\n"
+                    out += "              summary: \(Self.scalar(example.resultSummary ?? "The \"\(example.name)\" request"))\n"
+                    out += "              value: \(Self.answer(declaration, example))\n"
+                }
+            }
+        }
+        return out
+    }
+
+    /// The declaration's own answer to `example`, as the JSON a client gets;
+    /// a request it refuses is a programming error in the declaration.
+    static func answer(_ declaration: LossDeclaration, _ example: LossExample) -> String {
+        var decoder = TensorDecoder()
+        let bytes = Array(example.body.utf8)
+        var fed: String?
+        bytes.withUnsafeBytes { buffer in
+            do { try decoder.feed(buffer) } catch { fed = "\(error)" }
+        }
+        do {
+            if let fed { throw ScoringError.invalidRequest(InvalidRequest(fed)) }
+            let scored = try declaration.evaluate(try decoder.finish())
+            return String(decoding: JSONWriter.lossResponse(scored.result, reduction: scored.reduction), as: UTF8.self)
+        } catch {
+            preconditionFailure("\(declaration.path)'s example '\(example.name)' is refused: \(error)")
+        }
+    }
+
+    // ----- YAML scalars --------------------------------------------------------
+
+    /// `text` as a YAML scalar: a literal block (`|`) when it has several lines
+    /// (its lines indented by `indent`), a plain scalar when YAML reads it back
+    /// unchanged, else single-quoted (YAML 1.2 §7.3.2: `'` doubled).
+    static func scalar(_ text: String, indent: Int = 0) -> String {
+        if text.contains("\n") {
+            let pad = String(repeating: " ", count: indent)
+            return "|\n" + text.split(separator: "\n", omittingEmptySubsequences: false)
+                .map { $0.isEmpty ? "" : pad + $0 }.joined(separator: "\n")
+        }
+        return isPlainSafe(text) ? text : "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
+    }
+
+    /// Whether `text` reads back as itself as a plain scalar (YAML 1.2 §7.3.3):
+    /// no leading indicator, no `: ` or ` #`, not a number, boolean or null.
+    private static func isPlainSafe(_ text: String) -> Bool {
+        guard let first = text.first, first != " ", text.last != " ", text.last != ":" else { return false }
+        if "-?:,[]{}#&*!|>'\"%@`".contains(first) { return false }
+        if text.contains(": ") || text.contains(" #") { return false }
+        if ["true", "false", "null", "~", "yes", "no"].contains(text.lowercased()) || Double(text) != nil { return false }
+        return true
+    }
+}
+
+extension String {
+    /// `self` with every `target` replaced (no Foundation in LossService).
+    fileprivate func replacingOccurrences(of target: Character, with replacement: String) -> String {
+        var out = ""
+        for character in self { if character == target { out += replacement } else { out.append(character) } }
+        return out
+    }
+}
+
+extension OpenAPIRenderer {
+    /// The document `GET /openapi.yaml` serves (the committed openapi.yaml).
+    public static var servedDocument: String { OpenAPIDocument.text }
+}
