@@ -1,3 +1,5 @@
+import Losses
+
 /// Renders the parts of `openapi.yaml` that come from `LossRegistry`: the
 /// loss and score tags, one path per declaration, its request schema and its
 /// 200 response, whose examples are the declaration's `LossExample`s answered
@@ -193,10 +195,10 @@ public struct OpenAPIRenderer: Sendable {
         case .number(let defaultValue, let range):
             out += pad + "type: [number, 'null']\n"
             if let lower = range.lower {
-                out += pad + "\(range.lowerInclusive ? "minimum" : "exclusiveMinimum"): \(MemberValues.format(lower))\n"
+                out += pad + "\(range.lowerInclusive ? "minimum" : "exclusiveMinimum"): \(formatNumber(lower))\n"
             }
-            if let upper = range.upper { out += pad + "maximum: \(MemberValues.format(upper))\n" }
-            out += pad + "default: \(MemberValues.format(defaultValue))\n"
+            if let upper = range.upper { out += pad + "maximum: \(formatNumber(upper))\n" }
+            out += pad + "default: \(formatNumber(defaultValue))\n"
         case .integer(let defaultValue):
             out += pad + "type: [integer, 'null']\n"
             out += pad + "default: \(defaultValue)\n"
