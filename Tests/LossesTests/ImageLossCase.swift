@@ -1,0 +1,124 @@
+import Foundation
+import Losses
+
+/// One case of `Fixtures/image_losses.json`: inputs, options and the float64
+/// reference answer that `scripts/make_image_losses.py` computed from the
+/// documented formula of torchvision's `sigmoid_focal_loss`, MONAI's
+/// `DiceLoss` or TorchMetrics' PSNR and SSIM (the libraries only cross-check).
+struct ImageLossCase: Decodable, Sendable, CustomStringConvertible {
+    /// The members of the request, by their JSON names; absent ones take the loss's defaults.
+    struct Options: Decodable, Sendable {
+        var reduction: String?
+        var alpha: Double?
+        var gamma: Double?
+        var sigmoid: Bool?
+        var softmax: Bool?
+        var includeBackground: Bool?
+        var squaredPred: Bool?
+        var jaccard: Bool?
+        var smoothNr: Double?
+        var smoothDr: Double?
+        var batch: Bool?
+        var weight: Tensor?
+        var dataRange: Double?
+        var dim: [Int]?
+        var sigma: Double?
+        var k1: Double?
+        var k2: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case reduction, alpha, gamma, sigmoid, softmax, jaccard, batch, weight, dim, sigma, k1, k2
+            case includeBackground = "include_background"
+            case squaredPred = "squared_pred"
+            case smoothNr = "smooth_nr"
+            case smoothDr = "smooth_dr"
+            case dataRange = "data_range"
+        }
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            reduction = try c.decodeIfPresent(String.self, forKey: .reduction)
+            alpha = try c.decodeIfPresent(Double.self, forKey: .alpha)
+            gamma = try c.decodeIfPresent(Double.self, forKey: .gamma)
+            sigmoid = try c.decodeIfPresent(Bool.self, forKey: .sigmoid)
+            softmax = try c.decodeIfPresent(Bool.self, forKey: .softmax)
+            includeBackground = try c.decodeIfPresent(Bool.self, forKey: .includeBackground)
+            squaredPred = try c.decodeIfPresent(Bool.self, forKey: .squaredPred)
+            jaccard = try c.decodeIfPresent(Bool.self, forKey: .jaccard)
+            smoothNr = try c.decodeIfPresent(Double.self, forKey: .smoothNr)
+            smoothDr = try c.decodeIfPresent(Double.self, forKey: .smoothDr)
+            batch = try c.decodeIfPresent(Bool.self, forKey: .batch)
+            weight = try c.decodeIfPresent(FixtureTensor.self, forKey: .weight)?.tensor
+            dataRange = try c.decodeIfPresent(Double.self, forKey: .dataRange)
+            dim = try c.decodeIfPresent([Int].self, forKey: .dim)
+            sigma = try c.decodeIfPresent(Double.self, forKey: .sigma)
+            k1 = try c.decodeIfPresent(Double.self, forKey: .k1)
+            k2 = try c.decodeIfPresent(Double.self, forKey: .k2)
+        }
+    }
+
+    var name: String
+    var loss: String
+    var predictions: Tensor
+    var targets: Tensor
+    var options: Options
+    var expected: GoldenCase.Expected
+    /// Where the library itself loses digits and only the exact reference is trusted.
+    var hard: Bool
+
+    var description: String { name }
+
+    enum CodingKeys: String, CodingKey { case name, loss, predictions, targets, options, expected, hard }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        loss = try c.decode(String.self, forKey: .loss)
+        predictions = try c.decode(FixtureTensor.self, forKey: .predictions).tensor
+        targets = try c.decode(FixtureTensor.self, forKey: .targets).tensor
+        options = try c.decode(Options.self, forKey: .options)
+        expected = try c.decode(GoldenCase.Expected.self, forKey: .expected)
+        hard = try c.decodeIfPresent(Bool.self, forKey: .hard) ?? false
+    }
+
+    /// The reduction the case asks for (`mean` when absent).
+    var reduction: Reduction { Reduction(rawValue: options.reduction ?? "mean")! }
+
+    /// Runs the case through the loss it names, with the loss's defaults for absent options.
+    func run() throws(LossError) -> LossResult {
+        let o = options
+        switch loss {
+        case "focal":
+            return try SigmoidFocalLoss(alpha: o.alpha ?? 0.25, gamma: o.gamma ?? 2, reduction: reduction)(
+                predictions: predictions, targets: targets)
+        case "dice":
+            let activation: DiceLoss.Activation = o.softmax == true ? .softmax : (o.sigmoid == true ? .sigmoid : .none)
+            let loss = DiceLoss(
+                activation: activation, includeBackground: o.includeBackground ?? true,
+                squaredPrediction: o.squaredPred ?? false, jaccard: o.jaccard ?? false,
+                smoothNumerator: o.smoothNr ?? 1e-5, smoothDenominator: o.smoothDr ?? 1e-5, batch: o.batch ?? false,
+                weight: o.weight, reduction: reduction)
+            return try loss(predictions: predictions, targets: targets)
+        case "psnr":
+            guard let dataRange = o.dataRange else { throw LossError("the fixture's psnr case has no data_range") }
+            return try PeakSignalNoiseRatio(dataRange: dataRange, dimensions: o.dim, reduction: reduction)(
+                predictions: predictions, targets: targets)
+        case "ssim":
+            let score = StructuralSimilarity(
+                sigma: o.sigma ?? 1.5, k1: o.k1 ?? 0.01, k2: o.k2 ?? 0.03, dataRange: o.dataRange, reduction: reduction)
+            return try score(predictions: predictions, targets: targets)
+        default:
+            throw LossError("the fixture names an unknown loss \(loss)")
+        }
+    }
+
+    /// Every case of `image_losses.json`, or none when it does not load (a test counts them).
+    static let all: [ImageLossCase] = {
+        struct File: Decodable { var generator: String; var cases: [ImageLossCase] }
+        guard let url = Bundle.module.url(forResource: "image_losses", withExtension: "json", subdirectory: "Fixtures"),
+            let data = try? Data(contentsOf: url),
+            let file = try? JSONDecoder().decode(File.self, from: data)
+        else { return [] }
+        return file.cases
+    }()
+}
