@@ -118,14 +118,8 @@ final class Connection: @unchecked Sendable {
     private var current: RequestHead?
     /// True from `respond(to:)` until its exchange is reported.
     private var exchangeOpen = false
-    private var requestBodyBytes = 0
-    private var bodyRemaining = 0
-    private var chunked: ChunkedDecoder?
-    private var inflater: Inflater?
-    private var handler: (any BodyHandler)?
-    private var earlyResponse: Response?
-    /// Wire bytes of body still allowed to be dropped after an early answer.
-    private var discardBudget = 0
+    /// The body stage: framing, content coding, the limit, the handler or dropping.
+    private var bodyReader: BodyReader
     /// The timing rules: the next deadline after each event, and what a passed one means.
     private var timer: ConnectionTimer<SystemClock>
 
@@ -151,6 +145,8 @@ final class Connection: @unchecked Sendable {
         self.buffer = .allocate(byteCount: Connection.normalBufferBytes(server.configuration), alignment: 16)
         self.offloaded = Atomic(tls != nil)
         self.timer = ConnectionTimer(configuration: server.configuration, clock: SystemClock())
+        self.bodyReader = BodyReader(limits: server.configuration.limits,
+                                     discardBodyBytes: server.configuration.discardBodyBytes)
     }
 
     private static func normalBufferBytes(_ configuration: ServerConfiguration) -> Int {
@@ -318,7 +314,7 @@ final class Connection: @unchecked Sendable {
     /// Called by the server's sweeper once `deadline` has passed.
     func deadlinePassed() {
         let expiry = timer.expiry(of: deadline.load(ordering: .relaxed), phase: state, writePending: writePending,
-                                  droppingBody: handler == nil, draining: draining,
+                                  droppingBody: bodyReader.isDropping, draining: draining,
                                   handshakeDone: tls?.isEstablished ?? true)
         switch expiry {
         case nil:
@@ -342,8 +338,7 @@ final class Connection: @unchecked Sendable {
         if exchangeOpen || pendingExchange != nil {
             report(pendingExchange ?? exchange(status: Connection.clientClosedRequest, responseBodyBytes: 0))
         }
-        handler = nil
-        inflater = nil
+        bodyReader.abandon()
         loop.remove(fd: fd, id: id)  // before close, so the number can be reused safely
         Glibc.close(fd)
         server.unregister(self)
@@ -413,7 +408,7 @@ final class Connection: @unchecked Sendable {
             makeRoom()
             if end == buffer.count {
                 // Full and the parser or decoder still wants more: a line no limit allows.
-                if state == .body && handler == nil {
+                if state == .body && bodyReader.isDropping {
                     linger()
                 } else {
                     fail(HTTPError(status: state == .body ? .badRequest : .requestHeaderFieldsTooLarge,
@@ -462,7 +457,7 @@ final class Connection: @unchecked Sendable {
     /// front, or grows the buffer while a request head is larger than it.
     private func makeRoom() {
         if state == .body && buffer.count < configuration.bodyReadBufferBytes
-            && (chunked != nil || bodyRemaining > configuration.inlineBodyBytes) {
+            && bodyReader.isLarge(than: configuration.inlineBodyBytes) {
             // A large body: fewer, larger reads. Shrunk at the request's end; small bodies keep the
             // normal buffer, so a small request never pays for allocating and freeing a large one.
             reallocate(to: configuration.bodyReadBufferBytes)
@@ -540,11 +535,11 @@ final class Connection: @unchecked Sendable {
                 }
             case .body:
                 if start == end {
-                    if peerClosed && handler == nil {
+                    if peerClosed && bodyReader.isDropping {
                         close()  // already answered
                     } else if peerClosed {
                         fail(HTTPError(status: .badRequest,
-                                       detail: "the request body ended after \(requestBodyBytes) bytes, before its end (RFC 9112 §6)"))
+                                       detail: "the request body ended after \(bodyReader.decodedBytes) bytes, before its end (RFC 9112 §6)"))
                     }
                     return
                 }
@@ -559,11 +554,7 @@ final class Connection: @unchecked Sendable {
 
     private func begin(_ head: RequestHead, _ framing: BodyFraming) {
         current = head
-        requestBodyBytes = 0
-        earlyResponse = nil
-        handler = nil
-        inflater = nil
-        chunked = nil
+        bodyReader.reset()
         if isOverflow {
             refuseOverCap()
             return
@@ -588,134 +579,60 @@ final class Connection: @unchecked Sendable {
                 state = .idle
                 send(response)
             case .discardBody:
-                startBody(length: plan.length, gzip: false, handler: nil)
+                startBody(BodyPlan(length: plan.length, expectsContinue: plan.expectsContinue, gzip: false), handler: nil)
                 send(response)
             case .close:
                 send(response, close: true)
             }
         case .body(let bodyHandler):
             if plan.length == 0 {
-                finishBody(handler: bodyHandler)
+                let response = bodyHandler.finish()
+                state = .idle
+                send(response)
                 return
             }
-            startBody(length: plan.length, gzip: plan.gzip, handler: bodyHandler)
+            startBody(plan, handler: bodyHandler)
             if plan.expectsContinue { enqueue(ResponseWriter.continueHead, body: [], exchange: nil) }
         }
     }
 
     /// Enters the body state. A nil handler drops the body (after an early answer).
-    private func startBody(length: Int, gzip: Bool, handler: (any BodyHandler)?) {
+    private func startBody(_ plan: BodyPlan, handler: (any BodyHandler)?) {
         state = .body
-        if length < 0 {
-            chunked = ChunkedDecoder(limits: limits)
-        } else {
-            bodyRemaining = length
-        }
-        self.handler = handler
-        if handler == nil { discardBudget = configuration.discardBodyBytes }
-        if gzip { inflater = Inflater(limit: limits.maxBodyBytes) }
+        bodyReader.start(plan, handler: handler)
         let due = timer.bodyStarted()
         if !writePending { setDeadline(due) }
     }
 
-    /// Feeds the buffered body bytes to the handler (or drops them).
+    /// Feeds the buffered body bytes to the body stage and acts on its step.
     private func readBody() {
-        let available = UnsafeRawBufferPointer(rebasing: buffer[start..<end])
-        var consumed = 0
-        var done = false
-        do throws(HTTPError) {
-            if chunked != nil {
-                (consumed, done) = try chunked!.decode(available) { (payload) throws(HTTPError) in
-                    try deliver(payload)
-                }
-            } else {
-                consumed = min(available.count, bodyRemaining)
-                try deliver(UnsafeRawBufferPointer(rebasing: available[..<consumed]))
-                bodyRemaining -= consumed
-                done = bodyRemaining == 0
-            }
-        } catch {
-            if handler == nil {
-                linger()  // dropping a body already answered: no second response
-            } else {
-                fail(error)
-            }
+        let (consumed, step) = bodyReader.read(UnsafeRawBufferPointer(rebasing: buffer[start..<end]))
+        switch step {
+        case .failed(let error) where consumed == 0:
+            fail(error)
             return
+        case .stopDropping where consumed == 0:
+            linger()
+            return
+        default:
+            break
         }
         start += consumed
         setDeadline(timer.bodyRead(consumed))
-        if handler == nil && earlyResponse == nil {
-            discardBudget -= consumed
-            if discardBudget < 0 && !done {
-                linger()  // the early answer is written; the rest of this body is not worth reading
-                return
-            }
-        }
-        if let response = earlyResponse {
-            earlyResponse = nil
-            handler = nil
-            inflater = nil
-            let small = chunked == nil && bodyRemaining <= configuration.discardBodyBytes
-            if done {
-                endBody()
-                send(response)
-            } else if small || chunked != nil {
-                discardBudget = configuration.discardBodyBytes
-                send(response)
-            } else {
-                send(response, close: true)
-            }
+        switch step {
+        case .needMore:
             return
-        }
-        if done {
-            if let handler {
-                finishBody(handler: handler)
-            } else {
-                endBody()
-            }
-        }
-    }
-
-    /// Hands decoded body bytes to the handler, counting them against the limit.
-    private func deliver(_ payload: UnsafeRawBufferPointer) throws(HTTPError) {
-        requestBodyBytes += payload.count
-        if requestBodyBytes > limits.maxBodyBytes {
-            throw HTTPError(status: .contentTooLarge,
-                            detail: "the request body is larger than the limit of \(limits.maxBodyBytes) bytes")
-        }
-        guard let handler, earlyResponse == nil, payload.count > 0 else { return }
-        if let inflater {
-            _ = try inflater.decode(payload) { piece in
-                if let response = handler.consume(piece) {
-                    earlyResponse = response
-                    return false
-                }
-                return true
-            }
-        } else if let response = handler.consume(payload) {
-            earlyResponse = response
-        }
-    }
-
-    private func finishBody(handler: any BodyHandler) {
-        do throws(HTTPError) {
-            try inflater?.finish()
-        } catch {
+        case .failed(let error):
             fail(error)
-            return
+        case .stopDropping:
+            linger()
+        case .answeredEarly(let response, let bodyEnded, let close):
+            if bodyEnded { state = .idle }
+            send(response, close: close)
+        case .finished(let response):
+            state = .idle
+            if let response { send(response) }
         }
-        self.handler = nil
-        inflater = nil
-        let response = handler.finish()
-        endBody()
-        send(response)
-    }
-
-    private func endBody() {
-        chunked = nil
-        inflater = nil
-        handler = nil
-        state = .idle
     }
 
     // MARK: - Responses
@@ -723,9 +640,7 @@ final class Connection: @unchecked Sendable {
     /// Answers with the server's own problem document and closes: after a
     /// parse error, a timeout or a refused body the stream is no longer in step.
     private func fail(_ error: HTTPError) {
-        handler = nil
-        inflater = nil
-        chunked = nil
+        bodyReader.abandon()
         if state == .idle { requestStart = timer.now() }
         send(Problem(status: error.status, detail: error.detail).response, close: true)
     }
@@ -768,7 +683,7 @@ final class Connection: @unchecked Sendable {
 
     private func exchange(status: Status, responseBodyBytes: Int) -> Exchange {
         // The duration is filled in by `report`, once the last byte is written.
-        Exchange(head: current, wasRouted: exchangeOpen, status: status, requestBodyBytes: requestBodyBytes,
+        Exchange(head: current, wasRouted: exchangeOpen, status: status, requestBodyBytes: bodyReader.decodedBytes,
                  responseBodyBytes: responseBodyBytes, duration: 0)
     }
 
