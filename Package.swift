@@ -2,7 +2,7 @@
 import PackageDescription
 
 // The dependency arrow points one way:
-//   lossd (executable) → LossService → HTTP, Losses
+//   lossd (executable) → LossService → HTTP, TensorJSON → Losses
 // Losses knows nothing of JSON or HTTP; HTTP knows nothing of losses.
 // C and C++ live only in the small C-prefixed shim targets.
 let package = Package(
@@ -36,16 +36,21 @@ let package = Package(
         // A strict HTTP/1.1 server on POSIX sockets and Dispatch.
         .target(name: "HTTP", dependencies: ["CZlib", "CEpoll", "COpenSSL", "CThreadSanitizer"]),
 
-        // The loss routes: tensor JSON decoding, validation, metrics, CORS, health.
+        // The streaming tensor JSON decoder (RFC 8259 numbers to contiguous Double storage)
+        // and the memory budget its tensors reserve from. No HTTP. The fuzz and bench
+        // programs compile this folder whole.
+        .target(name: "TensorJSON", dependencies: ["Losses", "CFastFloat"]),
+
+        // The loss routes: validation, the JSON writer, metrics, CORS, health.
         // RevisionPlugin writes the git commit being built (BuildInfo.revision).
-        .target(name: "LossService", dependencies: ["Losses", "HTTP", "CFastFloat"], plugins: ["RevisionPlugin"]),
+        .target(name: "LossService", dependencies: ["Losses", "HTTP", "TensorJSON"], plugins: ["RevisionPlugin"]),
         .plugin(name: "RevisionPlugin", capability: .buildTool()),
 
         // The executable: configuration, logging, signals, start-up.
         .executableTarget(
             name: "lossd",
             dependencies: [
-                "LossService", "HTTP", "COpenSSL", "CMalloc",
+                "LossService", "TensorJSON", "HTTP", "COpenSSL", "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -58,7 +63,8 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["COpenSSL"], path: "Tests/TestSupport"),
         .testTarget(name: "LossesTests", dependencies: ["Losses", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "COpenSSL", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "LossServiceTests", dependencies: ["LossService", "HTTP", "Losses", "TestSupport"]),
+        .testTarget(name: "TensorJSONTests", dependencies: ["TensorJSON", "Losses", "TestSupport"]),
+        .testTarget(name: "LossServiceTests", dependencies: ["LossService", "TensorJSON", "HTTP", "Losses", "TestSupport"]),
     ],
     cxxLanguageStandard: .cxx17
 )

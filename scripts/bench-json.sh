@@ -17,8 +17,7 @@ clang++ -std=c++17 -O2 -I Sources/CFastFloat/include -c Sources/CFastFloat/CFast
 swiftc -O -wmo -parse-as-library -module-name Losses -emit-module -emit-module-path "$out/Losses.swiftmodule" \
     -c Sources/Losses/*.swift -o "$out/Losses.o"
 swiftc -O -wmo -module-name BenchJSON -I "$out" -I "$out/include" \
-    Sources/LossService/TensorDecoder.swift Sources/LossService/TensorShapeTracker.swift \
-    Sources/LossService/NumberGrammar.swift Sources/LossService/NumberScanner.swift Sources/LossService/DecodeError.swift Sources/LossService/HugePages.swift Sources/LossService/MemoryBudget.swift \
-    Sources/LossService/JSONMember.swift Sources/LossService/JSONWriter.swift scripts/bench-json/main.swift \
+    Sources/TensorJSON/*.swift Sources/LossService/JSONWriter.swift Tests/TestSupport/SplitMix64.swift \
+    scripts/bench-json/main.swift \
     "$out/Losses.o" "$out/CFastFloat.o" -lstdc++ -o "$out/bench-json"
 "$out/bench-json" "$@"

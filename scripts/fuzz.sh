@@ -7,7 +7,7 @@
 # Targets (add one by adding a case to `configure` below):
 #   parser   RequestParser and ChunkedDecoder (Fuzz/RequestParserFuzz)
 #   gzip     Inflater and its output limit, Deflater round trips (Fuzz/GzipFuzz)
-#   json     TensorDecoder at fuzzer-chosen split points (Fuzz/TensorDecoderFuzz)
+#   json     TensorDecoder (the TensorJSON target) at fuzzer-chosen split points (Fuzz/TensorDecoderFuzz)
 #
 # Each target compiles only the sources it names, with the fuzz entry file, as
 # one module (`swiftc -sanitize=fuzzer,address -parse-as-library`), so the
@@ -41,12 +41,12 @@ configure() {
             ;;
         gzip)
             name=GzipFuzz
-            sources=(Sources/HTTP/{Gzip,HTTPError,Status}.swift)
+            sources=(Sources/HTTP/{Gzip,HTTPError,Status}.swift Tests/TestSupport/SplitMix64.swift)
             flags=(-I "$root/Sources/CZlib")  # CZlib's module map; it links -lz itself
             ;;
         json)
             name=TensorDecoderFuzz
-            sources=(Sources/LossService/{TensorDecoder,TensorShapeTracker,NumberGrammar,NumberScanner,DecodeError,HugePages,MemoryBudget,JSONMember}.swift)
+            sources=(Sources/TensorJSON/*.swift Tests/TestSupport/SplitMix64.swift)  # the whole target: a new file needs no edit here
             flags=(-wmo -I . -I include)
             links=(Losses.o CFastFloat.o -lstdc++)
             options=(-max_len=4096)

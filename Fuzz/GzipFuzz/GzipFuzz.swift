@@ -1,5 +1,5 @@
 // libFuzzer entry for the request-body gzip decoder (`Inflater`) and its output limit.
-// Built by scripts/fuzz.sh with Gzip.swift, HTTPError.swift and Status.swift only (zlib through Sources/CZlib).
+// Built by scripts/fuzz.sh with Gzip.swift, HTTPError.swift, Status.swift and TestSupport's SplitMix64.swift only (zlib through Sources/CZlib).
 //
 // Input layout: byte 0 picks the output limit (bits 0-2), the Deflater level
 // (bits 3-6) and one or two members for the round trip (bit 7); byte 1 seeds
@@ -11,18 +11,6 @@
 // - a round trip: the data's tail (repeated) gzipped by `Deflater` inflates
 //   back to exactly that tail under a limit it fits, is a 413 with at most the
 //   limit delivered under one it does not fit, and cut short is "truncated".
-
-/// SplitMix64: chunk sizes and cut points follow from the fuzzer's bytes.
-private struct SplitMix {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Output limits around the edges that matter: nothing, one byte, inside and
 /// exactly at the 16 KiB window, one past it, several windows.
@@ -40,7 +28,7 @@ private struct Inflated {
 /// Inflates `body` under `limit`, in chunks of 1…`maxChunk` bytes (`Int.max`: whole), then finishes.
 private func inflate(_ body: UnsafeRawBufferPointer, limit: Int, maxChunk: Int, seed: UInt64) -> Inflated {
     let inflater = Inflater(limit: limit)
-    var random = SplitMix(state: seed)
+    var random = SplitMix64(seed: seed)
     var result = Inflated()
     var start = 0
     do throws(HTTPError) {
@@ -117,7 +105,7 @@ public func fuzzGzip(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
             if !isPrefix(back.output, of: expected) { fatalError("output before the 413 is not the data's start") }
         }
         // Cut short: a prefix of the data, then "truncated" (unless the cut falls between members).
-        var random = SplitMix(state: seed ^ 0xC0FFEE)
+        var random = SplitMix64(seed: seed ^ 0xC0FFEE)
         let cut = 1 + Int(random.next() % UInt64(gz.count - 1))
         let short = inflate(UnsafeRawBufferPointer(rebasing: gz[..<cut]), limit: expected.count, maxChunk: maxChunk, seed: seed)
         if !isPrefix(short.output, of: expected) { fatalError("a cut gzip decoded to other bytes") }

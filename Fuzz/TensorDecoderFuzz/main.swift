@@ -8,24 +8,12 @@
 
 import Losses
 
-/// SplitMix64: the split points follow from the fuzzer's first byte.
-private struct SplitMix {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 private func decode(
-    _ body: UnsafeRawBufferPointer, chunkSizes: (inout SplitMix) -> Int, seed: UInt64, bodyLength: Int? = nil,
+    _ body: UnsafeRawBufferPointer, chunkSizes: (inout SplitMix64) -> Int, seed: UInt64, bodyLength: Int? = nil,
     budget: MemoryBudget? = nil
 ) -> Result<[String: JSONMember], DecodeError> {
     var decoder = TensorDecoder(bodyLength: bodyLength, budget: budget)
-    var random = SplitMix(state: seed)
+    var random = SplitMix64(seed: seed)
     var start = 0
     do throws(DecodeError) {
         while start < body.count {

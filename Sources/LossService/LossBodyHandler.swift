@@ -1,5 +1,6 @@
 import HTTP
 import Losses
+import TensorJSON
 
 /// Receives one loss request's body as it arrives and answers it: the bytes
 /// go straight into the push decoder (the JSON text is never held whole), a

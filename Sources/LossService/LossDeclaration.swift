@@ -1,4 +1,5 @@
 import Losses
+import TensorJSON
 
 /// One loss (or score) as lossd serves it, declared once: its route
 /// (`/loss/{name}`), its metrics label, its request members with their types

@@ -1,5 +1,6 @@
 import HTTP
 import Losses
+import TensorJSON
 
 /// The lossd application: routes each request to a loss, a health answer,
 /// the metrics scrape, the OpenAPI document or the page; answers 404/405/415 and CORS

@@ -1,5 +1,6 @@
 import HTTP
 import Losses
+import TensorJSON
 
 /// A loss request's top-level members, checked against its declaration's
 /// `MemberDeclaration`s: no unknown members (so a typo such as `reduce` never

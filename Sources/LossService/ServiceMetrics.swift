@@ -1,4 +1,5 @@
 import HTTP
+import TensorJSON
 
 /// Every metric lossd exports (contract rule 16), and the one place that
 /// records an exchange into them. Label values come only from closed sets

@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import HTTP
 import LossService
+import TensorJSON
 import Logging
 
 #if canImport(Glibc)

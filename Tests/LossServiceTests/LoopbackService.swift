@@ -6,6 +6,7 @@ import Dispatch
 @testable import HTTP
 import TestSupport
 @testable import LossService
+@testable import TensorJSON
 
 /// A running `Server` with a `LossResponder` on an ephemeral loopback port,
 /// with short limits so that timeout and size rules can be reached quickly.

@@ -2,6 +2,7 @@ import Foundation
 import HTTP
 import Testing
 @testable import LossService
+@testable import TensorJSON
 
 /// The JSON object in a response body.
 func jsonObject(_ response: Response) throws -> [String: Any] {

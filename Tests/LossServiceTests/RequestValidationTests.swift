@@ -1,6 +1,7 @@
 import Losses
 import Testing
 @testable import LossService
+@testable import TensorJSON
 
 /// Builds request members the way the decoder hands them over.
 private func t(_ values: [Double]) -> JSONMember { .tensor(try! Tensor(shape: [values.count], data: values)) }

@@ -5,20 +5,8 @@ import CFastFloat
 import Foundation
 import Losses
 
-/// SplitMix64, so every run measures the same payload.
-struct SplitMix {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// A float32-looking number with 8 significant digits: 0.12345678, -1.2345678e-05, 12.345678.
-func number(_ random: inout SplitMix, into text: inout [UInt8]) {
+func number(_ random: inout SplitMix64, into text: inout [UInt8]) {
     let r = random.next()
     if r & 1 == 1 { text.append(UInt8(ascii: "-")) }
     var digits: [UInt8] = [UInt8(ascii: "1") + UInt8((r >> 1) % 9)]
@@ -44,7 +32,7 @@ func number(_ random: inout SplitMix, into text: inout [UInt8]) {
 }
 
 func payload(megabytes: Int) -> [UInt8] {
-    var random = SplitMix(state: 2026)
+    var random = SplitMix64(seed: 2026)
     var text = Array(#"{"predictions":["#.utf8)
     var row = 0
     while text.count < megabytes << 20 {
@@ -158,7 +146,7 @@ foundation.sort()
 print(String(format: "JSONSerialization:  best %.0f MB/s of CPU time", size / foundation[0]))
 
 // The writer: a `none` result of 10^6 losses.
-var random = SplitMix(state: 7)
+var random = SplitMix64(seed: 7)
 let losses = (0..<1_000_000).map { _ in Double(random.next() >> 11) * 0x1p-53 * 10 }
 let result = LossResult(loss: try Tensor(shape: [1000, 1000], data: losses), reduction: .none, count: 1_000_000, weightSum: 1e6)
 var written = 0

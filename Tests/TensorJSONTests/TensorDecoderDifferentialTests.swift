@@ -3,7 +3,7 @@ import Losses
 import Testing
 import TestSupport
 
-@testable import LossService
+@testable import TensorJSON
 
 /// TensorDecoder against two other readers of the same random documents (fixed
 /// seed): Foundation's JSONSerialization for the structure and the numbers, and

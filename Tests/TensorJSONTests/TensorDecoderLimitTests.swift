@@ -1,7 +1,7 @@
 import Losses
 import Testing
 
-@testable import LossService
+@testable import TensorJSON
 
 /// `TensorDecoder.maxTensorBytes`: the request's numbers, 8 bytes each, all
 /// tensors together, may not pass it; the number that would is a 413 at its

@@ -6,7 +6,7 @@
 /// request, and the message says where, in the request's own vocabulary.
 /// `.tooLarge` is a 413: the decoded tensors would pass the request's limit.
 /// `.overBudget` is a 503: the server's memory budget could not hold them.
-enum DecodeError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum DecodeError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Not JSON; e.g. `malformed JSON at byte 17: expected ',' or '}'`.
     case malformed(offset: Int, reason: String)
     /// JSON, but not a valid request; e.g. `predictions[1] has 2 elements but predictions[0] has 3`.
@@ -24,7 +24,7 @@ enum DecodeError: Error, Equatable, Sendable, CustomStringConvertible {
         value == value.rounded() ? "\(Int(value)) s" : "\(value) s"
     }
 
-    var description: String {
+    public var description: String {
         switch self {
         case .malformed(let offset, let reason): "malformed JSON at byte \(offset): \(reason)"
         case .invalid(let message): message

@@ -3,7 +3,7 @@ import Losses
 /// The value of one top-level member of a request body, as `TensorDecoder` reads it.
 /// A bare number is a 0-d tensor; a nested array or a `{"shape": …, "data": …}`
 /// object is a tensor of its shape.
-enum JSONMember: Equatable, Sendable {
+public enum JSONMember: Equatable, Sendable {
     case tensor(Tensor)
     case string(String)
     case bool(Bool)

@@ -19,51 +19,51 @@ import Losses
 /// first number that would take the tensors past `maxTensorBytes` throws
 /// `.tooLarge` at once, so a body of many short numbers (a gzip bomb of `0,`)
 /// is refused while it streams, never decoded whole.
-struct TensorDecoder {
+public struct TensorDecoder {
     /// Default of `maxDepth`: 64 levels of nested arrays and objects.
-    static let defaultMaxDepth = 64
+    public static let defaultMaxDepth = 64
     /// Default of `maxNumberLength`: 4096 bytes. The exact decimal expansion of
     /// any double, written out in full (up to 767 significant digits and 324
     /// leading zeros), fits in about 1100 bytes; 4096 leaves room for any
     /// honest writer and bounds the carry-over buffer.
-    static let defaultMaxNumberLength = 4096
+    public static let defaultMaxNumberLength = 4096
     /// Default of `maxStringLength`: 4096 bytes, decoded, for the strings the
     /// decoder keeps (member names, top-level string values). Strings it only
     /// checks (`datatype`, `name`, `parameters`) have no limit but the body's.
-    static let defaultMaxStringLength = 4096
+    public static let defaultMaxStringLength = 4096
     /// Default of `maxMembers`: 64. A loss request has at most 7 members.
-    static let defaultMaxMembers = 64
+    public static let defaultMaxMembers = 64
     /// Default of `maxTensorBytes`: 128 MiB, the default body limit
     /// (`Limits.maxBodyBytes`), so a body at the limit written with 8 or more
     /// bytes per number always fits.
-    static let defaultMaxTensorBytes = 128 << 20
+    public static let defaultMaxTensorBytes = 128 << 20
 
     /// The deepest nesting of arrays and objects allowed, the top-level object
     /// included; one level more is malformed (a 400). Default 64.
-    let maxDepth: Int
+    public let maxDepth: Int
     /// The longest number, in bytes; a longer one is a 422. Default 4096.
-    let maxNumberLength: Int
+    public let maxNumberLength: Int
     /// The longest kept string, in decoded bytes; a longer one is a 422. Default 4096.
-    let maxStringLength: Int
+    public let maxStringLength: Int
     /// The most members of the top-level object; one more is a 422, and
     /// nothing more is kept. Why: a kept member costs about 170 bytes (its
     /// name, a dictionary entry, a scalar tensor's two arrays) for as few as
     /// 9 bytes of JSON (`"m1234":0,`), so a body of distinct members would
     /// cost about 14 times its size (2 million of them took 340 MiB), beyond
     /// what `maxTensorBytes` counts. Default 64.
-    let maxMembers: Int
+    public let maxMembers: Int
     /// The most bytes the request's decoded tensors may take, 8 per number,
     /// all tensors (and scalar numbers) together; the number that would pass
     /// it is a 413, at its byte. It bounds the memory a body costs whatever its
     /// encoding: `0,` is 2 bytes of JSON but 8 of tensor, and gzip shrinks a
     /// body of such numbers a thousandfold. Default 128 MiB.
-    let maxTensorBytes: Int
+    public let maxTensorBytes: Int
     /// The body's length when known in advance (Content-Length), or nil.
     /// With it, a tensor's storage is reserved once for the most numbers the
     /// rest of the body can hold at a typical 8 bytes each, instead of growing
     /// by doubling (which copies and faults in its memory again at every
     /// step); pages never written are never touched. Default nil.
-    let bodyLength: Int?
+    public let bodyLength: Int?
     /// What the request holds of the server's memory budget, or nil for none
     /// (a small request, or no budget): its tensors hold no number it does not
     /// cover. Reserved up front for the numbers `startTensor` plans (from
@@ -153,7 +153,7 @@ struct TensorDecoder {
     /// 10^0 … 10^8 as integers, to append a run of fraction digits to the significand.
     private let powersOfTenInteger: [UInt64]
 
-    init(
+    public init(
         maxDepth: Int = TensorDecoder.defaultMaxDepth,
         maxNumberLength: Int = TensorDecoder.defaultMaxNumberLength,
         maxStringLength: Int = TensorDecoder.defaultMaxStringLength,
@@ -178,7 +178,7 @@ struct TensorDecoder {
 
     /// Reads the next bytes of the body. Throws `.malformed` at the first byte
     /// that is not JSON; after that every call throws the same error.
-    mutating func feed(_ bytes: UnsafeRawBufferPointer) throws(DecodeError) {
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer) throws(DecodeError) {
         if let failure { throw failure }
         guard !finished else { throw fail(consumed, "data after the end of the body") }
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
@@ -195,7 +195,7 @@ struct TensorDecoder {
     }
 
     /// The body is complete. Returns the top-level object's members by name.
-    mutating func finish() throws(DecodeError) -> [String: JSONMember] {
+    public mutating func finish() throws(DecodeError) -> [String: JSONMember] {
         if let failure { throw failure }
         finished = true
         if state == .number {
@@ -533,7 +533,7 @@ struct TensorDecoder {
 
     /// Gives back the request's memory reservation: its tensors are freed, or
     /// about to be (the body handler calls it once the response is built).
-    mutating func releaseMemory() {
+    public mutating func releaseMemory() {
         reservation?.releaseAll()
     }
 

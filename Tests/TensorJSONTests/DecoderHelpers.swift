@@ -1,6 +1,6 @@
 import Losses
 
-@testable import LossService
+@testable import TensorJSON
 
 /// Decodes `bytes` fed as chunks that end at `splits` (sorted offsets).
 func decode(

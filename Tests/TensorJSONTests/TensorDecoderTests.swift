@@ -2,7 +2,7 @@ import Losses
 import Testing
 import TestSupport
 
-@testable import LossService
+@testable import TensorJSON
 
 /// A body that decodes, the member `p`'s expected shape and data.
 struct TensorCase: Sendable, CustomTestStringConvertible {

@@ -2,7 +2,7 @@ import Losses
 import Testing
 import TestSupport
 
-@testable import LossService
+@testable import TensorJSON
 
 /// The hot path (`NumberScanner`: short numbers joined by bare commas, read
 /// only where the chunk has `NumberScanner.reach` bytes left, and `],[`
