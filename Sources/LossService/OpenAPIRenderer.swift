@@ -1,4 +1,5 @@
 import Losses
+import TensorJSON
 
 /// Renders the parts of `openapi.yaml` that come from `LossRegistry`: the
 /// loss and score tags, one path per declaration, its request schema and its
