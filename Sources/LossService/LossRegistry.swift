@@ -5,6 +5,7 @@ public enum LossRegistry {
     public static let all: [LossDeclaration] = [
         .crossEntropy, .binaryCrossEntropy, .meanSquaredError,
         .negativeLogLikelihood, .l1, .smoothL1, .huber, .klDivergence,
+        .sigmoidFocal, .dice, .peakSignalNoiseRatio, .structuralSimilarity,
     ]
 
     /// By name: built once; a lookup is one dictionary hit.

@@ -101,6 +101,8 @@ tags:
 # BEGIN GENERATED tags
   - name: losses
     description: Score predictions against targets.
+  - name: scores
+    description: Image quality scores of predictions against targets (higher is better).
 # END GENERATED tags
   - name: operations
     description: Health, readiness, metrics and this document.
@@ -607,6 +609,252 @@ paths:
       responses:
         '200':
           $ref: '#/components/responses/KLDivergenceResult'
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '408': {$ref: '#/components/responses/RequestTimeout'}
+        '411': {$ref: '#/components/responses/LengthRequired'}
+        '413': {$ref: '#/components/responses/ContentTooLarge'}
+        '414': {$ref: '#/components/responses/URITooLong'}
+        '415': {$ref: '#/components/responses/UnsupportedMediaType'}
+        '417': {$ref: '#/components/responses/ExpectationFailed'}
+        '422': {$ref: '#/components/responses/UnprocessableContent'}
+        '431': {$ref: '#/components/responses/RequestHeaderFieldsTooLarge'}
+        '503': {$ref: '#/components/responses/ServiceUnavailable'}
+    options: *preflight
+
+  /loss/focal:
+    post:
+      tags: [losses]
+      operationId: sigmoidFocal
+      summary: Sigmoid focal loss (torchvision.ops.sigmoid_focal_loss)
+      description: |
+        `predictions` are logits and `targets` labels in `[0, 1]` of the same
+        shape, any rank (differing shapes are a 422). With `p = σ(x)` and
+        `p_t = p·t + (1 - p)(1 - t)` each element scores
+        `alpha_t·(1 - p_t)^gamma·BCE_with_logits(x, t)`, where
+        `alpha_t = alpha·t + (1 - alpha)(1 - t)` (no factor for a negative
+        `alpha`). Unlike torchvision, whose default reduction is `none`, the
+        default is `mean`, as for every other loss here.
+
+        `1 - p_t` is computed as `(1 - t)·σ(x) + t·σ(-x)` and the cross
+        entropy as BCE's cancellation-free softplus form, so confident logits
+        keep their tiny losses (torchvision's `1 - p_t` loses them: for
+        `x = 30`, `t = 1` it is off by 1 %).
+
+        The PyTorch reference is `torchvision.ops.sigmoid_focal_loss`.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/SigmoidFocalRequest'
+            examples:
+              mean:
+                summary: Logits of three anchors against binary labels
+                value:
+                  predictions: [2.0, -1.0, 0.5]
+                  targets: [1, 0, 0]
+              alphaGamma:
+                summary: Another alpha and gamma, summed
+                value:
+                  predictions: [[2.0, -1.0], [0.5, -3.0]]
+                  targets: [[1, 0], [0, 1]]
+                  alpha: 0.5
+                  gamma: 1.0
+                  reduction: "sum"
+              perElement:
+                summary: reduction "none", as torchvision's default
+                value:
+                  predictions: [2.0, -1.0, 0.5]
+                  targets: [1, 0, 0]
+                  reduction: "none"
+      responses:
+        '200':
+          $ref: '#/components/responses/SigmoidFocalResult'
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '408': {$ref: '#/components/responses/RequestTimeout'}
+        '411': {$ref: '#/components/responses/LengthRequired'}
+        '413': {$ref: '#/components/responses/ContentTooLarge'}
+        '414': {$ref: '#/components/responses/URITooLong'}
+        '415': {$ref: '#/components/responses/UnsupportedMediaType'}
+        '417': {$ref: '#/components/responses/ExpectationFailed'}
+        '422': {$ref: '#/components/responses/UnprocessableContent'}
+        '431': {$ref: '#/components/responses/RequestHeaderFieldsTooLarge'}
+        '503': {$ref: '#/components/responses/ServiceUnavailable'}
+    options: *preflight
+
+  /loss/dice:
+    post:
+      tags: [losses]
+      operationId: dice
+      summary: Soft Dice loss (MONAI DiceLoss)
+      description: |
+        MONAI's `DiceLoss`, in float64. After the optional `sigmoid` or
+        `softmax` (over C) and, with `include_background: false`, dropping
+        channel 0, each (sample, channel) — each channel over the whole batch
+        with `batch: true` — scores
+        `1 - (2·I + smooth_nr) / (D + smooth_dr)` with `I = Σ p·t` and
+        `D = Σ p + Σ t` over the spatial positions (`Σ p² + Σ t²` with
+        `squared_pred`; `2·(D - I)` with `jaccard`), times its class
+        `weight`. `mean` is the plain mean of those terms (the weights do
+        not divide), `weight_sum` their number and `count` the prediction
+        elements scored; `none` returns MONAI's broadcastable shape
+        `(N, C', 1, ..., 1)` (`(C', 1, ..., 1)` with `batch`).
+
+        Targets of the predictions' shape are a mask (or one-hot or soft
+        labels, in `[0, 1]`); with two or more channels, targets of shape
+        `(N, d1, ..., dk)` or `(N, 1, d1, ..., dk)` are class indices
+        (integers in `[0, C)`), one-hot encoded first. Anything else is a 422.
+
+        The PyTorch reference is `monai.losses.DiceLoss`.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/DiceRequest'
+            examples:
+              softmaxIndices:
+                summary: Logits (N, C, H, W) = (1, 3, 2, 2) against class indices
+                value:
+                  predictions: [[[[2.0, -1.0], [0.5, 0.0]], [[-1.0, 2.0], [0.0, 1.0]], [[0.3, 0.3], [1.5, -2.0]]]]
+                  targets: [[[0, 1], [2, 1]]]
+                  softmax: true
+              binaryMask:
+                summary: A one-channel probability map against a mask, per sample
+                value:
+                  predictions: [[[[0.9, 0.2], [0.8, 0.1]]], [[[0.3, 0.6], [0.4, 0.7]]]]
+                  targets: [[[[1, 0], [1, 0]]], [[[0, 1], [0, 1]]]]
+                  reduction: "none"
+              weightedJaccard:
+                summary: Softmax, no background, class weights, the Jaccard form
+                value:
+                  predictions: [[[[2.0, -1.0], [0.5, 0.0]], [[-1.0, 2.0], [0.0, 1.0]], [[0.3, 0.3], [1.5, -2.0]]]]
+                  targets: [[[0, 1], [2, 1]]]
+                  softmax: true
+                  include_background: false
+                  weight: [1.0, 2.0]
+                  jaccard: true
+      responses:
+        '200':
+          $ref: '#/components/responses/DiceResult'
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '408': {$ref: '#/components/responses/RequestTimeout'}
+        '411': {$ref: '#/components/responses/LengthRequired'}
+        '413': {$ref: '#/components/responses/ContentTooLarge'}
+        '414': {$ref: '#/components/responses/URITooLong'}
+        '415': {$ref: '#/components/responses/UnsupportedMediaType'}
+        '417': {$ref: '#/components/responses/ExpectationFailed'}
+        '422': {$ref: '#/components/responses/UnprocessableContent'}
+        '431': {$ref: '#/components/responses/RequestHeaderFieldsTooLarge'}
+        '503': {$ref: '#/components/responses/ServiceUnavailable'}
+    options: *preflight
+
+  /score/psnr:
+    post:
+      tags: [scores]
+      operationId: peakSignalNoiseRatio
+      summary: Peak signal-to-noise ratio in dB (TorchMetrics PeakSignalNoiseRatio)
+      description: |
+        TorchMetrics' `PeakSignalNoiseRatio` (base 10) in float64:
+        `10·log10(R² / MSE)` with `R = data_range`, computed as TorchMetrics
+        does, `(2·ln R - ln(SSE / n))·10 / ln 10`, the squared errors summed
+        exactly. `loss` holds the score (higher is better); a perfect
+        prediction scores +∞, written as `null` with `nonfinite: inf`.
+
+        Without `dim`, one score over every element (`weight_sum` 1). With
+        `dim`, one score per index of the other dimensions, combined by
+        `reduction` (`weight_sum` is the number of scores, so per-image means
+        of many requests merge exactly). `count` is the number of elements.
+
+        The PyTorch reference is `torchmetrics.image.PeakSignalNoiseRatio`.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/PeakSignalNoiseRatioRequest'
+            examples:
+              whole:
+                summary: One score over a batch of 2×2 images in [0, 1]
+                value:
+                  predictions: [[[[0.1, 0.5], [0.7, 0.2]]], [[[0.9, 0.4], [0.3, 0.3]]]]
+                  targets: [[[[0.2, 0.4], [0.6, 0.2]]], [[[0.8, 0.4], [0.3, 0.5]]]]
+                  data_range: 1.0
+              perImage:
+                summary: One score per image, averaged
+                value:
+                  predictions: [[[[0.1, 0.5], [0.7, 0.2]]], [[[0.9, 0.4], [0.3, 0.3]]]]
+                  targets: [[[[0.2, 0.4], [0.6, 0.2]]], [[[0.8, 0.4], [0.3, 0.5]]]]
+                  data_range: 1.0
+                  dim: [1, 2, 3]
+              perImageNone:
+                summary: Per-image scores of bytes, reduction "none"
+                value:
+                  predictions: [[[[10, 50], [70, 20]]], [[[90, 40], [30, 30]]]]
+                  targets: [[[[12, 48], [70, 25]]], [[[90, 40], [30, 30]]]]
+                  data_range: 255
+                  dim: [1, 2, 3]
+                  reduction: "none"
+      responses:
+        '200':
+          $ref: '#/components/responses/PeakSignalNoiseRatioResult'
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '408': {$ref: '#/components/responses/RequestTimeout'}
+        '411': {$ref: '#/components/responses/LengthRequired'}
+        '413': {$ref: '#/components/responses/ContentTooLarge'}
+        '414': {$ref: '#/components/responses/URITooLong'}
+        '415': {$ref: '#/components/responses/UnsupportedMediaType'}
+        '417': {$ref: '#/components/responses/ExpectationFailed'}
+        '422': {$ref: '#/components/responses/UnprocessableContent'}
+        '431': {$ref: '#/components/responses/RequestHeaderFieldsTooLarge'}
+        '503': {$ref: '#/components/responses/ServiceUnavailable'}
+    options: *preflight
+
+  /score/ssim:
+    post:
+      tags: [scores]
+      operationId: structuralSimilarity
+      summary: Structural similarity (TorchMetrics StructuralSimilarityIndexMeasure)
+      description: |
+        TorchMetrics' `StructuralSimilarityIndexMeasure` with its Gaussian
+        window, in float64. Each image is padded by reflection (the edge
+        pixel not repeated) by half the window on every side; at each of the
+        H × W pixels the window gives local means μ, variances σ² (clamped at
+        0) and covariance σpt, which score
+        `(2·μp·μt + c1)(2·σpt + c2) / ((μp² + μt² + c1)(σp² + σt² + c2))`
+        with `c1 = (k1·R)²`, `c2 = (k2·R)²`. An image's SSIM is the mean over
+        its channels and pixels; `loss` holds the images' mean (higher is
+        better), their sum, or with `none` one score per image (shape
+        `(N)`). `weight_sum` is N, `count` the number of elements.
+
+        H and W must exceed half the window (at least 6 for the default
+        sigma), as reflection padding needs.
+
+        The PyTorch reference is `torchmetrics.image.StructuralSimilarityIndexMeasure`.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/StructuralSimilarityRequest'
+            examples:
+              images:
+                summary: Two 1×6×6 images in [0, 1], one score per image
+                value:
+                  predictions: {"shape": [2, 1, 6, 6], "data": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 0.6, 0.7, 0.8, 0.9, 1.0, 1.0, 0.9, 0.1, 0.8, 0.2, 0.7, 0.3, 0.1, 0.9, 0.2, 0.8, 0.3, 0.7, 0.8, 0.2, 0.7, 0.3, 0.6, 0.4, 0.2, 0.8, 0.3, 0.7, 0.4, 0.6, 0.7, 0.3, 0.6, 0.4, 0.5, 0.5, 0.3, 0.7, 0.4, 0.6, 0.5, 0.5]}
+                  targets: {"shape": [2, 1, 6, 6], "data": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 0.6, 0.7, 0.8, 0.9, 1.0, 0.9, 0.8, 0.2, 0.8, 0.2, 0.6, 0.3, 0.2, 0.9, 0.2, 0.7, 0.3, 0.7, 0.8, 0.2, 0.6, 0.3, 0.6, 0.5, 0.2, 0.8, 0.3, 0.7, 0.4, 0.6, 0.7, 0.3, 0.6, 0.4, 0.5, 0.5, 0.3, 0.6, 0.4, 0.6, 0.5, 0.4]}
+                  data_range: 1.0
+                  reduction: "none"
+              smallWindow:
+                summary: A 3×3 image with sigma 0.5 (a 5-pixel window)
+                value:
+                  predictions: [[[[0.1, 0.5, 0.9], [0.4, 0.6, 0.2], [0.8, 0.3, 0.7]]]]
+                  targets: [[[[0.2, 0.5, 0.8], [0.4, 0.5, 0.3], [0.7, 0.3, 0.7]]]]
+                  sigma: 0.5
+                  data_range: 1.0
+      responses:
+        '200':
+          $ref: '#/components/responses/StructuralSimilarityResult'
         '400': {$ref: '#/components/responses/BadRequest'}
         '408': {$ref: '#/components/responses/RequestTimeout'}
         '411': {$ref: '#/components/responses/LengthRequired'}
@@ -1144,6 +1392,161 @@ components:
           description: '`true`: the targets are log-probabilities too.'
           type: [boolean, 'null']
           default: false
+    SigmoidFocalRequest:
+      title: Sigmoid focal loss request
+      type: object
+      additionalProperties: false
+      required: [predictions, targets]
+      properties:
+        predictions:
+          description: Logits, any shape (a detector's class scores, a segmentation map).
+          $ref: '#/components/schemas/Tensor'
+        targets:
+          description: 'Exactly the predictions'' shape: binary labels, or soft ones in `[0, 1]`.'
+          $ref: '#/components/schemas/Tensor'
+        reduction:
+          description: |
+            As in PyTorch, but the default is `mean` where torchvision's is
+            `none`. `null` is the same as absent (`mean`).
+          type: [string, 'null']
+          enum: [mean, sum, none, null]
+          default: mean
+        alpha:
+          description: |
+            The weight of the positives, `1 - alpha` that of the negatives
+            (torchvision's 0.25); at most 1. A negative value turns the
+            weighting off, as in torchvision.
+          type: [number, 'null']
+          maximum: 1
+          default: 0.25
+        gamma:
+          description: The focusing exponent (torchvision's 2); 0 with a negative `alpha` is BCE with logits.
+          type: [number, 'null']
+          minimum: 0
+          default: 2
+    DiceRequest:
+      title: Soft Dice loss request
+      type: object
+      additionalProperties: false
+      required: [predictions, targets]
+      properties:
+        predictions:
+          description: 'Shape `(N, C, d1, ..., dk)`, k ≥ 1 (a segmentation map `(N, C, H, W)`): probabilities, or logits with `sigmoid` or `softmax`.'
+          $ref: '#/components/schemas/Tensor'
+        targets:
+          description: A mask, one-hot or soft labels in `[0, 1]` of the predictions' shape, or class indices of shape `(N, d1, ..., dk)` or `(N, 1, d1, ..., dk)` (one-hot encoded, as MONAI's `to_onehot_y`).
+          $ref: '#/components/schemas/Tensor'
+        reduction:
+          $ref: '#/components/schemas/Reduction'
+        sigmoid:
+          description: '`true`: σ of each prediction first (multi-label).'
+          type: [boolean, 'null']
+          default: false
+        softmax:
+          description: '`true`: a softmax over C first (ignored for one channel, as MONAI); not with `sigmoid`.'
+          type: [boolean, 'null']
+          default: false
+        include_background:
+          description: '`false`: channel 0 takes no part (ignored for one channel, as MONAI).'
+          type: [boolean, 'null']
+          default: true
+        squared_pred:
+          description: '`true`: the denominator sums `p²` and `t²`.'
+          type: [boolean, 'null']
+          default: false
+        jaccard:
+          description: '`true`: the Jaccard (IoU) form, denominator `2·(D - I)`.'
+          type: [boolean, 'null']
+          default: false
+        smooth_nr:
+          description: Added to the numerator `2·I`.
+          type: [number, 'null']
+          minimum: 0
+          default: 1e-05
+        smooth_dr:
+          description: Added to the denominator.
+          type: [number, 'null']
+          minimum: 0
+          default: 1e-05
+        batch:
+          description: '`true`: sum over the batch too, one term per channel.'
+          type: [boolean, 'null']
+          default: false
+        weight:
+          description: 'Class weights ≥ 0: one number for every class, or shape `(C'')`, the channels scored (without the background when `include_background` is false); unused for one channel.'
+          $ref: '#/components/schemas/OptionalTensor'
+    PeakSignalNoiseRatioRequest:
+      title: Peak signal-to-noise ratio request
+      type: object
+      additionalProperties: false
+      required: [predictions, targets, data_range]
+      properties:
+        predictions:
+          description: Any shape (images `(N, C, H, W)`).
+          $ref: '#/components/schemas/Tensor'
+        targets:
+          description: Exactly the predictions' shape.
+          $ref: '#/components/schemas/Tensor'
+        data_range:
+          description: |
+            One number > 0, the range of the signal: `1.0` for images in
+            `[0, 1]`, `255` for bytes. Required, as in TorchMetrics 1.x.
+          $ref: '#/components/schemas/Tensor'
+        dim:
+          description: |
+            A dimension or an array of dimensions (negative ones count from the
+            end) each score averages over: `[1, 2, 3]` scores each image of
+            `(N, C, H, W)`. Absent: one score over every element.
+          $ref: '#/components/schemas/OptionalTensor'
+        reduction:
+          description: |
+            How the scores of `dim` combine (TorchMetrics' `elementwise_mean`
+            is `mean`). Without `dim` there is one score, whatever the
+            reduction. `null` is the same as absent (`mean`).
+          type: [string, 'null']
+          enum: [mean, sum, none, null]
+          default: mean
+    StructuralSimilarityRequest:
+      title: Structural similarity request
+      type: object
+      additionalProperties: false
+      required: [predictions, targets]
+      properties:
+        predictions:
+          description: Images of shape `(N, C, H, W)`.
+          $ref: '#/components/schemas/Tensor'
+        targets:
+          description: Exactly the predictions' shape.
+          $ref: '#/components/schemas/Tensor'
+        reduction:
+          description: |
+            How the images' scores combine (TorchMetrics' `elementwise_mean` is
+            `mean`); `none` gives one score per image. `null` is the same as
+            absent (`mean`).
+          type: [string, 'null']
+          enum: [mean, sum, none, null]
+          default: mean
+        data_range:
+          description: |
+            One number > 0, the range of the signal (`1.0` for images in
+            `[0, 1]`). Absent: `max(predictions' max - min, targets' max - min)`
+            over the request, as TorchMetrics.
+          $ref: '#/components/schemas/OptionalTensor'
+        sigma:
+          description: The Gaussian window's standard deviation; the window is `2·⌊3.5·sigma + 0.5⌋ + 1` pixels wide (11 for 1.5).
+          type: [number, 'null']
+          exclusiveMinimum: 0
+          default: 1.5
+        k1:
+          description: '`c1 = (k1·R)²`.'
+          type: [number, 'null']
+          minimum: 0
+          default: 0.01
+        k2:
+          description: '`c2 = (k2·R)²`.'
+          type: [number, 'null']
+          minimum: 0
+          default: 0.03
 # END GENERATED request-schemas
 
     # ----- responses -----------------------------------------------------
@@ -1412,6 +1815,71 @@ components:
             perElement:
               summary: The "perElement" request
               value: {"loss":[-0.0818875824868201,0.10342640972002737,-0.0011918412977808268],"reduction":"none","shape":[3],"count":3,"weight_sum":3.0}
+    SigmoidFocalResult:
+      description: The loss.
+      headers:
+        Access-Control-Allow-Origin: {$ref: '#/components/headers/AccessControlAllowOrigin'}
+      content:
+        application/json:
+          schema: {$ref: '#/components/schemas/LossResult'}
+          examples:
+            mean:
+              summary: The "mean" request
+              value: {"loss":0.10016771149490598,"reduction":"mean","shape":[],"count":3,"weight_sum":3.0}
+            alphaGamma:
+              summary: The "alphaGamma" request
+              value: {"loss":1.8048539879419165,"reduction":"sum","shape":[],"count":4,"weight_sum":4.0}
+            perElement:
+              summary: The "perElement" request
+              value: {"loss":[0.0004508907088100938,0.016993543131350507,0.28305870064455735],"reduction":"none","shape":[3],"count":3,"weight_sum":3.0}
+    DiceResult:
+      description: The loss.
+      headers:
+        Access-Control-Allow-Origin: {$ref: '#/components/headers/AccessControlAllowOrigin'}
+      content:
+        application/json:
+          schema: {$ref: '#/components/schemas/LossResult'}
+          examples:
+            softmaxIndices:
+              summary: The "softmaxIndices" request
+              value: {"loss":0.28182531338497374,"reduction":"mean","shape":[],"count":12,"weight_sum":3.0}
+            binaryMask:
+              summary: The "binaryMask" request
+              value: {"loss":[[[[0.14999962500093733]]],[[[0.34999912500218755]]]],"reduction":"none","shape":[2,1,1,1],"count":8,"weight_sum":2.0}
+            weightedJaccard:
+              summary: The "weightedJaccard" request
+              value: {"loss":0.6801953986013347,"reduction":"mean","shape":[],"count":8,"weight_sum":2.0}
+    PeakSignalNoiseRatioResult:
+      description: The score.
+      headers:
+        Access-Control-Allow-Origin: {$ref: '#/components/headers/AccessControlAllowOrigin'}
+      content:
+        application/json:
+          schema: {$ref: '#/components/schemas/LossResult'}
+          examples:
+            whole:
+              summary: The "whole" request
+              value: {"loss":20.0,"reduction":"mean","shape":[],"count":8,"weight_sum":1.0}
+            perImage:
+              summary: The "perImage" request
+              value: {"loss":20.14014361800121,"reduction":"mean","shape":[],"count":8,"weight_sum":2.0}
+            perImageNone:
+              summary: The "perImageNone" request
+              value: {"loss":[38.96626412317985,null],"nonfinite":["inf"],"reduction":"none","shape":[2],"count":8,"weight_sum":2.0}
+    StructuralSimilarityResult:
+      description: The score.
+      headers:
+        Access-Control-Allow-Origin: {$ref: '#/components/headers/AccessControlAllowOrigin'}
+      content:
+        application/json:
+          schema: {$ref: '#/components/schemas/LossResult'}
+          examples:
+            images:
+              summary: The "images" request
+              value: {"loss":[0.9974651876005868,0.9765393019142099],"reduction":"none","shape":[2],"count":72,"weight_sum":2.0}
+            smallWindow:
+              summary: The "smallWindow" request
+              value: {"loss":0.9316519910611708,"reduction":"mean","shape":[],"count":9,"weight_sum":1.0}
 # END GENERATED result-responses
     Alive:
       description: The process is alive.

@@ -54,6 +54,12 @@ public struct DiceLoss: Sendable {
     }
 
     public func callAsFunction(predictions: Tensor, targets: Tensor) throws(LossError) -> LossResult {
+        guard smoothNumerator >= 0, smoothNumerator.isFinite else {
+            throw LossError("smooth_nr = \(formatNumber(smoothNumerator)) must be a finite number ≥ 0")
+        }
+        guard smoothDenominator >= 0, smoothDenominator.isFinite else {
+            throw LossError("smooth_dr = \(formatNumber(smoothDenominator)) must be a finite number ≥ 0")
+        }
         try requireNonEmpty(predictions, name: "predictions")
         guard predictions.rank >= 3 else {
             throw LossError(

@@ -2,10 +2,12 @@ import Foundation
 import Testing
 @testable import LossService
 
-/// The PyTorch golden cases (Tests/LossesTests/Fixtures/golden*.json, made by
+/// The golden cases (Tests/LossesTests/Fixtures/golden*.json, made by
 /// scripts/make_golden.py and scripts/make_golden_more.py with torch in
-/// float64), each sent over loopback to its declaration's route and checked
-/// against PyTorch's numbers: loss, shape, count, weight_sum. The numbers
+/// float64, and image_losses.json, made by scripts/make_image_losses.py from
+/// float64 references of torchvision's, MONAI's and TorchMetrics' formulas),
+/// each sent over loopback to its declaration's route and checked against the
+/// reference's numbers: loss, shape, count, weight_sum. The numbers
 /// never come from our own output. The harness is driven by `LossRegistry`:
 /// every declared loss must have golden cases, and every case must name a
 /// declared loss.
@@ -13,7 +15,7 @@ import Testing
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../LossesTests/Fixtures").standardized
     /// The fixture files, each written by one generator under scripts/.
-    static let fixtureFiles = ["golden.json", "golden_more.json"]
+    static let fixtureFiles = ["golden.json", "golden_more.json", "image_losses.json"]
 
     static func cases() throws -> [TestJSON] {
         var all: [TestJSON] = []
