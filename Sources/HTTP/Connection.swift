@@ -90,10 +90,8 @@ final class Connection: @unchecked Sendable {
     /// This connection's key in the event loop; never reused.
     private let id: UInt64
 
-    // The read buffer, reused for every request: bytes [start, end) are unconsumed.
-    private var buffer: UnsafeMutableRawBufferPointer
-    private var start = 0
-    private var end = 0
+    /// The read buffer, reused for every request, and its growth rules.
+    private var readBuffer: ReadBuffer
 
     private var state = ConnectionPhase.idle
     private var parser: RequestParser
@@ -142,19 +140,15 @@ final class Connection: @unchecked Sendable {
         self.parser = RequestParser(limits: server.configuration.limits)
         self.encoder = ResponseEncoder(gzipMinimumBytes: server.configuration.gzipMinimumBytes,
                                        gzipLevel: server.configuration.gzipLevel)
-        self.buffer = .allocate(byteCount: Connection.normalBufferBytes(server.configuration), alignment: 16)
+        self.readBuffer = ReadBuffer(configuration: server.configuration)
         self.offloaded = Atomic(tls != nil)
         self.timer = ConnectionTimer(configuration: server.configuration, clock: SystemClock())
         self.bodyReader = BodyReader(limits: server.configuration.limits,
                                      discardBodyBytes: server.configuration.discardBodyBytes)
     }
 
-    private static func normalBufferBytes(_ configuration: ServerConfiguration) -> Int {
-        max(1024, configuration.readBufferBytes)
-    }
-
     deinit {
-        buffer.deallocate()
+        readBuffer.deallocate()
     }
 
     // MARK: - Life cycle
@@ -185,7 +179,7 @@ final class Connection: @unchecked Sendable {
         } else if self.draining {
             // Accepted during the drain: its request is answered if it comes within the grace.
             // (Or the drain began before the start and answered a request already: that set the deadline.)
-            if state == .idle && start == end && !writePending { awaitLastRequest() }
+            if state == .idle && readBuffer.isEmpty && !writePending { awaitLastRequest() }
         } else {
             waitForRequest()
         }
@@ -262,8 +256,7 @@ final class Connection: @unchecked Sendable {
     /// normal read buffer after a large body or head, if what it holds fits.
     private func requestBoundary() {
         if tls == nil && offloaded.load(ordering: .relaxed) { offloaded.store(false, ordering: .relaxed) }
-        let normal = Connection.normalBufferBytes(configuration)
-        if buffer.count > normal && end - start <= normal { reallocate(to: normal) }
+        readBuffer.shrinkToNormal()
     }
 
     /// Closes a connection that was never started (over the cap, or draining).
@@ -277,7 +270,7 @@ final class Connection: @unchecked Sendable {
     /// close) if it is still idle, else nothing (a request came meanwhile).
     /// A client must expect an idle connection to close (RFC 9112 §9.3.1).
     func evict() {
-        guard state == .idle, start == end, !writePending, !closeAfterWrite else { return }
+        guard state == .idle, readBuffer.isEmpty, !writePending, !closeAfterWrite else { return }
         linger()
     }
 
@@ -288,9 +281,9 @@ final class Connection: @unchecked Sendable {
     /// `ServerConfiguration.drainIdleGrace` (see `awaitLastRequest`).
     func beginDrain() {
         draining = true
-        guard state == .idle && start == end && !writePending, tls?.isEstablished ?? true else { return }
+        guard state == .idle && readBuffer.isEmpty && !writePending, tls?.isEstablished ?? true else { return }
         readable(untilEmpty: true)
-        if state == .idle && start == end && !writePending { awaitLastRequest() }
+        if state == .idle && readBuffer.isEmpty && !writePending { awaitLastRequest() }
     }
 
     /// Draining and idle, nothing of a next request received: a keep-alive
@@ -306,9 +299,9 @@ final class Connection: @unchecked Sendable {
     /// lingering close: a FIN, so a client sees a clean end, never the reset a
     /// close with unread bytes sends.
     private func endIdleDrain() {
-        guard state == .idle && start == end && !writePending else { return }  // a request came meanwhile
+        guard state == .idle && readBuffer.isEmpty && !writePending else { return }  // a request came meanwhile
         readable(untilEmpty: true)
-        if state == .idle && start == end && !writePending { linger() }
+        if state == .idle && readBuffer.isEmpty && !writePending { linger() }
     }
 
     /// Called by the server's sweeper once `deadline` has passed.
@@ -405,8 +398,8 @@ final class Connection: @unchecked Sendable {
     /// stops while a write is pending.
     private func readable(untilEmpty: Bool = false) {
         while state != .closed && !writePending && !mustHandOff {
-            makeRoom()
-            if end == buffer.count {
+            readBuffer.makeRoom(largeBody: state == .body && bodyReader.isLarge(than: configuration.inlineBodyBytes))
+            if readBuffer.isFull {
                 // Full and the parser or decoder still wants more: a line no limit allows.
                 if state == .body && bodyReader.isDropping {
                     linger()
@@ -417,18 +410,18 @@ final class Connection: @unchecked Sendable {
                 }
                 return
             }
-            let room = buffer.count - end
-            let count = tls == nil ? read(fd, buffer.baseAddress! + end, room) : tls!.read(buffer.baseAddress! + end, room)
+            let (space, room) = readBuffer.freeSpace
+            let count = tls == nil ? read(fd, space, room) : tls!.read(space, room)
             if count > 0 {
                 if state == .lingering {
                     lingerBudget -= count
-                    end = start  // dropped
+                    readBuffer.clear()  // dropped
                     if lingerBudget <= 0 {
                         close()
                         return
                     }
                 } else {
-                    end += count
+                    readBuffer.didRead(count)
                     processInput()
                 }
                 // A short read drained the socket; bytes arriving later raise a new edge.
@@ -453,44 +446,6 @@ final class Connection: @unchecked Sendable {
         }
     }
 
-    /// Makes room at the end of the buffer: moves unconsumed bytes to the
-    /// front, or grows the buffer while a request head is larger than it.
-    private func makeRoom() {
-        if state == .body && buffer.count < configuration.bodyReadBufferBytes
-            && bodyReader.isLarge(than: configuration.inlineBodyBytes) {
-            // A large body: fewer, larger reads. Shrunk at the request's end; small bodies keep the
-            // normal buffer, so a small request never pays for allocating and freeing a large one.
-            reallocate(to: configuration.bodyReadBufferBytes)
-        }
-        if start == end {
-            start = 0
-            end = 0
-            return
-        }
-        guard end == buffer.count else { return }
-        if start > 0 {
-            (buffer.baseAddress! + 0).copyMemory(from: buffer.baseAddress! + start, byteCount: end - start)
-            end -= start
-            start = 0
-            return
-        }
-        // A head (or a chunk-size line) larger than the buffer: grow it, up to
-        // a bound that lets the parser see every limit it enforces.
-        let bound = limits.maxRequestLineBytes + limits.maxHeaderBytes + 1024
-        guard buffer.count < bound else { return }
-        reallocate(to: min(bound, buffer.count * 2))
-    }
-
-    /// Moves the unconsumed bytes to the start of a new buffer of `size` bytes (at least `end - start`).
-    private func reallocate(to size: Int) {
-        let resized = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
-        resized.baseAddress!.copyMemory(from: buffer.baseAddress! + start, byteCount: end - start)
-        end -= start
-        start = 0
-        buffer.deallocate()
-        buffer = resized
-    }
-
     /// Answers what the buffer holds, request after request, until it needs
     /// more bytes, a write is pending, or the connection is ending.
     private func processInput() {
@@ -498,7 +453,7 @@ final class Connection: @unchecked Sendable {
             switch state {
             case .idle, .head:
                 if state == .idle { requestBoundary() }
-                if start == end {
+                if readBuffer.isEmpty {
                     if peerClosed {
                         close()
                     } else if state == .idle {
@@ -513,15 +468,14 @@ final class Connection: @unchecked Sendable {
                     requestStart = timer.now()
                     setDeadline(timer.headStarted())
                 }
-                let result = parser.parse(UnsafeRawBufferPointer(rebasing: buffer[start..<end]))
+                let result = parser.parse(readBuffer.unread)
                 switch result {
                 case .incomplete:
                     if peerClosed {
                         // The client half-closed mid-head; it may still be reading, so tell it why.
                         fail(HTTPError(status: .badRequest,
-                                       detail: "the request head ended after \(end - start) bytes, before its empty line (RFC 9112 §2.1)"))
-                    } else if start == 0 && end == buffer.count
-                        && buffer.count >= limits.maxRequestLineBytes + limits.maxHeaderBytes + 1024 {
+                                       detail: "the request head ended after \(readBuffer.count) bytes, before its empty line (RFC 9112 §2.1)"))
+                    } else if readBuffer.isFullAtHeadBound {
                         fail(HTTPError(status: .requestHeaderFieldsTooLarge,
                                        detail: "the request head is larger than \(limits.maxHeaderBytes) bytes"))
                     }
@@ -529,12 +483,12 @@ final class Connection: @unchecked Sendable {
                 case .failed(let error):
                     fail(error)
                 case .complete(let head, let framing, let headLength):
-                    start += headLength
+                    readBuffer.consume(headLength)
                     parser.reset()
                     begin(head, framing)
                 }
             case .body:
-                if start == end {
+                if readBuffer.isEmpty {
                     if peerClosed && bodyReader.isDropping {
                         close()  // already answered
                     } else if peerClosed {
@@ -606,7 +560,7 @@ final class Connection: @unchecked Sendable {
 
     /// Feeds the buffered body bytes to the body stage and acts on its step.
     private func readBody() {
-        let (consumed, step) = bodyReader.read(UnsafeRawBufferPointer(rebasing: buffer[start..<end]))
+        let (consumed, step) = bodyReader.read(readBuffer.unread)
         switch step {
         case .failed(let error) where consumed == 0:
             fail(error)
@@ -617,7 +571,7 @@ final class Connection: @unchecked Sendable {
         default:
             break
         }
-        start += consumed
+        readBuffer.consume(consumed)
         setDeadline(timer.bodyRead(consumed))
         switch step {
         case .needMore:
@@ -787,8 +741,7 @@ final class Connection: @unchecked Sendable {
         tls?.shutdownWrite()  // close_notify first, in the stream, before the FIN
         shutdown(fd, Int32(SHUT_WR))
         lingerBudget = configuration.lingerBytes
-        start = 0
-        end = 0
+        readBuffer.clear()
         setDeadline(timer.lingering())
         resumeReading()
     }

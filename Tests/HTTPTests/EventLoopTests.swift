@@ -17,40 +17,34 @@ import TestSupport
         let heavy = try TestClient(port: server.port)
         let small = try TestClient(port: server.port)
         let body = [UInt8](repeating: UInt8(ascii: "x"), count: 200 << 10)  // over inlineBodyBytes
-        heavy.send(post("/slow", body))
-        // Up to 5 s: under ThreadSanitizer on a loaded machine 0.6 s was once too short.
-        for _ in 0..<5000 where !responder.slowStarted.withLock({ $0 }) { usleep(1_000) }
-        #expect(responder.slowStarted.withLock { $0 })
+        heavy.send(post("/gated", body))
+        #expect(eventually(timeout: 10) { responder.gatedWaiting.withLock { $0 } == 1 })
 
-        var answer = ""
-        let seconds = try elapsed {
-            small.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
-            answer = try small.readResponse().text
-        }
-        #expect(answer == "hello")
-        #expect(seconds < 0.1)  // the heavy handler sleeps 300 ms
+        // The heavy handler holds its thread until the gate opens: the small
+        // request is answered meanwhile, or the read times out. No wall-clock bound.
+        small.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(try small.readResponse().text == "hello")
+        #expect(!responder.gateOpened.withLock { $0 })
+        responder.openGate(for: 1)
         #expect(try heavy.readResponse().text == "\(body.count)")
     }
 
     @Test func aNewConnectionIsServedWhileHeavyRequestsKeepEveryWorkerBusy() throws {
         let (server, responder) = try startServer { $0.eventLoops = 1 }
         defer { stop(server) }
-        // More heavy requests than Dispatch runs at once (one worker per CPU): each sleeps 300 ms on one.
-        let heavy = try (0...ServerConfiguration.schedulableCPUs()).map { _ in try TestClient(port: server.port) }
+        // More heavy requests than Dispatch runs at once (one worker per CPU), each holding its worker.
+        let heavyCount = ServerConfiguration.schedulableCPUs() + 1
+        let heavy = try (0..<heavyCount).map { _ in try TestClient(port: server.port) }
         let body = [UInt8](repeating: UInt8(ascii: "x"), count: 100 << 10)
-        for client in heavy { DispatchQueue.global().async { client.send(post("/slow", body)) } }
-        // Up to 5 s: under ThreadSanitizer on a loaded machine 0.6 s was once too short.
-        for _ in 0..<5000 where !responder.slowStarted.withLock({ $0 }) { usleep(1_000) }
-        #expect(responder.slowStarted.withLock { $0 })
+        for client in heavy { DispatchQueue.global().async { client.send(post("/gated", body)) } }
+        let busy = ServerConfiguration.schedulableCPUs()
+        #expect(eventually(timeout: 10) { responder.gatedWaiting.withLock { $0 } >= busy })
 
-        var answer = ""
-        let seconds = try elapsed {
-            let late = try TestClient(port: server.port)
-            late.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
-            answer = try late.readResponse().text
-        }
-        #expect(answer == "hello")
-        #expect(seconds < 0.1)
+        let late = try TestClient(port: server.port)
+        late.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(try late.readResponse().text == "hello")
+        #expect(!responder.gateOpened.withLock { $0 })
+        responder.openGate(for: heavyCount)
         for client in heavy { #expect(try client.readResponse().text == "\(body.count)") }
     }
 

@@ -48,6 +48,36 @@ final class TestResponder: Responder {
     /// True once a `/slow` request began its heavy work.
     let slowStarted = Locked(false)
 
+    /// Counts the body, then, before answering, waits until the test opens
+    /// the gate (`openGate`; at most 10 s): heavy work that lasts exactly
+    /// until the test has seen what it must see meanwhile, with no sleep to tune.
+    final class Gated: BodyHandler {
+        let responder: TestResponder
+        var count = 0
+        init(responder: TestResponder) { self.responder = responder }
+        func consume(_ piece: UnsafeRawBufferPointer) -> Response? {
+            count += piece.count
+            return nil
+        }
+        func finish() -> Response {
+            responder.gatedWaiting.withLock { $0 += 1 }
+            _ = responder.gate.wait(timeout: .now() + 10)
+            return Response(status: .ok, body: Array("\(count)".utf8))
+        }
+    }
+
+    /// `/gated` requests waiting at the gate (counted as each arrives, not decremented).
+    let gatedWaiting = Locked(0)
+    /// True once the test opened the gate.
+    let gateOpened = Locked(false)
+    private let gate = DispatchSemaphore(value: 0)
+
+    /// Lets `count` waiting (or future) `/gated` requests answer.
+    func openGate(for count: Int) {
+        gateOpened.withLock { $0 = true }
+        for _ in 0..<count { gate.signal() }
+    }
+
     static let bigBody: [UInt8] = Array(String(repeating: #"{"loss":0.25,"count":12},"#, count: 200).utf8)
 
     func respond(to head: RequestHead) -> Reply {
@@ -57,6 +87,7 @@ final class TestResponder: Responder {
         case "/echo": return .body(Echo())
         case "/stop-early": return .body(StopEarly())
         case "/slow": return .body(Slow(responder: self))
+        case "/gated": return .body(Gated(responder: self))
         case "/big": return .response(Response(status: .ok, headers: ["Content-Type": "application/json"], body: TestResponder.bigBody))
         case "/reject": return .response(Problem(status: .notFound, detail: "no such route").response)
         case "/empty": return .response(Response(status: .noContent))
