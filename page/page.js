@@ -167,12 +167,14 @@ function resolve(doc, node) {
   return node;
 }
 
-// Every operation that takes a JSON object is a loss: its path, summary,
-// request schema (members, required ones) and examples.
+// Every operation that takes a JSON object is a loss (the Open Inference
+// Protocol's, tagged oip, aside): its path, summary, request schema (members,
+// required ones) and examples.
 function readLosses(doc) {
   const out = [];
   for (const [path, item] of Object.entries(doc.paths || {})) {
     const post = item && item.post;
+    if (post && Array.isArray(post.tags) && post.tags.includes("oip")) continue;
     const media = post && post.requestBody && post.requestBody.content && post.requestBody.content["application/json"];
     const schema = media && resolve(doc, media.schema);
     if (!schema || !schema.properties) continue;

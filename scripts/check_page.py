@@ -117,8 +117,9 @@ try:
         schemas = document["components"]["schemas"]
         expected = {}
         for path, item in document["paths"].items():
-            media = (item.get("post") or {}).get("requestBody", {}).get("content", {}).get("application/json")
-            if media:
+            post = item.get("post") or {}
+            media = post.get("requestBody", {}).get("content", {}).get("application/json")
+            if media and "oip" not in post.get("tags", []):  # the Open Inference Protocol's are no loss routes
                 schema = schemas[media["schema"]["$ref"].rsplit("/", 1)[1]]
                 expected[path] = list(schema["properties"])
         options = page.eval_on_selector_all("#loss option", "os => os.map(o => o.value)")

@@ -53,6 +53,8 @@ public struct LossResponder: Responder {
         switch router.match(head.method, path: head.path) {
         case .notFound:
             return .response(Problem(status: .notFound, detail: "no route for \(head.path); the routes are \(LossResponder.routeList)").response)
+        case .oipNotFound(let why):
+            return .response(OIPError(.notFound, why).response)
         case .methodNotAllowed(let route):
             var response = Problem(
                 status: .methodNotAllowed,
@@ -67,7 +69,10 @@ public struct LossResponder: Responder {
         }
     }
 
-    private static let routeList = Route.allCases.map(\.path).joined(separator: ", ")
+    private static let routeList: String = {
+        var seen = Set<String>()
+        return Route.allCases.map(\.path).filter { seen.insert($0).inserted }.joined(separator: ", ")
+    }()
 
     private func answer(_ route: Route, head: RequestHead) -> Reply {
         switch route {
@@ -86,10 +91,40 @@ public struct LossResponder: Responder {
             return .response(OpenAPIRepresentation.response(to: head))
         case .page, .pageStyle, .pageScript:
             return .response(PageResponse.response(for: route))
+        case .oip(let route):
+            return oipReply(route, head: head)
         case .loss(let declaration):
             return lossReply(head, LossBodyHandler(
                 declaration: declaration, metrics: metrics, bodyLength: LossResponder.bodyLength(head),
                 maxTensorBytes: maxTensorBytes, budget: budget(for: head)))
+        }
+    }
+
+    /// An Open Inference Protocol answer. An inference request takes any
+    /// `Content-Type` (tritonclient sends none with binary tensors); its
+    /// `Inference-Header-Content-Length` must be a whole number within the
+    /// body when the body's length is known.
+    private func oipReply(_ route: OIPRoute, head: RequestHead) -> Reply {
+        let ready = !readiness.isDraining
+        switch route {
+        case .server: return .response(OIPResponses.server())
+        case .live: return .response(OIPResponses.health("live", true))
+        case .ready: return .response(OIPResponses.health("ready", ready))
+        case .model(let declaration): return .response(OIPResponses.model(declaration))
+        case .modelReady(let declaration): return .response(OIPResponses.health("ready", ready, model: declaration.name))
+        case .infer(let declaration):
+            var headerLength: Int? = nil
+            if let field = head.headers["Inference-Header-Content-Length"] {
+                guard let length = Int(field), length >= 0, field.allSatisfy(\.isASCII) else {
+                    return .response(OIPError("Inference-Header-Content-Length must be a whole number of bytes, got '\(field)'").response)
+                }
+                if let bodyLength = LossResponder.bodyLength(head), length > bodyLength {
+                    return .response(OIPError("Inference-Header-Content-Length \(length) is past the end of the \(bodyLength)-byte body").response)
+                }
+                headerLength = length
+            }
+            return .body(OIPBodyHandler(declaration: declaration, metrics: metrics, headerLength: headerLength,
+                                        maxTensorBytes: maxTensorBytes))
         }
     }
 
@@ -175,8 +210,13 @@ public struct LossResponder: Responder {
         // A request refused on its head alone (a 413 before the body, a 417,
         // a 503 at the connection cap) still names its route; only an unknown
         // path or a head that could not be read is `unmatched`.
-        if let head = exchange.head, let known = router.route(forPath: head.path) { route = known.path }
+        var model: String? = nil
+        if let head = exchange.head, let known = router.route(forPath: head.path) {
+            route = known.path
+            if case .oip(let oip) = known { model = oip.model?.name }
+        }
         metrics.record(exchange, route: route)
+        if let model { metrics.recordModel(exchange, route: route, model: model) }
         onCompleted?(exchange, route)
     }
 }

@@ -108,6 +108,8 @@ tags:
     description: Health, readiness, metrics and this document.
   - name: cors
     description: CORS preflight answers.
+  - name: oip
+    description: The Open Inference Protocol v2 (KServe, Triton) endpoints; one model per loss.
 
 paths:
 # BEGIN GENERATED paths
@@ -1116,6 +1118,244 @@ paths:
         '431': {$ref: '#/components/responses/RequestHeaderFieldsTooLarge'}
     options: *preflight
 
+  # ----- Open Inference Protocol v2 (hand-written, #10; outside the generated parts) -----
+  /v2:
+    get:
+      tags: [oip]
+      operationId: oipServerMetadata
+      summary: Open Inference Protocol server metadata
+      description: |
+        KServe's Open Inference Protocol v2 (REST), which Triton also serves:
+        `tritonclient.http` and KServe's clients work against lossd as they
+        are. Every loss is a model of the same name (`/v2/models/ce`, ...),
+        version `1`.
+      responses:
+        '200':
+          description: The server's name, version and protocol extensions.
+          headers:
+            Access-Control-Allow-Origin: {$ref: '#/components/headers/AccessControlAllowOrigin'}
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/OIPServerMetadata'}
+              example: {name: lossd, version: 1.3.0, extensions: [binary_tensor_data, parameters]}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '408': {$ref: '#/components/responses/RequestTimeout'}
+        '413': {$ref: '#/components/responses/ContentTooLarge'}
+        '414': {$ref: '#/components/responses/URITooLong'}
+        '431': {$ref: '#/components/responses/RequestHeaderFieldsTooLarge'}
+    # The Open Inference Protocol paths' preflight: the lossd one, and a 404 for an unknown model.
+    options: &oipPreflight
+      tags: [cors, oip]
+      summary: CORS preflight
+      description: |
+        As on every path: 204 with `Allow`, and the CORS headers for a
+        preflight from an allowed origin. A model path whose model is
+        unknown is a 404 (`{"error": ...}`).
+      parameters:
+        - name: Origin
+          in: header
+          required: false
+          schema: {type: string}
+          example: https://dashboard.example
+        - name: Access-Control-Request-Method
+          in: header
+          required: false
+          schema: {type: string}
+          example: POST
+      responses:
+        '204': {$ref: '#/components/responses/Preflight'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '404': {$ref: '#/components/responses/OIPNotFound'}
+        '408': {$ref: '#/components/responses/RequestTimeout'}
+        '413': {$ref: '#/components/responses/ContentTooLarge'}
+        '414': {$ref: '#/components/responses/URITooLong'}
+        '431': {$ref: '#/components/responses/RequestHeaderFieldsTooLarge'}
+
+  /v2/health/live:
+    get:
+      tags: [oip]
+      operationId: oipLive
+      summary: Open Inference Protocol liveness
+      responses:
+        '200':
+          description: The process is alive.
+          headers:
+            Access-Control-Allow-Origin: {$ref: '#/components/headers/AccessControlAllowOrigin'}
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/OIPLive'}
+              example: {live: true}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '408': {$ref: '#/components/responses/RequestTimeout'}
+        '413': {$ref: '#/components/responses/ContentTooLarge'}
+        '414': {$ref: '#/components/responses/URITooLong'}
+        '431': {$ref: '#/components/responses/RequestHeaderFieldsTooLarge'}
+    options: *oipPreflight
+
+  /v2/health/ready:
+    get:
+      tags: [oip]
+      operationId: oipReady
+      summary: Open Inference Protocol readiness
+      description: 'Follows draining as `/readyz` does; 503 `{"ready":false}` once a drain has begun.'
+      responses:
+        '200':
+          description: Ready to take traffic.
+          headers:
+            Access-Control-Allow-Origin: {$ref: '#/components/headers/AccessControlAllowOrigin'}
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/OIPReady'}
+              example: {ready: true}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '408': {$ref: '#/components/responses/RequestTimeout'}
+        '413': {$ref: '#/components/responses/ContentTooLarge'}
+        '414': {$ref: '#/components/responses/URITooLong'}
+        '431': {$ref: '#/components/responses/RequestHeaderFieldsTooLarge'}
+        '503':
+          description: Draining.
+          headers:
+            Access-Control-Allow-Origin: {$ref: '#/components/headers/AccessControlAllowOrigin'}
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/OIPReady'}
+              example: {ready: false}
+    options: *oipPreflight
+
+  /v2/models/{name}:
+    parameters: [{$ref: '#/components/parameters/OIPModelName'}]
+    get:
+      tags: [oip]
+      operationId: oipModelMetadata
+      summary: A model's metadata
+      description: |
+        Its inputs (every tensor member of the loss: the datatype lossd
+        prefers, all it accepts in `parameters.datatypes`, any rank as shape
+        `[-1]`), its outputs, and its options with their defaults.
+      responses:
+        '200':
+          description: The model's metadata.
+          headers:
+            Access-Control-Allow-Origin: {$ref: '#/components/headers/AccessControlAllowOrigin'}
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/OIPModelMetadata'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '404': {$ref: '#/components/responses/OIPNotFound'}
+        '408': {$ref: '#/components/responses/RequestTimeout'}
+        '413': {$ref: '#/components/responses/ContentTooLarge'}
+        '414': {$ref: '#/components/responses/URITooLong'}
+        '431': {$ref: '#/components/responses/RequestHeaderFieldsTooLarge'}
+    options: *oipPreflight
+
+  /v2/models/{name}/ready:
+    parameters: [{$ref: '#/components/parameters/OIPModelName'}]
+    get:
+      tags: [oip]
+      operationId: oipModelReady
+      summary: Whether a model is ready (follows draining)
+      responses:
+        '200':
+          description: Ready.
+          headers:
+            Access-Control-Allow-Origin: {$ref: '#/components/headers/AccessControlAllowOrigin'}
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/OIPModelReady'}
+              example: {name: ce, ready: true}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '404': {$ref: '#/components/responses/OIPNotFound'}
+        '408': {$ref: '#/components/responses/RequestTimeout'}
+        '413': {$ref: '#/components/responses/ContentTooLarge'}
+        '414': {$ref: '#/components/responses/URITooLong'}
+        '431': {$ref: '#/components/responses/RequestHeaderFieldsTooLarge'}
+        '503':
+          description: Draining.
+          headers:
+            Access-Control-Allow-Origin: {$ref: '#/components/headers/AccessControlAllowOrigin'}
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/OIPModelReady'}
+              example: {name: ce, ready: false}
+    options: *oipPreflight
+
+  /v2/models/{name}/infer:
+    parameters: [{$ref: '#/components/parameters/OIPModelName'}]
+    post:
+      tags: [oip]
+      operationId: oipInfer
+      summary: Score a loss over the Open Inference Protocol
+      description: |
+        The loss's tensor members are `inputs` (`predictions`, `targets`,
+        `weight`, `pos_weight`, as the model's metadata lists them), its
+        options are request `parameters` (`reduction`, `from_logits`, ...),
+        and the outputs are `loss` (FP64, shape `[]` or the per-element
+        shape), `count` (INT64) and `weight_sum` (FP64); `outputs` selects
+        and orders them, and `id` is echoed. Values are FP64, FP32, FP16 or
+        BF16; targets also INT64, INT32, INT16, INT8, UINT8 or BOOL; every
+        element converts exactly to a double, so the result is the JSON
+        route's for the same values. A non-finite output value is `null`.
+
+        This describes the JSON form. Triton's binary tensor data extension
+        works too (what `tritonclient.http` sends by default): with an
+        `Inference-Header-Content-Length` header, that many bytes of JSON
+        come first, and each input with `parameters.binary_data_size`
+        follows as raw little-endian bytes, in order; outputs asked for with
+        `parameters.binary_data` (or the request parameter
+        `binary_data_output`) come back the same way, with
+        `Inference-Header-Content-Length` on the response. `Content-Encoding:
+        gzip` works on top. Any `Content-Type` is accepted. The
+        `/v2/models/{name}/versions/1/...` forms of the model routes answer
+        the same.
+
+        Errors are `{"error": "..."}`: 404 for an unknown model or version,
+        400 for everything the request gets wrong (a datatype or shape
+        mismatch, a `binary_data_size` that is not shape × element size, a
+        header length past the body, a truncated body, an unknown input,
+        parameter or output, and what the loss itself refuses), 413 past
+        `--max-tensor-bytes`.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/OIPInferRequest'}
+            examples:
+              crossEntropy:
+                summary: Cross entropy (model ce), logits (2, 3) with INT64 class indices
+                value:
+                  id: request-1
+                  inputs:
+                    - {name: predictions, datatype: FP64, shape: [2, 3], data: [2.0, -1.0, 0.5, 0.1, 0.2, 3.0]}
+                    - {name: targets, datatype: INT64, shape: [2], data: [0, 2]}
+      responses:
+        '200':
+          description: The outputs (in JSON, or with binary outputs after the JSON when asked for).
+          headers:
+            Access-Control-Allow-Origin: {$ref: '#/components/headers/AccessControlAllowOrigin'}
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/OIPInferResponse'}
+              example:
+                model_name: ce
+                model_version: '1'
+                id: request-1
+                outputs:
+                  - {name: loss, datatype: FP64, shape: [], data: [0.17545638058931118]}
+                  - {name: count, datatype: INT64, shape: [], data: [2]}
+                  - {name: weight_sum, datatype: FP64, shape: [], data: [2.0]}
+            application/octet-stream:
+              schema: {type: string, format: binary}
+        '400': {$ref: '#/components/responses/OIPBadRequest'}
+        '404': {$ref: '#/components/responses/OIPNotFound'}
+        '408': {$ref: '#/components/responses/RequestTimeout'}
+        '411': {$ref: '#/components/responses/LengthRequired'}
+        '413': {$ref: '#/components/responses/OIPContentTooLarge'}
+        '414': {$ref: '#/components/responses/URITooLong'}
+        '417': {$ref: '#/components/responses/ExpectationFailed'}
+        '431': {$ref: '#/components/responses/RequestHeaderFieldsTooLarge'}
+        '503': {$ref: '#/components/responses/ServiceUnavailable'}
+    options: *oipPreflight
+
 components:
   schemas:
     # ----- tensors -------------------------------------------------------
@@ -1643,6 +1883,120 @@ components:
       properties:
         status: {const: ok}
 
+    # ----- Open Inference Protocol v2 (hand-written, #10) -----
+    OIPError:
+      type: object
+      additionalProperties: false
+      required: [error]
+      properties:
+        error: {type: string, description: 'What is wrong, and where (input, element index, byte offset).'}
+    OIPServerMetadata:
+      type: object
+      required: [name, version, extensions]
+      properties:
+        name: {type: string}
+        version: {type: string}
+        extensions: {type: array, items: {type: string}}
+    OIPLive:
+      type: object
+      additionalProperties: false
+      required: [live]
+      properties:
+        live: {type: boolean}
+    OIPReady:
+      type: object
+      additionalProperties: false
+      required: [ready]
+      properties:
+        ready: {type: boolean}
+    OIPModelReady:
+      type: object
+      additionalProperties: false
+      required: [name, ready]
+      properties:
+        name: {type: string}
+        ready: {type: boolean}
+    OIPMetadataTensor:
+      type: object
+      required: [name, datatype, shape]
+      properties:
+        name: {type: string}
+        datatype: {type: string}
+        shape: {type: array, items: {type: integer}}
+        parameters: {type: object}
+    OIPModelMetadata:
+      type: object
+      required: [name, versions, platform, inputs, outputs]
+      properties:
+        name: {type: string}
+        versions: {type: array, items: {type: string}}
+        platform: {type: string}
+        inputs: {type: array, items: {$ref: '#/components/schemas/OIPMetadataTensor'}}
+        outputs: {type: array, items: {$ref: '#/components/schemas/OIPMetadataTensor'}}
+        parameters: {type: object, description: 'The loss''s options and their defaults.'}
+    OIPParameters:
+      type: object
+      description: The loss's options (`reduction`, `from_logits`, `ignore_index`, `label_smoothing`, ...) and the protocol's `binary_data_output`.
+      additionalProperties:
+        type: [boolean, number, string, 'null']
+    OIPInferInput:
+      type: object
+      additionalProperties: false
+      required: [name, datatype, shape]
+      properties:
+        name: {type: string, description: 'A tensor member of the loss: predictions, targets, weight, pos_weight.'}
+        datatype: {type: string, enum: [FP64, FP32, FP16, BF16, INT64, INT32, INT16, INT8, UINT8, BOOL]}
+        shape: {type: array, items: {type: integer, minimum: 0}}
+        parameters:
+          type: [object, 'null']
+          properties:
+            binary_data_size: {type: integer, minimum: 0, description: 'The input''s bytes in the binary part (shape × element size).'}
+        data:
+          type: array
+          description: The elements, row-major, flat or nested (booleans for BOOL).
+          items: {}
+    OIPInferRequestedOutput:
+      type: object
+      required: [name]
+      properties:
+        name: {type: string, enum: [loss, count, weight_sum]}
+        parameters:
+          type: [object, 'null']
+          properties:
+            binary_data: {type: boolean}
+    OIPInferRequest:
+      type: object
+      additionalProperties: false
+      required: [inputs]
+      properties:
+        id: {type: [string, 'null'], description: Echoed in the response; null is the same as absent.}
+        parameters:
+          anyOf:
+            - $ref: '#/components/schemas/OIPParameters'
+            - type: 'null'
+        inputs: {type: array, items: {$ref: '#/components/schemas/OIPInferInput'}}
+        outputs: {type: [array, 'null'], items: {$ref: '#/components/schemas/OIPInferRequestedOutput'}, description: 'All three when absent, null or empty.'}
+    OIPInferOutput:
+      type: object
+      required: [name, datatype, shape]
+      properties:
+        name: {type: string, enum: [loss, count, weight_sum]}
+        datatype: {type: string, enum: [FP64, INT64]}
+        shape: {type: array, items: {type: integer, minimum: 0}}
+        data: {type: array, items: {type: [number, integer, 'null']}}
+        parameters:
+          type: object
+          properties:
+            binary_data_size: {type: integer, minimum: 0}
+    OIPInferResponse:
+      type: object
+      required: [model_name, model_version, outputs]
+      properties:
+        model_name: {type: string}
+        model_version: {type: string}
+        id: {type: string}
+        outputs: {type: array, items: {$ref: '#/components/schemas/OIPInferOutput'}}
+
   headers:
     AccessControlAllowOrigin:
       description: '`*` by default; with an allow-list, the request''s `Origin` when it is on the list (then with `Vary: Origin`).'
@@ -2061,6 +2415,43 @@ components:
               - $ref: '#/components/schemas/Problem'
               - properties: {status: {const: 505}}
           example: {type: about:blank, title: HTTP Version Not Supported, status: 505, detail: 'HTTP/2.0 is not supported: send HTTP/1.1 or HTTP/1.0'}
+    # ----- Open Inference Protocol v2 (hand-written, #10) -----
+    OIPNotFound:
+      description: 'No such model or version (`{"error": ...}`).'
+      headers:
+        Access-Control-Allow-Origin: {$ref: '#/components/headers/AccessControlAllowOrigin'}
+      content:
+        application/json:
+          schema: {$ref: '#/components/schemas/OIPError'}
+          example: {error: 'unknown model ''resnet50'' (models: ce, bce, mse)'}
+    OIPBadRequest:
+      description: 'The inference request is wrong (`{"error": ...}`, saying what and where), or the HTTP is malformed (a problem document).'
+      headers:
+        Access-Control-Allow-Origin: {$ref: '#/components/headers/AccessControlAllowOrigin'}
+      content:
+        application/json:
+          schema: {$ref: '#/components/schemas/OIPError'}
+          example: {error: 'input ''predictions'' has binary_data_size 12, but shape [2] of FP32 takes 2 × 4 = 8 bytes'}
+        application/problem+json:
+          schema: {$ref: '#/components/schemas/Problem'}
+    OIPContentTooLarge:
+      description: 'The inputs take more than `--max-tensor-bytes` as doubles (`{"error": ...}`), or the body is over the body limit (a problem document).'
+      headers:
+        Access-Control-Allow-Origin: {$ref: '#/components/headers/AccessControlAllowOrigin'}
+      content:
+        application/json:
+          schema: {$ref: '#/components/schemas/OIPError'}
+        application/problem+json:
+          schema: {$ref: '#/components/schemas/Problem'}
+
+  parameters:
+    OIPModelName:
+      name: name
+      in: path
+      required: true
+      description: A loss's name, which is its model's (`ce`, `bce`, `mse`, ...); an unknown name is a 404.
+      schema: {type: string, pattern: '^[a-z0-9_]+$'}
+      example: ce
 
 """####
 }

@@ -15,15 +15,21 @@ public enum Route: Hashable, Sendable {
     case page
     case pageStyle
     case pageScript
+    /// An Open Inference Protocol v2 endpoint (`/v2/...`).
+    case oip(OIPRoute)
 
-    /// Every route: the losses in `LossRegistry` order, then the operational ones.
+    /// Every route: the losses in `LossRegistry` order, the operational ones,
+    /// then the Open Inference Protocol's (one model per loss).
     public static let allCases: [Route] = LossRegistry.all.map(Route.loss)
         + [.livez, .healthz, .readyz, .metrics, .openAPI, .page, .pageStyle, .pageScript]
+        + OIPRoute.allCases.map(Route.oip)
 
-    /// The route's path, which is also its metrics label.
+    /// The route's path, which is also its metrics label; for an OIP route
+    /// its template (`/v2/models/{name}/infer`).
     public var path: String {
         switch self {
         case .loss(let declaration): return declaration.path
+        case .oip(let route): return route.template
         case .livez: return "/livez"
         case .healthz: return "/healthz"
         case .readyz: return "/readyz"
@@ -38,7 +44,8 @@ public enum Route: Hashable, Sendable {
     /// The methods the route answers, besides OPTIONS (CORS preflight), which every route answers.
     public var methods: [Method] {
         switch self {
-        case .loss: return [.post]
+        case .loss, .oip(.infer): return [.post]
+        case .oip: return [.get, .head]
         case .livez, .healthz, .readyz, .metrics, .openAPI, .page, .pageStyle, .pageScript: return [.get, .head]
         }
     }
@@ -46,7 +53,7 @@ public enum Route: Hashable, Sendable {
     /// The value of an `Allow` header for this route (RFC 9110 §10.2.1).
     public var allowHeader: String {
         switch self {
-        case .loss: return "POST, OPTIONS"
+        case .loss, .oip(.infer): return "POST, OPTIONS"
         default: return "GET, HEAD, OPTIONS"
         }
     }

@@ -16,22 +16,40 @@ public struct Router: Sendable {
         case methodNotAllowed(Route)
         /// No such path: 404.
         case notFound
+        /// A path in the Open Inference Protocol's namespace that names no
+        /// endpoint, model or version: 404 in the protocol's form, with why.
+        case oipNotFound(String)
     }
 
     private let routes: [String: Route]
 
     public init() {
         var routes: [String: Route] = [:]
-        for route in Route.allCases { routes[route.path] = route }
+        // OIP routes are matched by `OIPRoute.lookup` (their paths carry a model name).
+        for route in Route.allCases {
+            if case .oip = route { continue }
+            routes[route.path] = route
+        }
         self.routes = routes
     }
 
     /// The route at `path`, whatever the method.
-    public func route(forPath path: String) -> Route? { routes[path] }
+    public func route(forPath path: String) -> Route? {
+        if let route = routes[path] { return route }
+        guard OIPRoute.owns(path), case .route(let route) = OIPRoute.lookup(path) else { return nil }
+        return .oip(route)
+    }
 
     /// What answers `method` on `path`.
     public func match(_ method: Method, path: String) -> Match {
-        guard let route = routes[path] else { return .notFound }
+        var found = routes[path]
+        if found == nil, OIPRoute.owns(path) {
+            switch OIPRoute.lookup(path) {
+            case .route(let route): found = .oip(route)
+            case .notFound(let why): return .oipNotFound(why)
+            }
+        }
+        guard let route = found else { return .notFound }
         if method == .options { return .options(route) }
         return route.methods.contains(method) ? .route(route) : .methodNotAllowed(route)
     }

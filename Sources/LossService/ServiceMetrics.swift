@@ -16,6 +16,9 @@ public final class ServiceMetrics: Sendable {
     let responseBodyBytes: CounterFamily
     let lossElements: CounterFamily
     let rejected: CounterFamily
+    /// `lossd_oip_model_requests_total`: Open Inference Protocol requests by
+    /// route template, model and status (models come from `LossRegistry`).
+    let modelRequests: CounterFamily
 
     /// Why a request was refused with 503 before it was answered: the
     /// `reason` label of `lossd_rejected_requests_total`.
@@ -88,12 +91,17 @@ public final class ServiceMetrics: Sendable {
             labelNames: ["reason"])
         for reason in RejectionReason.allCases { rejected.initialise([reason.rawValue]) }
         self.rejected = rejected
+        let modelRequests = CounterFamily(
+            name: "lossd_oip_model_requests_total",
+            help: "Open Inference Protocol model requests answered, by route template, model and status.",
+            labelNames: ["route", "model", "status"])
+        self.modelRequests = modelRequests
         let logLinesDropped = SampledCounter(
             name: "lossd_log_lines_dropped_total",
             help: "Log lines not written: standard error was read too slowly and the log buffer was full, or the write failed.",
             read: logLinesDropped)
         var families: [any MetricFamily] = [requests, duration, inFlight, requestBodyBytes, responseBodyBytes,
-                                            lossElements, rejected, logLinesDropped]
+                                            lossElements, rejected, modelRequests, logLinesDropped]
         if let memoryBudget {
             families.append(SampledGauge(name: "lossd_memory_budget_bytes",
                                          help: "The bytes loss requests' decoded tensors may hold together (--memory-budget).",
@@ -157,6 +165,12 @@ public final class ServiceMetrics: Sendable {
         default: m = 0
         }
         return code &* 8 &+ m
+    }
+
+    /// Records an exchange on an Open Inference Protocol model route under its
+    /// template and model (both from closed sets).
+    public func recordModel(_ exchange: Exchange, route: String, model: String) {
+        modelRequests.increment([route, model, String(exchange.status.code)])
     }
 
     /// Counts prediction elements scored by a loss.

@@ -39,7 +39,9 @@ import Testing
     @Test("OPTIONS on any known route is answered by the CORS policy")
     func options() {
         for route in Route.allCases {
-            #expect(router.match(.options, path: route.path) == .options(route))
+            var path = route.path
+            if case .oip(let oip) = route { path = oip.examplePath }
+            #expect(router.match(.options, path: path) == .options(route))
         }
     }
 

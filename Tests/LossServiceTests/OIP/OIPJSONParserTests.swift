@@ -1,0 +1,34 @@
+import Testing
+@testable import LossService
+
+@Suite struct OIPJSONParserTests {
+    private func parse(_ text: String) throws(OIPJSONError) -> OIPJSON { try OIPJSONParser.parse(Array(text.utf8)) }
+
+    @Test("arrays of numbers are one contiguous [Double]; other values keep their kind")
+    func values() throws {
+        #expect(try parse("[1, -2.5e3, 0.1]") == .numbers([1, -2500, 0.1]))
+        #expect(try parse(#"{"a": [true, null], "b": "x\u00e9\n", "c": {}}"#)
+                == .object([("a", .array([.bool(true), .null])), ("b", .string("xé\n")), ("c", .object([]))]))
+        #expect(try parse("[[1,2],[3]]") == .array([.numbers([1, 2]), .numbers([3])]))
+        #expect(try parse(#""\ud83d\ude00""#) == .string("😀"))
+    }
+
+    @Test("malformed JSON names the byte", arguments: [
+        ("[1,]", 3, "trailing comma before ']'"),
+        (#"{"a":1,"a":2}"#, 7, "member 'a' appears twice"),
+        ("[01]", 1, "a number has a leading zero"),
+        ("[1e999]", 1, "a number is out of the double range"),
+        ("[NaN]", 1, "unexpected byte 'N' where a value should be"),
+        ("{} x", 3, "unexpected bytes after the JSON value"),
+        (#"{"a":"#, 5, "the JSON text ends where a value should be"),
+    ])
+    func malformed(text: String, offset: Int, reason: String) {
+        #expect(throws: OIPJSONError(offset: offset, reason: reason)) { try parse(text) }
+    }
+
+    @Test("nesting past the limit is refused, not a stack overflow")
+    func depth() {
+        let deep = String(repeating: "[", count: 100_000)
+        #expect(throws: OIPJSONError.self) { try parse(deep) }
+    }
+}
