@@ -196,8 +196,8 @@ final class OIPBodyHandler: BodyHandler {
             }
         }
         tensors = []
-        let scored: (result: LossResult, elements: Int)
-        do {
+        let scored: (result: LossResult, elements: Int, reduction: String)
+        do throws(ScoringError) {
             scored = try declaration.evaluate(members)
         } catch {
             throw OIPError(error.message)
@@ -218,7 +218,7 @@ final class OIPBodyHandler: BodyHandler {
         if input.datatype.isInteger {
             let range = input.datatype.integerRange
             for (index, value) in out.enumerated() where value != value.rounded() || !range.contains(value) {
-                throw OIPError("input '\(input.name)' data[\(index)] = \(MemberValues.format(value)) is not an \(input.datatype.rawValue)")
+                throw OIPError("input '\(input.name)' data[\(index)] = \(formatNumber(value)) is not an \(input.datatype.rawValue)")
             }
         }
         return out

@@ -178,7 +178,7 @@ struct OIPInferRequest {
         var count = 1
         for (axis, size) in dimensions.enumerated() {
             guard size >= 0, size == size.rounded(), size < 0x1p62, let dimension = Int(exactly: size) else {
-                throw OIPError("input '\(name)' has shape dimension \(axis) = \(MemberValues.format(size)); a dimension is a whole number ≥ 0")
+                throw OIPError("input '\(name)' has shape dimension \(axis) = \(formatNumber(size)); a dimension is a whole number ≥ 0")
             }
             let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
             guard !overflow, product < 1 << 56 else { throw OIPError(.contentTooLarge, "input '\(name)' of shape \(shape + [dimension]) has too many elements") }

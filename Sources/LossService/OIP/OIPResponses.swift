@@ -70,7 +70,7 @@ enum OIPResponses {
             switch member.type {
             case .tensor: continue
             case .bool(let flag): value = String(flag)
-            case .number(let number, _): value = MemberValues.format(number)
+            case .number(let number, _): value = formatNumber(number)
             case .integer(let number): value = String(number)
             case .choice(_, let choice): value = "\"\(choice)\""
             }
