@@ -43,7 +43,7 @@ let package = Package(
 
         // The loss routes: validation, the JSON writer, metrics, CORS, health.
         // RevisionPlugin writes the git commit being built (BuildInfo.revision).
-        .target(name: "LossService", dependencies: ["Losses", "HTTP", "TensorJSON"], plugins: ["RevisionPlugin"]),
+        .target(name: "LossService", dependencies: ["Losses", "HTTP", "TensorJSON", "CFastFloat"], plugins: ["RevisionPlugin"]),
         .plugin(name: "RevisionPlugin", capability: .buildTool()),
 
         // The executable: configuration, logging, signals, start-up.

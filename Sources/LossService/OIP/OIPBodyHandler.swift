@@ -1,5 +1,6 @@
 import HTTP
 import Losses
+import TensorJSON
 
 /// Receives one `POST /v2/models/{name}/infer` body and answers it. A body
 /// without `Inference-Header-Content-Length` is one JSON request, read whole

@@ -1,5 +1,6 @@
 import HTTP
 import Losses
+import TensorJSON
 
 /// The JSON part of an inference request (the whole body, or its first
 /// `Inference-Header-Content-Length` bytes), checked against the model's

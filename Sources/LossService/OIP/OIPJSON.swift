@@ -1,3 +1,5 @@
+import CFastFloat
+
 /// A JSON value as an Open Inference Protocol request's JSON part holds it.
 /// Arrays of numbers, the bulk of a JSON-form tensor, are kept as one
 /// contiguous `[Double]` (`numbers`), not one enum value per element.
@@ -220,8 +222,11 @@ struct OIPJSONParser {
             if !atEnd, current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { position += 1 }
             guard digits() > 0 else { throw fail("a number needs a digit in its exponent", at: start) }
         }
-        let base = bytes.baseAddress!
-        let value = NumberScanner.convert(base + start, base + position)
+        // fast_float (Eisel–Lemire, exact fallback), as TensorDecoder reads numbers: correctly rounded.
+        var value = 0.0
+        UnsafeRawPointer(bytes.baseAddress! + start).withMemoryRebound(to: CChar.self, capacity: position - start) { chars in
+            _ = cff_parse_double(chars, chars + (position - start), &value)
+        }
         guard value.isFinite else { throw fail("a number is out of the double range", at: start) }
         return value
     }
