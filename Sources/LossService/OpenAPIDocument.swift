@@ -17,7 +17,10 @@ info:
     `F.binary_cross_entropy_with_logits`), mean squared error
     (`F.mse_loss`), negative log likelihood (`F.nll_loss`), L1, smooth L1
     and Huber (`F.l1_loss`, `F.smooth_l1_loss`, `F.huber_loss`) and the
-    Kullback–Leibler divergence (`F.kl_div`). The loss paths, their request
+    Kullback–Leibler divergence (`F.kl_div`); for images, the sigmoid focal
+    loss (`torchvision.ops.sigmoid_focal_loss`) and MONAI's soft Dice loss,
+    and the quality scores PSNR and SSIM (TorchMetrics) at `/score/{name}`,
+    answered like a loss with the score in `loss`. The loss paths, their request
     schemas and their examples are generated from lossd's loss declarations
     (`lossd print-openapi`).
 
@@ -957,7 +960,8 @@ paths:
           `lossd_http_response_body_bytes_total{route}` (counters of body
           bytes as they crossed the wire, compressed where gzip was used).
         - `lossd_loss_elements_total{loss}` (counter of prediction elements
-          scored; `loss` is `ce`, `bce` or `mse`).
+          scored; `loss` is each declared loss's or score's name: `ce`,
+          `bce`, `mse`, …, `psnr`, `ssim`).
         - `lossd_ready` (gauge: 1 while `/readyz` answers ready, 0 once a
           drain has begun).
         - `lossd_log_lines_dropped_total` (counter of log lines not written:
