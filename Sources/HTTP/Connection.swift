@@ -100,11 +100,9 @@ final class Connection: @unchecked Sendable {
     /// Bytes not yet accepted by the socket, and the exchange to report once they are.
     /// The unsent response: its head and body arrays (shared, not copied) and
     /// how many bytes of the two, in order, the socket has taken.
-    private var pendingHead: [UInt8] = []
-    private var pendingBody: [UInt8] = []
-    private var pendingOffset = 0
-    private var pendingExchange: Exchange?
-    private var writePending = false
+    private var pending: PendingWrite?
+    /// A response waits for the socket: reading and parsing pause.
+    private var writePending: Bool { pending != nil }
     private var closeAfterWrite = false
 
     private var peerClosed = false
@@ -328,8 +326,8 @@ final class Connection: @unchecked Sendable {
         guard state != .closed else { return }
         state = .closed
         deadline.store(0, ordering: .relaxed)
-        if exchangeOpen || pendingExchange != nil {
-            report(pendingExchange ?? exchange(status: Connection.clientClosedRequest, responseBodyBytes: 0))
+        if exchangeOpen || pending?.exchange != nil {
+            report(pending?.exchange ?? exchange(status: Connection.clientClosedRequest, responseBodyBytes: 0))
         }
         bodyReader.abandon()
         loop.remove(fd: fd, id: id)  // before close, so the number can be reused safely
@@ -644,7 +642,7 @@ final class Connection: @unchecked Sendable {
     private func report(_ exchange: Exchange) {
         var exchange = exchange
         exchange.duration = Double(timer.now() &- requestStart) / 1e9
-        pendingExchange = nil
+        pending?.exchange = nil
         exchangeOpen = false
         responder.completed(exchange)
     }
@@ -664,11 +662,8 @@ final class Connection: @unchecked Sendable {
             return
         }
         // The slow path: keep the rest and wait until the socket takes more.
-        pendingHead = head
-        pendingBody = body
-        pendingOffset = written
-        pendingExchange = exchange
-        writePending = true  // reading pauses; the loop's next writable edge resumes the write
+        // Reading pauses; the loop's next writable edge resumes the write.
+        pending = PendingWrite(head: head, body: body, written: written, exchange: exchange)
         setDeadline(timer.sendBlocked(at: written))
     }
 
@@ -677,8 +672,7 @@ final class Connection: @unchecked Sendable {
     private func sendVectors(_ head: [UInt8], _ body: [UInt8], from offset: Int) -> Int {
         head.withUnsafeBytes { h in
             body.withUnsafeBytes { b in
-                let headPart = offset < h.count ? UnsafeRawBufferPointer(rebasing: h[offset...]) : UnsafeRawBufferPointer(start: nil, count: 0)
-                let bodyPart = UnsafeRawBufferPointer(rebasing: b[max(0, offset - h.count)...])
+                let (headPart, bodyPart) = PendingWrite.unsent(h, b, from: offset)
                 if let tls { return tls.send(headPart, bodyPart) }
                 var vectors = (iovec(iov_base: UnsafeMutableRawPointer(mutating: headPart.baseAddress), iov_len: headPart.count),
                                iovec(iov_base: UnsafeMutableRawPointer(mutating: bodyPart.baseAddress), iov_len: bodyPart.count))
@@ -704,20 +698,19 @@ final class Connection: @unchecked Sendable {
         var n = 0
         // Edge-triggered: write until done or the socket is full again.
         repeat {
-            n = sendVectors(pendingHead, pendingBody, from: pendingOffset)
+            n = sendVectors(pending!.head, pending!.body, from: pending!.offset)
             if n < 0 {
                 close()
                 return
             }
-            pendingOffset += n
-        } while n > 0 && pendingOffset < pendingHead.count + pendingBody.count
-        setDeadline(timer.sent(upTo: pendingOffset))
-        guard pendingOffset == pendingHead.count + pendingBody.count else { return }
+            pending!.advance(by: n)
+        } while n > 0 && !pending!.isComplete
+        setDeadline(timer.sent(upTo: pending!.offset))
+        guard pending!.isComplete else { return }
 
-        writePending = false
-        pendingHead = []
-        pendingBody = []  // do not keep a large response's memory for the connection's life
-        if let exchange = pendingExchange { report(exchange) }
+        let exchange = pending!.exchange
+        pending = nil  // do not keep a large response's memory for the connection's life
+        if let exchange { report(exchange) }
         if closeAfterWrite {
             linger()
             return
