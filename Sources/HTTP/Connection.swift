@@ -9,6 +9,14 @@ import Synchronization
 /// One client connection: reads requests, hands them to the responder and
 /// writes the responses, in order, on the connection's own serial queue.
 ///
+/// The I/O shell: the socket or TLS stream, the event loop, where events run,
+/// `sendmsg` and the lingering close. The rules live in pure stages stored
+/// inline (no indirection, nothing allocated per request): `ReadBuffer`
+/// (buffer growth), `RequestParser`, `BodyPlan` (what `Expect` and
+/// `Content-Encoding` mean), `BodyReader` (the body stage), `ResponseEncoder`
+/// (head, gzip, whether to close), `PendingWrite` (backpressure) and
+/// `ConnectionTimer` (every deadline, and what a passed one means).
+///
 /// Backpressure: while a response (or a `100 Continue`) is not yet wholly
 /// accepted by the socket, the connection neither reads nor parses, so a
 /// client that pipelines requests without reading the answers stalls itself
