@@ -36,6 +36,9 @@ RUN swift package resolve
 COPY Sources ./Sources
 COPY Tests ./Tests
 COPY Plugins ./Plugins
+# Served by the binary, embedded at build time by Plugins/EmbedPlugin.
+COPY openapi.yaml ./
+COPY page ./page
 
 # The git commit for `lossd --version` and lossd_build_info: the context has
 # no .git, so pass it in (`--build-arg LOSSD_REVISION=$(git rev-parse --short

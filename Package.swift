@@ -42,9 +42,12 @@ let package = Package(
         .target(name: "TensorJSON", dependencies: ["Losses", "CFastFloat"]),
 
         // The loss routes: validation, the JSON writer, metrics, CORS, health.
-        // RevisionPlugin writes the git commit being built (BuildInfo.revision).
-        .target(name: "LossService", dependencies: ["Losses", "HTTP", "TensorJSON", "CFastFloat"], plugins: ["RevisionPlugin"]),
+        // RevisionPlugin writes the git commit being built (BuildInfo.revision); EmbedPlugin
+        // embeds openapi.yaml and page/ (OpenAPIDocument, PageAssets) from the files themselves.
+        .target(name: "LossService", dependencies: ["Losses", "HTTP", "TensorJSON", "CFastFloat"],
+                plugins: ["RevisionPlugin", "EmbedPlugin"]),
         .plugin(name: "RevisionPlugin", capability: .buildTool()),
+        .plugin(name: "EmbedPlugin", capability: .buildTool()),
 
         // The executable: configuration, logging, signals, start-up.
         .executableTarget(

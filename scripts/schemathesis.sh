@@ -39,7 +39,7 @@ try:
 except Exception as error:  # connection refused, HTTP error, timeout
     sys.exit(f"FAIL: GET {url}: {error}")
 if served != open(path, "rb").read():
-    sys.exit(f"FAIL: GET {url} differs from {path}: regenerate the embedded copy (scripts/embed-openapi.sh)")
+    sys.exit(f"FAIL: GET {url} differs from {path}: rebuild lossd (Plugins/EmbedPlugin embeds the file at build time)")
 print(f"PASS: GET {url} serves {path}")
 EOF
 then

@@ -6,12 +6,19 @@ import Testing
     static let topLevelFile = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../../openapi.yaml").standardized
 
-    @Test("the embedded document equals the top-level openapi.yaml byte for byte (rerun scripts/embed-openapi.sh)")
+    @Test("the embedded document equals the top-level openapi.yaml byte for byte (Plugins/EmbedPlugin embeds the file at build time)")
     func embeddedEqualsFile() throws {
         let file = try Data(contentsOf: Self.topLevelFile)
         let embedded = Data(OpenAPIDocument.text.utf8)
         #expect(embedded.count == file.count, "embedded \(embedded.count) bytes, openapi.yaml \(file.count)")
         #expect(embedded == file)
+    }
+
+    @Test("GET /openapi.yaml serves the bytes of the top-level openapi.yaml")
+    func servedBytesAreTheFile() throws {
+        let response = ResponderHarness().call(.get, "/openapi.yaml")
+        #expect(response.status == .ok)
+        #expect(Data(response.body) == (try Data(contentsOf: Self.topLevelFile)))
     }
 
     @Test("the committed openapi.yaml equals its rendering from LossRegistry (rerun lossd print-openapi --output openapi.yaml)")

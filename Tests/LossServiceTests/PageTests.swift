@@ -11,12 +11,19 @@ import Testing
 
     let harness = ResponderHarness()
 
-    @Test("the embedded page, style sheet and script equal the files in page/ byte for byte (rerun scripts/embed-page.sh)",
+    @Test("the embedded page, style sheet and script equal the files in page/ byte for byte (Plugins/EmbedPlugin embeds the files at build time)",
           arguments: [("index.html", PageAssets.html), ("page.css", PageAssets.css), ("page.js", PageAssets.javascript)])
     func embeddedEqualsFiles(name: String, embedded: String) throws {
         let file = try Data(contentsOf: Self.pageFolder.appendingPathComponent(name))
         #expect(Data(embedded.utf8).count == file.count, "\(name): embedded \(embedded.utf8.count) bytes, file \(file.count)")
         #expect(Data(embedded.utf8) == file, "\(name)")
+    }
+
+    @Test("GET /, /page.css and /page.js serve the bytes of page/index.html, page.css and page.js",
+          arguments: [("/", "index.html"), ("/page.css", "page.css"), ("/page.js", "page.js")])
+    func servedBytesAreTheFiles(path: String, name: String) throws {
+        let file = try Data(contentsOf: Self.pageFolder.appendingPathComponent(name))
+        #expect(Data(harness.call(.get, path).body) == file, "\(path)")
     }
 
     @Test("GET / is the HTML page under a Content-Security-Policy that allows nothing inline and nothing from elsewhere")
