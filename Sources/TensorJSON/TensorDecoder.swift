@@ -1065,143 +1065,19 @@ public struct TensorDecoder {
     }
 
     /// Checks the number that starts at `start` against RFC 8259 §6 and
-    /// converts it, correctly rounded. Returns nil when the chunk ends before
+    /// converts it, correctly rounded: the one grammar pass
+    /// (`NumberScanner.scanToken`) and the one conversion
+    /// (`NumberScanner.value(of:)`). Returns nil when the chunk ends before
     /// the number does (the byte after a number must be seen to know it ended).
-    ///
-    /// Why this way: the digits are gathered while the grammar is checked, so
-    /// the common case (at most 2^53 with a power of ten up to 22, e.g. every
-    /// float32 printed with 8 or 9 digits) is one exact IEEE operation with no
-    /// second pass and no call; fast_float (Eisel–Lemire, exact fallback)
-    /// converts the rest. `strtod` measured about 3x slower than fast_float on
-    /// our payload, Foundation about 30x (scripts/bench-json.sh).
     @inline(__always)
     private func scanNumberToken(
         _ p: UnsafePointer<UInt8>, _ n: Int, _ start: Int
     ) throws(DecodeError) -> (end: Int, value: Double)? {
-        // Positions stay below `n` and counts below its length: wrapping arithmetic drops the overflow checks.
-        var i = start
-        var negative = false
-        if p[i] == UInt8(ascii: "-") {
-            negative = true
-            i &+= 1
-            guard i < n else { return nil }
+        guard let token = try NumberScanner.scanToken(p, n, start, offset: consumed, powersOfTenInteger) else { return nil }
+        let value = powersOfTen.withUnsafeBufferPointer { powers in
+            NumberScanner.value(of: token, p, start, powers.baseAddress!)
         }
-        // The significand's digits, while there are at most 19 (10^19 < 2^64).
-        var significand: UInt64 = 0
-        var digits = 0
-        var exponent = 0
-        var c = p[i]
-        if c == UInt8(ascii: "0") {
-            i &+= 1
-            guard i < n else { return nil }
-            c = p[i]
-            if c &- UInt8(ascii: "0") < 10 { throw DecodeError.malformed(offset: consumed + i, reason: NumberGrammar.leadingZero) }
-        } else if c &- UInt8(ascii: "0") < 10 {
-            // One integer digit (`1.2345678e-05`, `-3.1415927`) is the common
-            // case: step over it without entering the loop.
-            significand = UInt64(c &- UInt8(ascii: "0"))
-            digits = 1
-            i &+= 1
-            guard i < n else { return nil }
-            c = p[i]
-            while c &- UInt8(ascii: "0") < 10 {
-                significand = significand &* 10 &+ UInt64(c &- UInt8(ascii: "0"))
-                digits &+= 1
-                i &+= 1
-                guard i < n else { return nil }
-                c = p[i]
-            }
-        } else {
-            throw DecodeError.malformed(offset: consumed + i, reason: NumberGrammar.digitAfterMinus)
-        }
-        if c == UInt8(ascii: ".") {
-            i &+= 1
-            guard i < n else { return nil }
-            c = p[i]
-            guard c &- UInt8(ascii: "0") < 10 else {
-                throw DecodeError.malformed(offset: consumed + i, reason: NumberGrammar.digitAfterPoint)
-            }
-            // Eight bytes at a time while the chunk has room: most of a
-            // float32-looking number is its fraction, and its 5 to 8 digits
-            // are found and converted in one SWAR step (no per-digit loop).
-            while n &- i >= 8 {
-                let values = NumberScanner.load(p + i) &- 0x3030_3030_3030_3030
-                let run = NumberScanner.leadingDigits(values)
-                if run == 8 {
-                    significand = significand &* 100_000_000 &+ NumberScanner.digitsValue(values)
-                    digits &+= 8
-                    exponent &-= 8
-                    i &+= 8
-                    continue
-                }
-                if run > 0 {
-                    // The run's digits move to the top bytes; the zero bytes below
-                    // read as leading zeros.
-                    significand = significand &* powersOfTenInteger[run] &+ NumberScanner.digitsValue(values &<< UInt64(64 &- 8 &* run))
-                    digits &+= run
-                    exponent &-= run
-                    i &+= run
-                }
-                break
-            }
-            guard i < n else { return nil }
-            c = p[i]
-            while c &- UInt8(ascii: "0") < 10 {
-                significand = significand &* 10 &+ UInt64(c &- UInt8(ascii: "0"))
-                digits &+= 1
-                exponent &-= 1
-                i &+= 1
-                guard i < n else { return nil }
-                c = p[i]
-            }
-        }
-        if c | 0x20 == UInt8(ascii: "e") {
-            i &+= 1
-            guard i < n else { return nil }
-            c = p[i]
-            var exponentIsNegative = false
-            if c == UInt8(ascii: "+") || c == UInt8(ascii: "-") {
-                exponentIsNegative = c == UInt8(ascii: "-")
-                i &+= 1
-                guard i < n else { return nil }
-                c = p[i]
-            }
-            guard c &- UInt8(ascii: "0") < 10 else {
-                throw DecodeError.malformed(offset: consumed + i, reason: NumberGrammar.digitInExponent)
-            }
-            var written = 0
-            let values = n &- i >= 8 ? NumberScanner.load(p + i) &- 0x3030_3030_3030_3030 : 0
-            let run = n &- i >= 8 ? NumberScanner.leadingDigits(values) : 8
-            if run <= 4 {
-                // The usual one to four digits (`e-05`) in one SWAR step; the
-                // byte after them is inside the chunk.
-                written = Int(NumberScanner.digitsValue(values &<< UInt64(64 &- 8 &* run)))
-                i &+= run
-                c = p[i]
-            } else {
-                repeat {
-                    // Saturates: past 10^5 the value is 0 or ∞ whatever the digits.
-                    if written < 100_000 { written = written &* 10 &+ Int(c &- UInt8(ascii: "0")) }
-                    i &+= 1
-                    guard i < n else { return nil }
-                    c = p[i]
-                } while c &- UInt8(ascii: "0") < 10
-            }
-            // |exponent| is at most the chunk's length plus 10^6: no overflow.
-            exponent = exponentIsNegative ? exponent &- written : exponent &+ written
-        }
-        let value: Double
-        if digits <= 19 && significand <= 1 << 53 && exponent >= -22 && exponent <= 22 {
-            // Clinger's fast path: both operands are exact doubles, so the one
-            // IEEE 754 multiplication or division rounds correctly.
-            let exact = Double(significand)
-            let magnitude = exponent < 0 ? exact / powersOfTen[-exponent] : exact * powersOfTen[exponent]
-            value = negative ? -magnitude : magnitude
-        } else {
-            // Everything else: fast_float (Eisel–Lemire, exact fallback).
-            value = NumberScanner.convert(p + start, p + i)
-        }
-        return (i, value)
+        return (token.end, value)
     }
 
     /// A number runs to the end of the chunk: keep its bytes for the next one.
