@@ -9,13 +9,14 @@ import Testing
 /// each sent over loopback to its declaration's route and checked against the
 /// reference's numbers: loss, shape, count, weight_sum. The numbers
 /// never come from our own output. The harness is driven by `LossRegistry`:
-/// every declared loss must have golden cases, and every case must name a
-/// declared loss.
+/// every declared loss must have golden cases, every case must name a
+/// declared loss, and every example a declaration shows (in openapi.yaml) has
+/// its reference answer in golden_examples.json (scripts/make_golden_examples.py).
 @Suite struct GoldenEndToEndTests {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../LossesTests/Fixtures").standardized
     /// The fixture files, each written by one generator under scripts/.
-    static let fixtureFiles = ["golden.json", "golden_more.json", "image_losses.json"]
+    static let fixtureFiles = ["golden.json", "golden_more.json", "image_losses.json", "golden_examples.json"]
 
     static func cases() throws -> [TestJSON] {
         var all: [TestJSON] = []
@@ -59,6 +60,17 @@ import Testing
         guard expected.isFinite else { return actual == .null }
         guard let actual = actual?.double else { return false }
         return abs(actual - expected) <= max(1e-15, 1e-12 * abs(expected))
+    }
+
+    @Test("every example of every declaration has its reference answer (rerun scripts/make_golden_examples.py)")
+    func everyExampleHasCase() throws {
+        let names = Set(try Self.cases().compactMap { $0["name"]?.string })
+        for declaration in LossRegistry.all {
+            for example in declaration.documentation.examples {
+                #expect(names.contains("example \(declaration.name) \(example.name)"),
+                        "\(declaration.path)'s example '\(example.name)' has no case in golden_examples.json")
+            }
+        }
     }
 
     @Test("every golden case names a declared loss, and every declared loss has golden cases")

@@ -1,4 +1,6 @@
 import Testing
+import Losses
+import TensorJSON
 @testable import LossService
 
 /// Every declared loss appears everywhere its declaration says: its route
@@ -130,6 +132,56 @@ import Testing
                 }
             }
         }
+    }
+
+    /// A loss declared only here: the squared error times `scale`. What a new
+    /// file in Declarations/ would hold.
+    static let toy = LossDeclaration(
+        name: "toy", summary: "Scaled squared error (a test declaration)", reference: "none",
+        members: [
+            .predictions("Any shape."), .targets("The predictions' shape."), .reduction,
+            MemberDeclaration("scale", .number(default: 1, range: .greaterThan(0)), "Multiplies each squared error."),
+        ],
+        documentation: LossDocumentation(
+            typeName: "Toy", title: "Toy loss", description: "Only in LossRegistryTests.",
+            examples: [LossExample("scaled", "Scale 3", ["predictions": "[1.0, 2.0]", "targets": "[0.0, 0.0]", "scale": "3.0"])])
+    ) { m throws(LossError) in
+        var result = try MeanSquaredError(reduction: m.reduction)(predictions: m.predictions, targets: m.targets)
+        let scale = m.number("scale")
+        result.loss = try! Tensor(shape: result.loss.shape, data: result.loss.data.map { $0 * scale })
+        return result
+    }
+
+    @Test("a new declaration appears in the OpenAPI rendering: its path, operation, request schema with its members and ranges, and its answered examples")
+    func newDeclarationRendered() throws {
+        let committed = ResponderHarness().call(.get, "/openapi.yaml").text
+        let rendered = try OpenAPIRenderer(declarations: LossRegistry.all + [Self.toy]).render(into: committed)
+        #expect(!committed.contains("/loss/toy"))
+        #expect(rendered.contains("\n  /loss/toy:\n    post:\n      tags: [losses]\n      operationId: toy\n"))
+        #expect(rendered.contains("$ref: '#/components/schemas/ToyRequest'"))
+        #expect(rendered.contains("\n    ToyRequest:\n      title: Toy loss request\n"))
+        #expect(rendered.contains("        scale:\n          description: Multiplies each squared error.\n          type: [number, 'null']\n          exclusiveMinimum: 0\n          default: 1\n"))
+        #expect(rendered.contains("\n    ToyResult:\n"))
+        // (1² + 2²) / 2 · 3, computed by the declaration itself.
+        #expect(rendered.contains(#"value: {"loss":7.5,"reduction":"mean","shape":[],"count":2,"weight_sum":2.0}"#))
+        // Everything else is kept: the rendering without it is the committed document.
+        #expect(try OpenAPIRenderer().render(into: rendered) == committed)
+    }
+
+    @Test("a new declaration checks its own members: unknown ones listed against its declaration, its defaults, its route")
+    func newDeclarationMembers() throws {
+        let members: [String: JSONMember] = [
+            "predictions": .tensor(try Tensor(shape: [2], data: [1, 2])), "targets": .tensor(try Tensor(shape: [2], data: [0, 0])),
+        ]
+        #expect(throws: ScoringError.invalidRequest(InvalidRequest("unknown member 'beta' (allowed: predictions, targets, reduction, scale)"))) {
+            _ = try Self.toy.evaluate(members.merging(["beta": .null]) { $1 })
+        }
+        let scored = try Self.toy.evaluate(members)
+        #expect(scored.result.loss.data == [2.5] && scored.reduction == "mean")
+        #expect(Route.loss(Self.toy).path == "/loss/toy" && Route.loss(Self.toy).allowHeader == "POST, OPTIONS")
+        // Routing and metrics labels come from LossRegistry.all: the tests above, run for each
+        // registered name, check a registered declaration's route, metrics and golden cases.
+        #expect(!Route.allCases.contains(.loss(Self.toy)))
     }
 
     @Test("kl's batchmean is answered as batchmean, its weight_sum the batch size")
