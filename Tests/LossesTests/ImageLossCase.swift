@@ -64,6 +64,8 @@ struct ImageLossCase: Decodable, Sendable, CustomStringConvertible {
     var targets: Tensor
     var options: Options
     var expected: GoldenCase.Expected
+    /// Where the library itself loses digits (`expected.reference_only`): only the exact reference is trusted.
+    var referenceOnly: Bool
 
     var description: String { name }
 
@@ -77,6 +79,11 @@ struct ImageLossCase: Decodable, Sendable, CustomStringConvertible {
         targets = try c.decode(FixtureTensor.self, forKey: .targets).tensor
         options = try Options(from: decoder)
         expected = try c.decode(GoldenCase.Expected.self, forKey: .expected)
+        struct Marker: Decodable {
+            var referenceOnly: Bool?
+            enum CodingKeys: String, CodingKey { case referenceOnly = "reference_only" }
+        }
+        referenceOnly = try c.decode(Marker.self, forKey: .expected).referenceOnly ?? false
     }
 
     /// The reduction the case asks for (`mean` when absent).

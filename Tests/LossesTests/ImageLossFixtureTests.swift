@@ -26,4 +26,16 @@ import TestSupport
             #expect(closeEnough(actual, expected), "element \(index): \(actual) vs the reference's \(expected)")
         }
     }
+
+    @Test func focalKeepsTheExactLossOfConfidentLogitsWithinFourUlps() throws {
+        // The mpmath values of focal_confident_logits_none, where torchvision's 1 - p_t cancels (1 % off at x = 30).
+        let cases = ImageLossCase.all.filter { $0.loss == "focal" && $0.referenceOnly }
+        #expect(!cases.isEmpty)
+        for golden in cases {
+            let result = try golden.run()
+            for (index, (actual, exact)) in zip(result.loss.data, golden.expected.loss.data).enumerated() {
+                #expect(ulps(actual, from: exact) <= 4, "\(golden.name) element \(index): \(actual) vs exact \(exact)")
+            }
+        }
+    }
 }
