@@ -93,6 +93,8 @@ public struct LossResponder: Responder {
             return .response(PageResponse.response(for: route))
         case .oip(let route):
             return oipReply(route, head: head)
+        case .batch:
+            return lossReply(head, BatchBodyHandler(metrics: metrics, maxTensorBytes: maxTensorBytes))
         case .loss(let declaration):
             return lossReply(head, LossBodyHandler(
                 declaration: declaration, metrics: metrics, bodyLength: LossResponder.bodyLength(head),

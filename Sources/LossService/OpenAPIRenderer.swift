@@ -64,6 +64,10 @@ public struct OpenAPIRenderer: Sendable {
             out += "  - name: \(Self.tag(kind))\n"
             out += "    description: \(kind == .loss ? "Score predictions against targets." : "Image quality scores of predictions against targets (higher is better).")\n"
         }
+        if !declarations.isEmpty {
+            out += "  - name: batch\n"
+            out += "    description: Many loss and score requests in one round trip (POST /loss).\n"
+        }
         return out
     }
 
@@ -84,6 +88,7 @@ public struct OpenAPIRenderer: Sendable {
             if index > 0 { out += "\n" }
             out += path(declaration, definesPreflight: index == 0)
         }
+        if !declarations.isEmpty { out += "\n" + batchPath }
         return out
     }
 
@@ -178,7 +183,7 @@ public struct OpenAPIRenderer: Sendable {
             out += "      properties:\n"
             for member in declaration.members { out += Self.property(member) }
         }
-        return out
+        return out + batchSchemas
     }
 
     private static func property(_ member: MemberDeclaration) -> String {
@@ -196,10 +201,10 @@ public struct OpenAPIRenderer: Sendable {
         case .number(let defaultValue, let range):
             out += pad + "type: [number, 'null']\n"
             if let lower = range.lower {
-                out += pad + "\(range.lowerInclusive ? "minimum" : "exclusiveMinimum"): \(formatNumber(lower))\n"
+                out += pad + "\(range.lowerInclusive ? "minimum" : "exclusiveMinimum"): \(Self.yamlNumber(lower))\n"
             }
-            if let upper = range.upper { out += pad + "maximum: \(formatNumber(upper))\n" }
-            out += pad + "default: \(formatNumber(defaultValue))\n"
+            if let upper = range.upper { out += pad + "maximum: \(Self.yamlNumber(upper))\n" }
+            out += pad + "default: \(Self.yamlNumber(defaultValue))\n"
         case .integer(let defaultValue):
             out += pad + "type: [integer, 'null']\n"
             out += pad + "default: \(defaultValue)\n"
@@ -233,7 +238,111 @@ public struct OpenAPIRenderer: Sendable {
                 }
             }
         }
+        return out + batchResponse
+    }
+
+    // ----- POST /loss: a batch -------------------------------------------------
+
+    /// The batch example: each declaration's first example with its `loss`
+    /// member, then one request with an unknown member, to show a problem in place.
+    var batchExample: String {
+        var elements = declarations.compactMap { declaration in
+            declaration.documentation.examples.first.map { #"{"loss": "\#(declaration.name)", "# + $0.body.dropFirst() }
+        }
+        elements.append(#"{"loss": "mse", "predictions": [1.0], "targets": [0.0], "reduce": "sum"}"#)
+        return "[" + elements.joined(separator: ", ") + "]"
+    }
+
+    private var batchPath: String {
+        var out = "  /loss:\n"
+        out += "    post:\n"
+        out += "      tags: [batch]\n"
+        out += "      operationId: lossBatch\n"
+        out += "      summary: Many loss requests in one round trip\n"
+        out += "      description: \(Self.scalar(Self.batchDescription, indent: 8))\n"
+        out += "      requestBody:\n"
+        out += "        required: true\n"
+        out += "        content:\n"
+        out += "          application/json:\n"
+        out += "            schema:\n"
+        out += "              $ref: '#/components/schemas/LossBatch'\n"
+        out += "            examples:\n"
+        out += "              everyLoss:\n"
+        out += "                summary: The first example of every loss, and one refused request\n"
+        out += "                value: \(batchExample)\n"
+        out += "      responses:\n"
+        out += "        '200':\n"
+        out += "          $ref: '#/components/responses/LossBatchResult'\n"
+        for error in Self.errorResponses {
+            out += "        '\(error.status)': {$ref: '#/components/responses/\(error.name)'}\n"
+        }
+        out += "    options: *preflight\n"
         return out
+    }
+
+    static let batchDescription = """
+        A JSON array of loss requests, each an object whose `loss` member names
+        a loss or score (its route's last segment) beside that loss's own
+        members. The answer is an array in the same order, each element the
+        result the loss's own route would give or a problem document (RFC 9457)
+        whose detail starts with the request's index (`request [2]: ...`); the
+        batch itself is 200. Malformed JSON anywhere is a 400 naming the
+        body's byte offset, JSON that is no array a 422, more than 1024 requests
+        a 422, a body over 16 MiB a 413 (large tensors go to `/loss/{name}`,
+        which streams them).
+        """
+
+    private var batchSchemas: String {
+        let names = declarations.map(\.name).joined(separator: ", ")
+        return """
+                LossBatch:
+                  title: Loss batch
+                  type: array
+                  maxItems: 1024
+                  items: {$ref: '#/components/schemas/LossBatchRequest'}
+                LossBatchRequest:
+                  title: One request of a batch
+                  description: The `loss` member names the loss; the other members are that loss's request members.
+                  type: object
+                  required: [loss]
+                  properties:
+                    loss:
+                      type: string
+                      enum: [\(names)]
+
+            """
+    }
+
+    private var batchResponse: String {
+        """
+                LossBatchResult:
+                  description: One answer per request, in order.
+                  headers:
+                    Access-Control-Allow-Origin: {$ref: '#/components/headers/AccessControlAllowOrigin'}
+                  content:
+                    application/json:
+                      schema:
+                        type: array
+                        items:
+                          anyOf:
+                            - $ref: '#/components/schemas/LossResult'
+                            - $ref: '#/components/schemas/Problem'
+                      examples:
+                        everyLoss:
+                          summary: The "everyLoss" request
+                          value: \(Self.batchAnswer(batchExample))
+
+            """
+    }
+
+    /// The batch handler's own answer to `body`.
+    static func batchAnswer(_ body: String) -> String {
+        let handler = BatchBodyHandler(metrics: ServiceMetrics(includeProcessMetrics: false))
+        let bytes = Array(body.utf8)
+        _ = bytes.withUnsafeBytes { handler.consume($0) }
+        let response = handler.finish()
+        precondition(response.status == .ok, "the batch example is refused: \(String(decoding: response.body, as: UTF8.self))")
+        return String(decoding: response.body, as: UTF8.self)
     }
 
     /// The declaration's own answer to `example`, as the JSON a client gets;
@@ -255,6 +364,18 @@ public struct OpenAPIRenderer: Sendable {
     }
 
     // ----- YAML scalars --------------------------------------------------------
+
+    /// A number as YAML 1.1 (PyYAML, schemathesis) and 1.2 both read it:
+    /// `formatNumber`'s text, with an exponent's mantissa given a dot and the
+    /// exponent a sign (`1e-05` is a string to YAML 1.1; `1.0e-05` a number).
+    static func yamlNumber(_ value: Double) -> String {
+        let text = formatNumber(value)
+        guard let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) else { return text }
+        var mantissa = String(text[..<e]), exponent = String(text[text.index(after: e)...])
+        if !mantissa.contains(".") { mantissa += ".0" }
+        if !exponent.hasPrefix("-") && !exponent.hasPrefix("+") { exponent = "+" + exponent }
+        return mantissa + "e" + exponent
+    }
 
     /// `text` as a YAML scalar: a literal block (`|`) when it has several lines
     /// (its lines indented by `indent`), a plain scalar when YAML reads it back

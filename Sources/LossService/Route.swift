@@ -6,6 +6,8 @@ import HTTP
 public enum Route: Hashable, Sendable {
     /// `POST /loss/{name}`: one declared loss.
     case loss(LossDeclaration)
+    /// `POST /loss`: a JSON array of loss requests, answered in order.
+    case batch
     case livez
     case healthz
     case readyz
@@ -20,7 +22,7 @@ public enum Route: Hashable, Sendable {
 
     /// Every route: the losses in `LossRegistry` order, the operational ones,
     /// then the Open Inference Protocol's (one model per loss).
-    public static let allCases: [Route] = LossRegistry.all.map(Route.loss)
+    public static let allCases: [Route] = LossRegistry.all.map(Route.loss) + [.batch]
         + [.livez, .healthz, .readyz, .metrics, .openAPI, .page, .pageStyle, .pageScript]
         + OIPRoute.allCases.map(Route.oip)
 
@@ -29,6 +31,7 @@ public enum Route: Hashable, Sendable {
     public var path: String {
         switch self {
         case .loss(let declaration): return declaration.path
+        case .batch: return "/loss"
         case .oip(let route): return route.template
         case .livez: return "/livez"
         case .healthz: return "/healthz"
@@ -44,7 +47,7 @@ public enum Route: Hashable, Sendable {
     /// The methods the route answers, besides OPTIONS (CORS preflight), which every route answers.
     public var methods: [Method] {
         switch self {
-        case .loss, .oip(.infer): return [.post]
+        case .loss, .batch, .oip(.infer): return [.post]
         case .oip: return [.get, .head]
         case .livez, .healthz, .readyz, .metrics, .openAPI, .page, .pageStyle, .pageScript: return [.get, .head]
         }
@@ -53,7 +56,7 @@ public enum Route: Hashable, Sendable {
     /// The value of an `Allow` header for this route (RFC 9110 §10.2.1).
     public var allowHeader: String {
         switch self {
-        case .loss, .oip(.infer): return "POST, OPTIONS"
+        case .loss, .batch, .oip(.infer): return "POST, OPTIONS"
         default: return "GET, HEAD, OPTIONS"
         }
     }

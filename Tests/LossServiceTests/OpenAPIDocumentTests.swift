@@ -49,6 +49,24 @@ import Testing
         #expect(throws: OpenAPIRenderer.SpliceError.self) { try renderer.render(into: "openapi: 3.1.0\n") }
     }
 
+    @Test("numbers are written so YAML 1.1 reads them as numbers too: an exponent has a dot and a sign",
+          arguments: [(1e-5, "1.0e-05"), (1.5e300, "1.5e+300"), (0.25, "0.25"), (-100, "-100"), (1, "1")])
+    func yamlNumbers(value: Double, text: String) {
+        #expect(OpenAPIRenderer.yamlNumber(value) == text)
+    }
+
+    @Test("POST /loss is generated with every declared loss's name and its example answered by the batch handler")
+    func batchRendered() throws {
+        let renderer = OpenAPIRenderer()
+        #expect(renderer.paths.contains("\n  /loss:\n    post:\n      tags: [batch]\n      operationId: lossBatch\n"))
+        let names = LossRegistry.all.map(\.name).joined(separator: ", ")
+        #expect(renderer.requestSchemas.contains("enum: [\(names)]"))
+        for declaration in LossRegistry.all { #expect(renderer.batchExample.contains(#"{"loss": "\#(declaration.name)", "#)) }
+        let answer = OpenAPIRenderer.batchAnswer(renderer.batchExample)
+        #expect(renderer.resultResponses.contains("value: \(answer)\n"))
+        #expect(answer.contains(#"request [\#(LossRegistry.all.count)]: unknown member 'reduce'"#))
+    }
+
     @Test("the document is OpenAPI 3.1 and describes every route")
     func describesEveryRoute() {
         #expect(OpenAPIDocument.text.hasPrefix("openapi: 3.1"))

@@ -27,7 +27,7 @@ import Testing
     }
 
     @Test("paths match exactly: no trailing slash, case or prefix folding",
-          arguments: ["/index.html", "//", "/page.js/", "/loss", "/loss/", "/loss/ce/", "/LOSS/CE", "/loss/ce2", "/loss/hinge", "//loss/ce",
+          arguments: ["/index.html", "//", "/page.js/", "/losses", "/loss/", "/loss/ce/", "/LOSS/CE", "/loss/ce2", "/loss/hinge", "//loss/ce",
                       "/livez/", "/metrics.txt", "*", ""])
     func unknownPaths(path: String) {
         #expect(router.match(.get, path: path) == .notFound)
