@@ -48,8 +48,15 @@ struct OIPInferRequest {
     ///   doubles, all together (413 past it).
     init(_ json: OIPJSON, declaration: LossDeclaration, maxTensorBytes: Int) throws(OIPError) {
         guard case .object(let members) = json else { throw OIPError("an inference request is a JSON object, got \(json.kind)") }
-        for (name, _) in members where !["id", "inputs", "outputs", "parameters"].contains(name) {
-            throw OIPError("unknown member '\(name)' in the inference request (allowed: id, inputs, outputs, parameters)")
+        // KServe's client also sends model_name and model_version (the path names the model; they are ignored).
+        for (name, _) in members where !["id", "inputs", "outputs", "parameters", "model_name", "model_version"].contains(name) {
+            throw OIPError("unknown member '\(name)' in the inference request (allowed: id, inputs, outputs, parameters, model_name, model_version)")
+        }
+        for name in ["model_name", "model_version"] {
+            switch json[name] {
+            case nil, .null?, .string?: continue
+            case let other?: throw OIPError("'\(name)' must be a string, got \(other.kind)")
+            }
         }
         switch json["id"] {
         case nil, .null?: id = nil
@@ -68,8 +75,14 @@ struct OIPInferRequest {
                 continue
             }
             if OIPInferRequest.protocolParameters.contains(name) { continue }
-            guard let member = declaration.members.first(where: { $0.name == name }), !OIPInferRequest.isTensor(member) else {
+            guard let member = declaration.members.first(where: { $0.name == name }),
+                  !OIPInferRequest.isTensor(member) || (member.name != "predictions" && member.name != "targets") else {
                 throw OIPError("unknown parameter '\(name)' for model '\(declaration.name)' (parameters: \(OIPInferRequest.optionNames(declaration)))")
+            }
+            // A tensor member other than predictions and targets (psnr's data_range) may be a
+            // scalar parameter too: it is then a 0-d tensor, as a bare number is in JSON.
+            if OIPInferRequest.isTensor(member), case .number = value {} else if OIPInferRequest.isTensor(member) {
+                throw OIPError("parameter '\(name)' must be a number (or send it as an input), got \(value.kind)")
             }
             switch value {
             case .null: options[name] = .null
@@ -92,7 +105,7 @@ struct OIPInferRequest {
         var tensorBytes = 0
         for (index, entry) in entries.enumerated() {
             let input = try OIPInferRequest.input(entry, index: index, declaration: declaration)
-            guard !inputs.contains(where: { $0.name == input.name }) else {
+            guard !inputs.contains(where: { $0.name == input.name }), options[input.name] == nil else {
                 throw OIPError("input '\(input.name)' appears twice")
             }
             let (bytes, overflow) = input.count.multipliedReportingOverflow(by: 8)
@@ -102,7 +115,8 @@ struct OIPInferRequest {
             }
             inputs.append(input)
         }
-        for member in declaration.members where member.type.isRequired && !inputs.contains(where: { $0.name == member.name }) {
+        for member in declaration.members where member.type.isRequired && options[member.name] == nil
+            && !inputs.contains(where: { $0.name == member.name }) {
             throw OIPError("model '\(declaration.name)' needs input '\(member.name)'")
         }
         self.inputs = inputs
@@ -142,7 +156,8 @@ struct OIPInferRequest {
     }
 
     private static func optionNames(_ declaration: LossDeclaration) -> String {
-        declaration.members.filter { !isTensor($0) }.map(\.name).joined(separator: ", ")
+        declaration.members.filter { !isTensor($0) || ($0.name != "predictions" && $0.name != "targets") }
+            .map(\.name).joined(separator: ", ")
     }
 
     private static func inputNames(_ declaration: LossDeclaration) -> String {

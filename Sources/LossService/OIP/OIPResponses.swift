@@ -88,7 +88,8 @@ enum OIPResponses {
     /// request's `id` echoed. An output asked for in binary carries
     /// `parameters.binary_data_size` instead of `data`, its little-endian
     /// bytes follow the JSON, and `Inference-Header-Content-Length` gives
-    /// the JSON's length. A non-finite value in JSON `data` is `null`.
+    /// the JSON's length. A non-finite value in JSON `data` is `null`, and the
+    /// output's `parameters.nonfinite` lists `"nan"`, `"inf"` or `"-inf"` for each.
     static func infer(_ result: LossResult, request: OIPInferRequest, model: LossDeclaration) -> Response {
         var writer = JSONWriter(capacity: 256 + result.loss.count * 24)
         var binary: [UInt8] = []
@@ -130,7 +131,20 @@ enum OIPResponses {
                     if position > 0 { writer.raw(",") }
                     if isInteger { writer.integer(Int(value)) } else { writer.number(value) }
                 }
-                writer.raw("]}")
+                writer.raw("]")
+                // JSON has no NaN or infinity: each `null` in data is named, in row-major
+                // order, as the loss routes' `nonfinite` does (rare: a second pass only then).
+                if !isInteger, values.contains(where: { !$0.isFinite }) {
+                    writer.raw(",\"parameters\":{\"nonfinite\":[")
+                    var first = true
+                    for value in values where !value.isFinite {
+                        if !first { writer.raw(",") }
+                        first = false
+                        writer.raw(value.isNaN ? "\"nan\"" : value > 0 ? "\"inf\"" : "\"-inf\"")
+                    }
+                    writer.raw("]}")
+                }
+                writer.raw("}")
             }
         }
         writer.raw("]}")

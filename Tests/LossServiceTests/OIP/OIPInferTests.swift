@@ -159,7 +159,7 @@ import Testing
     }
 
     @Test("errors are {\"error\": …} with the protocol's status, and say what and where", arguments: [
-        (#"{"reduce":"sum"}"#, "unknown parameter 'reduce' for model 'mse' (parameters: reduction)"),
+        (#"{"reduce":"sum"}"#, "unknown parameter 'reduce' for model 'mse' (parameters: reduction, weight)"),
         (#"{"reduction":"avg"}"#, #"'reduction' must be "mean", "sum" or "none", got a string ("avg")"#),
     ])
     func parameterErrors(parameters: String, message: String) throws {
@@ -226,6 +226,26 @@ import Testing
         let head = RequestHead(method: .post, target: "/v2/models/\(model)/infer", version: .http1_1, headers: [:])
         guard case .body(let handler) = harness.responder.respond(to: head) else { fatalError("no body handler") }
         return handler
+    }
+
+    @Test("a non-finite output in JSON is null, named in the output's parameters.nonfinite")
+    func nonfinite() throws {
+        let body = #"{"model_name":"mse","inputs":[{"name":"predictions","datatype":"FP64","shape":[2],"data":[1e200,1]},{"name":"targets","datatype":"FP64","shape":[2],"data":[0,0]}],"parameters":{"reduction":"none"},"outputs":[{"name":"loss"}]}"#
+        let response = ResponderHarness.feed(Array(body.utf8), to: handler("mse"), chunk: 64)
+        #expect(response.text == #"{"model_name":"mse","model_version":"1","outputs":[{"name":"loss","datatype":"FP64","shape":[2],"data":[null,1.0],"parameters":{"nonfinite":["inf"]}}]}"#)
+    }
+
+    @Test("a scalar tensor member other than predictions and targets may be a parameter (a 0-d tensor)")
+    func scalarTensorParameter() throws {
+        let inputs = [Input(name: "predictions", datatype: "FP64", shape: [2], values: [0.2, 0.4]),
+                      Input(name: "targets", datatype: "FP64", shape: [2], values: [0.3, 0.4])]
+        guard LossRegistry.named("psnr") != nil else { return }
+        let viaParameter = infer("psnr", inputs, parameters: #"{"data_range":1.0}"#, binary: true)
+        let viaInput = infer("psnr", inputs + [Input(name: "data_range", datatype: "FP64", shape: [], values: [1])], binary: false)
+        #expect(viaParameter.status == .ok, "\(viaParameter.text)")
+        #expect(try Self.output(viaParameter, "loss") == Self.output(viaInput, "loss"))
+        let missing = infer("psnr", inputs, binary: false)
+        #expect(try TestJSON.parse(missing.body)["error"]?.string == "model 'psnr' needs input 'data_range'")
     }
 
     @Test("an unknown model is a 404 in the protocol's form")
