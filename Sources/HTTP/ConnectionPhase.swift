@@ -9,5 +9,6 @@ enum ConnectionPhase: Equatable, Sendable {
     case body
     /// The sending side is shut down; reading and dropping until the client closes.
     case lingering
+    /// The descriptor is released: every later event, timeout or drain call is ignored.
     case closed
 }
