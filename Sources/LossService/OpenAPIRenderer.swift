@@ -302,13 +302,17 @@ public struct OpenAPIRenderer: Sendable {
                   items: {$ref: '#/components/schemas/LossBatchRequest'}
                 LossBatchRequest:
                   title: One request of a batch
-                  description: The `loss` member names the loss; the other members are that loss's request members.
-                  type: object
-                  required: [loss]
+                  description: |
+                    A loss request object whose `loss` member names the loss
+                    (\(names)); the other members are that loss's request
+                    members. Anything else in its place (another JSON value, an
+                    unknown loss, a refused member) is answered with a problem
+                    in its place, not by refusing the batch, so the schema does
+                    not constrain it.
                   properties:
                     loss:
-                      type: string
-                      enum: [\(names)]
+                      description: The name of a loss or score.
+                      examples: [\(names)]
 
             """
     }

@@ -60,7 +60,7 @@ import Testing
         let renderer = OpenAPIRenderer()
         #expect(renderer.paths.contains("\n  /loss:\n    post:\n      tags: [batch]\n      operationId: lossBatch\n"))
         let names = LossRegistry.all.map(\.name).joined(separator: ", ")
-        #expect(renderer.requestSchemas.contains("enum: [\(names)]"))
+        #expect(renderer.requestSchemas.contains("examples: [\(names)]"))
         for declaration in LossRegistry.all { #expect(renderer.batchExample.contains(#"{"loss": "\#(declaration.name)", "#)) }
         let answer = OpenAPIRenderer.batchAnswer(renderer.batchExample)
         #expect(renderer.resultResponses.contains("value: \(answer)\n"))
