@@ -77,8 +77,7 @@ import TestSupport
             }
         }
         // Mid-run: every client is in its loop.
-        for _ in 0..<2500 where outcome.withLock({ $0.looping }) < clients { usleep(2_000) }
-        #expect(outcome.withLock { $0.looping } == clients)
+        #expect(eventually(timeout: 5) { outcome.withLock { $0.looping } == clients })
         let drained = DispatchSemaphore(value: 0)
         let drainStart = DispatchTime.now().uptimeNanoseconds
         server.drain(deadline: 5) { drained.signal() }
@@ -115,8 +114,7 @@ import TestSupport
 
         let busy = try TestClient(port: server.port)
         busy.send(post("/slow", Array("abc".utf8)))  // small: answered on the loop's thread, which it holds for 300 ms
-        for _ in 0..<200 where !responder.slowStarted.withLock({ $0 }) { usleep(2_000) }
-        #expect(responder.slowStarted.withLock { $0 })
+        #expect(eventually { responder.slowStarted.withLock { $0 } })
         idle.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
         usleep(20_000)  // in the server's receive buffer now; the loop is still busy
 

@@ -122,7 +122,7 @@ func trickle(_ bytes: [UInt8], piece: Int, every interval: Double, to client: Te
             let n = chunk.withUnsafeMutableBytes { recv(client.fd, $0.baseAddress, $0.count, 0) }
             if n <= 0 { break }
             received += n
-            usleep(10_000)
+            usleep(10_000)  // kept: the pause is the behaviour, a reader slower than the minimum send rate
         }
         // Closed at about 1 / (1 - 1.6/16) = 1.1 s; the socket buffers still held what the client read after.
         #expect(closedAfter != nil)
@@ -145,9 +145,9 @@ func trickle(_ bytes: [UInt8], piece: Int, every interval: Double, to client: Te
         for client in admitted {
             client.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
             #expect(try client.readResponse().text == "hello")
-            usleep(20_000)
+            usleep(20_000)  // kept: the pause is the behaviour, so that the three are idle for different times
         }
-        usleep(300_000)
+        usleep(300_000)  // kept: the pause is the behaviour, all three idle past minIdleBeforeEviction (0.2 s)
         let newcomer = try TestClient(port: server.port)
         newcomer.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
         #expect(try newcomer.readResponse().text == "hello")
@@ -157,12 +157,7 @@ func trickle(_ bytes: [UInt8], piece: Int, every interval: Double, to client: Te
             client.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
             #expect(try client.readResponse().text == "hello")
         }
-        var open = server.connectionCount
-        for _ in 0..<100 where open > 3 {
-            usleep(10_000)
-            open = server.connectionCount
-        }
-        #expect(open == 3)
+        #expect(eventually { server.connectionCount == 3 }, "\(server.connectionCount) open")
     }
 
     @Test func atTheCapWithNoConnectionIdleANewClientGets503WithRetryAfter() throws {
@@ -216,11 +211,7 @@ func trickle(_ bytes: [UInt8], piece: Int, every interval: Double, to client: Te
             #expect(try client.readResponse().text == "hello")
         }
         let overflow = try TestClient(port: server.port)  // holds the one overflow place, sending nothing yet
-        var open = server.connectionCount
-        for _ in 0..<100 where open < 4 {
-            usleep(10_000)
-            open = server.connectionCount
-        }
+        #expect(eventually { server.connectionCount == 4 })  // the overflow connection was accepted
         let refused = try TestClient(port: server.port)
         refused.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
         #expect(refused.isClosedWithoutResponse())
@@ -256,7 +247,7 @@ func trickle(_ bytes: [UInt8], piece: Int, every interval: Double, to client: Te
         try idle.startTLS()
         idle.send("GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n")
         #expect(try idle.readResponse().text == "hello")
-        usleep(300_000)
+        usleep(300_000)  // kept: the pause is the behaviour, idle past minIdleBeforeEviction (0.2 s)
         let newcomer = try TestClient(port: server.port)
         try newcomer.startTLS()
         // Mid-body, so not idle: the next client overflows.

@@ -380,7 +380,10 @@ import TestSupport
         let garbage = try service.client()
         garbage.send("BAD\r\n\r\n")
         _ = try garbage.readResponse()
-        usleep(100_000)  // completed() runs just after each response is written
+        // completed() runs just after each response is written: wait until all five are recorded.
+        let recorded = #"lossd_http_requests_total{method="OTHER",route="unmatched",status="400"} 1"#
+        #expect(eventually { service.responder.metrics.inFlight.value == 0
+            && service.responder.metrics.render().contains(recorded) })
         let response = try client.get("/metrics")
         #expect(response.header("Content-Type") == "text/plain; version=0.0.4; charset=utf-8")
         let lines = Set(response.text.split(separator: "\n").map(String.init))
@@ -458,9 +461,9 @@ import TestSupport
         do {
             let quitter = try service.client()
             quitter.send("POST /loss/mse HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"predictions\": [1,")
-            usleep(100_000)
+            #expect(eventually { service.responder.metrics.inFlight.value == 1 })  // the head was routed
         }  // closed here
-        usleep(200_000)
+        #expect(eventually { service.responder.metrics.inFlight.value == 0 })
         let metrics = try service.client().get("/metrics").text
         let present = metrics.contains("\nlossd_http_requests_in_flight 1\n")  // only the scrape itself
         #expect(present)
