@@ -155,3 +155,11 @@ func post(_ path: String, _ body: [UInt8], headers: String = "") -> [UInt8] {
 func refusesConnections(port: Int, within seconds: Double = 2) -> Bool {
     eventually(timeout: seconds, interval: 0.01) { (try? TestClient(port: port)) == nil }
 }
+
+/// True once the server's kernel has answered every byte `client` sent (SIOCOUTQ,
+/// Linux: nothing unsent or unacknowledged): the bytes wait in the server's
+/// receive buffer, or were answered with a reset, which `SO_ERROR` then reports.
+func sentBytesReachedTheServer(_ client: TestClient) -> Bool {
+    var unacknowledged: Int32 = 0
+    return ioctl(client.fd, UInt(TIOCOUTQ), &unacknowledged) == 0 && unacknowledged == 0
+}
