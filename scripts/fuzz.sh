@@ -8,6 +8,8 @@
 #   parser   RequestParser and ChunkedDecoder (Fuzz/RequestParserFuzz)
 #   gzip     Inflater and its output limit, Deflater round trips (Fuzz/GzipFuzz)
 #   json     TensorDecoder (the TensorJSON target) at fuzzer-chosen split points (Fuzz/TensorDecoderFuzz)
+#   oip      the Open Inference Protocol's binary tensor framing: OIPBinaryReader, OIPJSONParser,
+#            OIPDatatype (header length, binary_data_size, truncation, split points; Fuzz/OIPBinaryFuzz)
 #
 # Each target compiles only the sources it names, with the fuzz entry file, as
 # one module (`swiftc -sanitize=fuzzer,address -parse-as-library`), so the
@@ -22,12 +24,12 @@ cd "$(dirname "$0")/.."
 root=$PWD
 fuzz_out=${FUZZ_OUT:-$root/.build/fuzz}
 
-usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 [ $# -ge 1 ] || usage
 target=$1
 seconds=${2:-60}
 shift $(( $# >= 2 ? 2 : 1 ))
-all_targets=(parser gzip json)
+all_targets=(parser gzip json oip)
 
 # Sets `name` (the folder under Fuzz/), `sources` (the library sources it
 # needs), `flags` (more swiftc flags), `links` (objects built by `prebuild`),
@@ -52,6 +54,14 @@ configure() {
             options=(-max_len=4096)
             prebuild=build_losses_and_fast_float
             ;;
+        oip)
+            name=OIPBinaryFuzz
+            sources=(Sources/LossService/OIP/{OIPBinaryReader,OIPDatatype,OIPJSON}.swift Sources/LossService/TensorRole.swift)
+            flags=(-wmo -I . -I include)
+            links=(CFastFloat.o -lstdc++)
+            options=(-max_len=4096)
+            prebuild=build_fast_float
+            ;;
         *)
             echo "unknown fuzz target: $1" >&2
             usage
@@ -73,6 +83,19 @@ MAP
         -I "$root/Sources/CFastFloat/include" -c "$root/Sources/CFastFloat/CFastFloat.cpp" -o CFastFloat.o
     swiftc -O -g -wmo -parse-as-library -sanitize=fuzzer,address -module-name Losses \
         -emit-module -emit-module-path Losses.swiftmodule -c "$root"/Sources/Losses/*.swift -o Losses.o
+}
+
+# The oip target's one dependency, the fast_float shim, instrumented.
+build_fast_float() {
+    mkdir -p include
+    cat > include/module.modulemap <<MAP
+module CFastFloat {
+    header "$root/Sources/CFastFloat/include/CFastFloat.h"
+    export *
+}
+MAP
+    clang++ -std=c++17 -O2 -g -fsanitize=fuzzer-no-link,address \
+        -I "$root/Sources/CFastFloat/include" -c "$root/Sources/CFastFloat/CFastFloat.cpp" -o CFastFloat.o
 }
 
 # Builds target $1 into $fuzz_out/<Name>/<Name>.

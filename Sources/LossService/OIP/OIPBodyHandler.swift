@@ -15,69 +15,50 @@ final class OIPBodyHandler: BodyHandler {
     private let declaration: LossDeclaration
     private let metrics: ServiceMetrics
     private let maxTensorBytes: Int
-    /// The JSON request's length, with the binary extension.
-    private let headerLength: Int?
+    /// The binary framing, with the extension; nil for a JSON body.
+    private let reader: OIPBinaryReader?
 
-    /// The JSON bytes read so far (the whole body without the extension).
+    /// The JSON body read so far (without the extension).
     private var json: [UInt8] = []
     /// The checked request, once its JSON part is in.
     private var request: OIPInferRequest?
-    /// Each input's elements, in `request.inputs` order.
-    private var tensors: [[Double]] = []
+    /// Each JSON input's elements, by input index.
+    private var inline: [Int: [Double]] = [:]
     /// The indices of the inputs sent in the binary part, in order.
     private var binaryInputs: [Int] = []
-    /// Which of `binaryInputs` is being filled, and how many of its bytes are in.
-    private var current = 0
-    private var currentBytes = 0
-    /// The bytes of an element split between two pieces of the body.
-    private var carry: (UInt64, Int) = (0, 0)
-    /// Body bytes consumed, for error offsets (after any gzip decoding).
-    private var offset = 0
-    /// Converted elements on their way into a tensor: a fixed buffer, so the
-    /// hot loop allocates nothing per element or per piece.
-    private let scratch = UnsafeMutablePointer<Double>.allocate(capacity: OIPBodyHandler.scratchCount)
-    private static let scratchCount = 4096
     private var failure: Response?
 
     init(declaration: LossDeclaration, metrics: ServiceMetrics, headerLength: Int?, maxTensorBytes: Int) {
         self.declaration = declaration
         self.metrics = metrics
-        self.headerLength = headerLength
         self.maxTensorBytes = maxTensorBytes
-        if let headerLength { json.reserveCapacity(min(headerLength, 1 << 20)) }
+        reader = headerLength.map(OIPBinaryReader.init(headerLength:))
     }
-
-    deinit { scratch.deallocate() }
 
     func consume(_ bytes: UnsafeRawBufferPointer) -> Response? {
         if let failure { return failure }
-        do {
+        do throws(OIPError) {
             try feed(bytes)
             return nil
         } catch {
             failure = error.response
-            tensors = []
+            inline = [:]
             return failure
         }
     }
 
     private func feed(_ bytes: UnsafeRawBufferPointer) throws(OIPError) {
-        guard let headerLength else {
+        guard let reader else {
             json.append(contentsOf: bytes)
-            offset += bytes.count
             return
         }
         var rest = bytes
-        if request == nil {
-            let take = min(headerLength - json.count, rest.count)
-            json.append(contentsOf: UnsafeRawBufferPointer(rebasing: rest[0..<take]))
-            offset += take
-            rest = UnsafeRawBufferPointer(rebasing: rest[take...])
-            guard json.count == headerLength else { return }
-            try begin(parse(json))
-            json = []
-        }
-        try fill(rest)
+        repeat {
+            let used: Int
+            do throws(OIPBinaryReader.FramingError) { used = try reader.feed(rest) } catch { throw OIPError(error.message) }
+            rest = UnsafeRawBufferPointer(rebasing: rest[used...])
+            if request == nil, reader.headerComplete { try begin(parse(reader.header)) }
+        } while !rest.isEmpty
     }
 
     private func parse(_ text: [UInt8]) throws(OIPError) -> OIPInferRequest {
@@ -86,100 +67,39 @@ final class OIPBodyHandler: BodyHandler {
         return try OIPInferRequest(value, declaration: declaration, maxTensorBytes: maxTensorBytes)
     }
 
-    /// Sets up the tensors of a checked request: the binary ones reserve
-    /// their storage once, the JSON ones are read from their data.
+    /// Sets up the tensors of a checked request: the binary ones are planned
+    /// in the reader, the JSON ones read from their data.
     private func begin(_ request: OIPInferRequest) throws(OIPError) {
         self.request = request
-        tensors = []
+        var parts: [OIPBinaryReader.Part] = []
         for (index, input) in request.inputs.enumerated() {
-            if input.binarySize != nil {
-                guard headerLength != nil else {
+            if let size = input.binarySize {
+                guard reader != nil else {
                     throw OIPError("input '\(input.name)' has binary_data_size, but the request has no Inference-Header-Content-Length header")
                 }
-                var storage: [Double] = []
-                storage.reserveCapacity(input.count)
-                tensors.append(storage)
+                parts.append(OIPBinaryReader.Part(datatype: input.datatype, size: size))
                 binaryInputs.append(index)
             } else {
-                tensors.append(try OIPBodyHandler.elements(of: input))
+                inline[index] = try OIPBodyHandler.elements(of: input)
             }
         }
-        skipFilledInputs()
-    }
-
-    private func skipFilledInputs() {
-        while current < binaryInputs.count, currentBytes == request!.inputs[binaryInputs[current]].binarySize! {
-            current += 1
-            currentBytes = 0
-        }
-    }
-
-    /// Converts binary input bytes into the tensors.
-    private func fill(_ bytes: UnsafeRawBufferPointer) throws(OIPError) {
-        var rest = bytes
-        while !rest.isEmpty {
-            guard current < binaryInputs.count else {
-                throw OIPError("\(rest.count) bytes follow the binary inputs at byte \(offset) (the binary_data_size values add up to \(offset - headerLength!))")
-            }
-            let index = binaryInputs[current]
-            let input = request!.inputs[index]
-            let size = input.datatype.size
-            let take = min(input.binarySize! - currentBytes, rest.count)
-            var piece = UnsafeRawBufferPointer(rebasing: rest[0..<take])
-            rest = UnsafeRawBufferPointer(rebasing: rest[take...])
-            offset += take
-            currentBytes += take
-            // An element split across pieces: complete it first.
-            if carry.1 > 0 {
-                let need = min(size - carry.1, piece.count)
-                let held = carry.1
-                withUnsafeMutableBytes(of: &carry.0) { slot in
-                    for i in 0..<need { slot[held + i] = piece[i] }
-                }
-                carry.1 += need
-                piece = UnsafeRawBufferPointer(rebasing: piece[need...])
-                if carry.1 == size {
-                    withUnsafeBytes(of: carry.0) { input.datatype.convert($0.baseAddress!, count: 1, into: scratch) }
-                    tensors[index].append(scratch[0])
-                    carry = (0, 0)
-                }
-            }
-            var whole = piece.count / size
-            var source = piece.baseAddress
-            while whole > 0 {
-                let n = min(whole, OIPBodyHandler.scratchCount)
-                input.datatype.convert(source!, count: n, into: scratch)
-                tensors[index].append(contentsOf: UnsafeBufferPointer(start: scratch, count: n))
-                source = source! + n * size
-                whole -= n
-            }
-            let tail = piece.count % size
-            if tail > 0 {
-                withUnsafeMutableBytes(of: &carry.0) { slot in
-                    for i in 0..<tail { slot[i] = piece[piece.count - tail + i] }
-                }
-                carry.1 = tail
-            }
-            skipFilledInputs()
-        }
+        reader?.plan(parts)
     }
 
     func finish() -> Response {
         if let failure { return failure }
-        defer { tensors = [] }
+        defer { inline = [:] }
         do throws(OIPError) {
-            if headerLength == nil {
+            if let reader {
+                if request == nil, reader.headerComplete { try begin(parse(reader.header)) }  // an empty body and header
+                let names = request.map { request in binaryInputs.map { request.inputs[$0].name } } ?? []
+                do throws(OIPBinaryReader.FramingError) { try reader.finish(names: names) } catch { throw OIPError(error.message) }
+            } else {
                 guard !json.isEmpty else { throw OIPError("the body is empty: an inference request is a JSON object") }
                 try begin(parse(json))
                 json = []
             }
-            guard let request else {
-                throw OIPError("the body ended at byte \(offset), inside the \(headerLength!)-byte JSON request (Inference-Header-Content-Length)")
-            }
-            if current < binaryInputs.count {
-                let input = request.inputs[binaryInputs[current]]
-                throw OIPError("the body ended at byte \(offset), with \(currentBytes) of input '\(input.name)''s \(input.binarySize!) binary bytes")
-            }
+            guard let request else { throw OIPError("the body ended before the JSON request") }
             return try answer(request)
         } catch {
             return error.response
@@ -189,14 +109,21 @@ final class OIPBodyHandler: BodyHandler {
     /// Scores the request's tensors and options as the loss route would.
     private func answer(_ request: OIPInferRequest) throws(OIPError) -> Response {
         var members = request.options
+        var binary = reader?.takeTensors() ?? []
         for (index, input) in request.inputs.enumerated() {
+            var data: [Double]
+            if let position = binaryInputs.firstIndex(of: index) {
+                data = []
+                swap(&data, &binary[position])
+            } else {
+                data = inline.removeValue(forKey: index) ?? []
+            }
             do {
-                members[input.name] = .tensor(try Tensor(shape: input.shape, data: tensors[index]))
+                members[input.name] = .tensor(try Tensor(shape: input.shape, data: data))
             } catch {
                 throw OIPError("input '\(input.name)': \(error.message)")
             }
         }
-        tensors = []
         let scored: (result: LossResult, elements: Int, reduction: String)
         do throws(ScoringError) {
             scored = try declaration.evaluate(members)

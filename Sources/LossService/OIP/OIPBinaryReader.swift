@@ -1,0 +1,146 @@
+/// The framing of Triton's binary tensor data extension, with nothing of
+/// HTTP or the losses in it (so a fuzz target can drive it alone): the
+/// first `headerLength` bytes of the body are the JSON request, then each
+/// binary input's `binary_data_size` bytes follow in order. Binary bytes
+/// are converted to doubles as they arrive, straight into each input's
+/// storage (reserved once); an element split between two pieces of the
+/// body waits in an 8-byte carry. Every byte is looked at once.
+///
+/// Use: `feed` until `headerComplete`, parse `header`, `plan` the binary
+/// inputs, `feed` the rest, then `finish`.
+final class OIPBinaryReader {
+    /// One binary input: how its elements are stored, and its byte count.
+    struct Part: Equatable {
+        let datatype: OIPDatatype
+        let size: Int
+    }
+
+    /// A body whose framing is wrong, with where (a 400).
+    struct FramingError: Error, Equatable {
+        let message: String
+    }
+
+    /// The JSON request's length, from `Inference-Header-Content-Length`.
+    let headerLength: Int
+    /// The JSON bytes read so far.
+    private(set) var header: [UInt8] = []
+    /// The binary inputs, once planned.
+    private(set) var parts: [Part]?
+    /// Each part's elements, in `parts` order.
+    private(set) var tensors: [[Double]] = []
+    /// Body bytes consumed, for error offsets (after any gzip decoding).
+    private(set) var offset = 0
+    private var current = 0
+    private var currentBytes = 0
+    private var carry: (UInt64, Int) = (0, 0)
+    /// Converted elements on their way into a tensor: a fixed buffer, so the
+    /// hot loop allocates nothing per element or per piece.
+    private let scratch = UnsafeMutablePointer<Double>.allocate(capacity: OIPBinaryReader.scratchCount)
+    private static let scratchCount = 4096
+
+    init(headerLength: Int) {
+        self.headerLength = headerLength
+        header.reserveCapacity(min(headerLength, 1 << 20))
+    }
+
+    deinit { scratch.deallocate() }
+
+    /// Whether the JSON request's bytes are all in.
+    var headerComplete: Bool { header.count == headerLength }
+
+    /// Sets the binary inputs once the header is parsed; each reserves its storage once.
+    func plan(_ parts: [Part]) {
+        precondition(self.parts == nil && headerComplete)
+        self.parts = parts
+        tensors = parts.map { part in
+            var storage: [Double] = []
+            storage.reserveCapacity(part.size / part.datatype.size)
+            return storage
+        }
+        header = []
+        skipFilled()
+    }
+
+    /// Reads from `bytes` and returns how many it took: fewer than all only
+    /// when the header completes inside them (plan, then feed the rest).
+    func feed(_ bytes: UnsafeRawBufferPointer) throws(FramingError) -> Int {
+        guard let parts else {
+            let take = min(headerLength - header.count, bytes.count)
+            header.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[0..<take]))
+            offset += take
+            return take
+        }
+        var rest = bytes
+        while !rest.isEmpty {
+            guard current < parts.count else {
+                throw FramingError(message: "the body goes on past the binary inputs at byte \(offset) (the binary_data_size values add up to \(offset - headerLength))")
+            }
+            let part = parts[current]
+            let size = part.datatype.size
+            let take = min(part.size - currentBytes, rest.count)
+            var piece = UnsafeRawBufferPointer(rebasing: rest[0..<take])
+            rest = UnsafeRawBufferPointer(rebasing: rest[take...])
+            offset += take
+            currentBytes += take
+            // An element split across pieces: complete it first.
+            if carry.1 > 0 {
+                let need = min(size - carry.1, piece.count)
+                let held = carry.1
+                withUnsafeMutableBytes(of: &carry.0) { slot in
+                    for i in 0..<need { slot[held + i] = piece[i] }
+                }
+                carry.1 += need
+                piece = UnsafeRawBufferPointer(rebasing: piece[need...])
+                if carry.1 == size {
+                    withUnsafeBytes(of: carry.0) { part.datatype.convert($0.baseAddress!, count: 1, into: scratch) }
+                    tensors[current].append(scratch[0])
+                    carry = (0, 0)
+                }
+            }
+            var whole = piece.count / size
+            var source = piece.baseAddress
+            while whole > 0 {
+                let n = min(whole, OIPBinaryReader.scratchCount)
+                part.datatype.convert(source!, count: n, into: scratch)
+                tensors[current].append(contentsOf: UnsafeBufferPointer(start: scratch, count: n))
+                source = source! + n * size
+                whole -= n
+            }
+            let tail = piece.count % size
+            if tail > 0 {
+                withUnsafeMutableBytes(of: &carry.0) { slot in
+                    for i in 0..<tail { slot[i] = piece[piece.count - tail + i] }
+                }
+                carry.1 = tail
+            }
+            skipFilled()
+        }
+        return bytes.count
+    }
+
+    private func skipFilled() {
+        guard let parts else { return }
+        while current < parts.count, currentBytes == parts[current].size {
+            current += 1
+            currentBytes = 0
+        }
+    }
+
+    /// The body has ended: every part must be complete. `names` name the
+    /// parts in the error.
+    func finish(names: [String]) throws(FramingError) {
+        guard let parts else {
+            throw FramingError(message: "the body ended at byte \(offset), inside the \(headerLength)-byte JSON request (Inference-Header-Content-Length)")
+        }
+        if current < parts.count {
+            let name = current < names.count ? "input '\(names[current])'" : "binary input \(current)"
+            throw FramingError(message: "the body ended at byte \(offset), with \(currentBytes) of \(name)'s \(parts[current].size) binary bytes")
+        }
+    }
+
+    /// Hands the tensors over (and forgets them).
+    func takeTensors() -> [[Double]] {
+        defer { tensors = [] }
+        return tensors
+    }
+}
