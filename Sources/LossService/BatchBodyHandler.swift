@@ -13,7 +13,11 @@ import TensorJSON
 /// Unlike a single loss request, the body is held whole (at most
 /// `maxBodyBytes`), then each element is decoded into tensors, scored and
 /// dropped before the next: the memory is the body plus one element's
-/// tensors, and results are small.
+/// tensors, and results are small. Both are reserved from the server's
+/// memory budget before they are taken: the body as it is buffered, each
+/// element's tensors (8 bytes for each value its text can hold) before it
+/// is decoded; a budget that stays spent makes the whole batch a 503 with
+/// `Retry-After`.
 final class BatchBodyHandler: BodyHandler {
     /// The most body bytes a batch may send; 413 past it, while it arrives.
     /// Default 16 MiB: a batch is many small figures for a dashboard; large
@@ -29,14 +33,23 @@ final class BatchBodyHandler: BodyHandler {
     private let maxTensorBytes: Int
     private var body: [UInt8] = []
     private var failure: Response?
+    /// What the batch holds of the memory budget.
+    private let charge: MemoryCharge
+    /// The body's length when known (`Content-Length`): the body's reservation grows up to it.
+    private let bodyLength: Int?
 
+    /// - Parameter budget: the server's memory budget, or nil for none (a
+    ///   batch small enough to run on an event loop).
     init(metrics: ServiceMetrics, maxBodyBytes: Int = BatchBodyHandler.defaultMaxBodyBytes,
          maxRequests: Int = BatchBodyHandler.defaultMaxRequests,
-         maxTensorBytes: Int = TensorDecoder.defaultMaxTensorBytes) {
+         maxTensorBytes: Int = TensorDecoder.defaultMaxTensorBytes,
+         budget: MemoryBudget? = nil, bodyLength: Int? = nil) {
         self.metrics = metrics
         self.maxBodyBytes = maxBodyBytes
         self.maxRequests = maxRequests
         self.maxTensorBytes = maxTensorBytes
+        charge = MemoryCharge(budget: budget)
+        self.bodyLength = bodyLength
     }
 
     func consume(_ bytes: UnsafeRawBufferPointer) -> Response? {
@@ -46,14 +59,33 @@ final class BatchBodyHandler: BodyHandler {
             failure = Problem(status: .contentTooLarge,
                               detail: "a batch body may have at most \(maxBodyBytes) bytes (byte \(maxBodyBytes) is past it); send large tensors to /loss/{name}").response
             body = []
+            charge.releaseAll()
+            return failure
+        }
+        do throws(DecodeError) {
+            try charge.cover(body.count + bytes.count, growingTo: min(bodyLength ?? maxBodyBytes, maxBodyBytes), at: body.count)
+        } catch {
+            failure = refuse(error)
+            body = []
             return failure
         }
         body.append(contentsOf: bytes)
         return nil
     }
 
+    /// The budget's refusal: the whole batch is a 503 (counted), as a single
+    /// loss request would be; the charge has given back what it held.
+    private func refuse(_ error: DecodeError) -> Response {
+        metrics.recordRejected(.memory)
+        return LossBodyHandler.problem(for: error)
+    }
+
     func finish() -> Response {
         if let failure { return failure }
+        defer {
+            body = []
+            charge.releaseAll()
+        }
         let elements: [Range<Int>]
         do {
             elements = try BatchBodyHandler.split(body)
@@ -67,6 +99,12 @@ final class BatchBodyHandler: BodyHandler {
         var out: [UInt8] = [UInt8(ascii: "[")]
         for (index, range) in elements.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
+            if charge.isCharging {
+                // The element's tensors, before it is decoded; given back once it is answered.
+                let values = body.withUnsafeBytes { MemoryCharge.valueBound(UnsafeRawBufferPointer(rebasing: $0[range])) } + 1
+                do throws(DecodeError) { try charge.cover(body.count + 8 * values, at: range.lowerBound) } catch { return refuse(error) }
+            }
+            defer { charge.shrink(to: body.count) }
             switch answer(index, range) {
             case .success(let json): out += json
             case .failure(let stop): return stop.response

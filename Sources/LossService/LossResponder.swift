@@ -18,7 +18,8 @@ public struct LossResponder: Responder {
     /// configured body limit.
     public let maxTensorBytes: Int
     /// The memory budget that loss requests' decoded tensors reserve from
-    /// (and wait for, then 503), or nil for none.
+    /// (and wait for, then 503), Open Inference Protocol inferences and
+    /// batches included, or nil for none.
     public let memoryBudget: MemoryBudget?
     /// A loss request whose identity-coded body declares at most this many
     /// bytes takes nothing from `memoryBudget`: the server runs it inline on
@@ -94,7 +95,8 @@ public struct LossResponder: Responder {
         case .oip(let route):
             return oipReply(route, head: head)
         case .batch:
-            return lossReply(head, BatchBodyHandler(metrics: metrics, maxTensorBytes: maxTensorBytes))
+            return lossReply(head, BatchBodyHandler(metrics: metrics, maxTensorBytes: maxTensorBytes,
+                                                    budget: budget(for: head), bodyLength: LossResponder.bodyLength(head)))
         case .loss(let declaration):
             return lossReply(head, LossBodyHandler(
                 declaration: declaration, metrics: metrics, bodyLength: LossResponder.bodyLength(head),
@@ -126,7 +128,8 @@ public struct LossResponder: Responder {
                 headerLength = length
             }
             return .body(OIPBodyHandler(declaration: declaration, metrics: metrics, headerLength: headerLength,
-                                        maxTensorBytes: maxTensorBytes))
+                                        maxTensorBytes: maxTensorBytes, budget: budget(for: head),
+                                        bodyLength: LossResponder.bodyLength(head)))
         }
     }
 

@@ -162,26 +162,34 @@ public final class MemoryBudget: @unchecked Sendable {
 /// back whole by `releaseAll` or, on every other path (an error, a client
 /// gone mid-body), when the request's body handler is freed (`deinit`).
 /// Used on the request's connection queue only.
-final class MemoryReservation {
-    let budget: MemoryBudget
+public final class MemoryReservation {
+    public let budget: MemoryBudget
     /// Bytes held now.
-    private(set) var bytes = 0
+    public private(set) var bytes = 0
 
-    init(budget: MemoryBudget) {
+    public init(budget: MemoryBudget) {
         self.budget = budget
     }
 
     deinit { releaseAll() }
 
     /// Reserves `more` bytes (see `MemoryBudget.reserve`: may wait).
-    func extend(by more: Int) -> MemoryBudget.Outcome {
+    public func extend(by more: Int) -> MemoryBudget.Outcome {
         let outcome = budget.reserve(more, holding: bytes)
         if outcome == .granted { bytes += more }
         return outcome
     }
 
+    /// Gives back what is held past `total` bytes (what was freed).
+    public func shrink(to total: Int) {
+        let excess = bytes - max(0, total)
+        guard excess > 0 else { return }
+        budget.release(excess)
+        bytes -= excess
+    }
+
     /// Gives back everything held.
-    func releaseAll() {
+    public func releaseAll() {
         budget.release(bytes)
         bytes = 0
     }

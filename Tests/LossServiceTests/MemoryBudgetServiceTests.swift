@@ -151,4 +151,194 @@ import TestSupport
         client = nil  // closes the socket
         #expect(eventually(timeout: 5) { budget.reservedBytes == 0 }, "\(budget.reservedBytes) bytes still reserved")
     }
+
+    // MARK: Open Inference Protocol inferences and batches
+
+    /// A binary MSE inference of `count` FP32 predictions and targets: the body and its JSON part's length.
+    static func binaryMSE(_ count: Int) -> (body: [UInt8], headerLength: Int) {
+        let size = count * 4
+        let json = #"{"inputs":[{"name":"predictions","datatype":"FP32","shape":[\#(count)],"parameters":{"binary_data_size":\#(size)}},"#
+            + #"{"name":"targets","datatype":"FP32","shape":[\#(count)],"parameters":{"binary_data_size":\#(size)}}]}"#
+        var body = Array(json.utf8)
+        for index in 0..<count { withUnsafeBytes(of: Float(index % 7).bitPattern.littleEndian) { body += $0 } }
+        for _ in 0..<count { withUnsafeBytes(of: Float(1).bitPattern.littleEndian) { body += $0 } }
+        return (body, json.utf8.count)
+    }
+
+    /// The same inference in the protocol's JSON form.
+    static func jsonMSE(_ count: Int) -> String {
+        let predictions = (0..<count).map { String($0 % 7) }.joined(separator: ",")
+        let targets = Array(repeating: "1", count: count).joined(separator: ",")
+        return #"{"inputs":[{"name":"predictions","datatype":"FP64","shape":[\#(count)],"data":[\#(predictions)]},"#
+            + #"{"name":"targets","datatype":"FP64","shape":[\#(count)],"data":[\#(targets)]}]}"#
+    }
+
+    static func oipHandler(_ budget: MemoryBudget, headerLength: Int?, metrics: ServiceMetrics = ServiceMetrics(includeProcessMetrics: false)) -> OIPBodyHandler {
+        OIPBodyHandler(declaration: .meanSquaredError, metrics: metrics, headerLength: headerLength,
+                       maxTensorBytes: 1 << 30, budget: budget)
+    }
+
+    @Test("a binary inference reserves its inputs' doubles once its JSON part is in, before any binary byte, and gives them back when answered")
+    func binaryInferenceReservesBeforeReading() throws {
+        let budget = MemoryBudget(limit: 1 << 30, maxWait: 0, reservationStep: 8)
+        let (body, headerLength) = Self.binaryMSE(10_000)
+        let handler = Self.oipHandler(budget, headerLength: headerLength)
+        #expect(Array(body[..<headerLength]).withUnsafeBytes { handler.consume($0) } == nil)
+        #expect(budget.reservedBytes >= 2 * 10_000 * 8, "\(budget.reservedBytes) bytes reserved for 20000 doubles")
+        #expect(Array(body[headerLength...]).withUnsafeBytes { handler.consume($0) } == nil)
+        let response = handler.finish()
+        #expect(response.status == .ok, "\(response.text)")
+        #expect(budget.reservedBytes == 0)
+    }
+
+    @Test("a JSON inference reserves its text as it arrives and 16 bytes a value before it is parsed; all given back when answered")
+    func jsonInferenceReserves() throws {
+        let budget = MemoryBudget(limit: 1 << 30, maxWait: 0, reservationStep: 8)
+        let body = Array(Self.jsonMSE(5_000).utf8)
+        let handler = Self.oipHandler(budget, headerLength: nil)
+        let half = body.count / 2
+        #expect(Array(body[..<half]).withUnsafeBytes { handler.consume($0) } == nil)
+        #expect(budget.reservedBytes >= half, "\(budget.reservedBytes) bytes reserved for \(half) buffered")
+        #expect(Array(body[half...]).withUnsafeBytes { handler.consume($0) } == nil)
+        // Exactly enough for the text and 16 bytes for each value it can hold (10 000 numbers need 160 000).
+        let values = body.withUnsafeBytes { MemoryCharge.valueBound($0) } + 1
+        #expect(values >= 10_000)
+        let exact = MemoryBudget(limit: body.count + 16 * values, maxWait: 0, reservationStep: 8)
+        #expect(ResponderHarness.feed(body, to: Self.oipHandler(exact, headerLength: nil), chunk: 4096).status == .ok)
+        let short = MemoryBudget(limit: body.count + 16 * values - 1, maxWait: 0, reservationStep: 8)
+        let refused = ResponderHarness.feed(body, to: Self.oipHandler(short, headerLength: nil), chunk: 4096)
+        #expect(refused.status == .serviceUnavailable)
+        #expect(refused.text.contains("past the server's whole memory budget"), "\(refused.text)")
+        #expect(handler.finish().status == .ok)
+        #expect(budget.reservedBytes == 0 && exact.reservedBytes == 0 && short.reservedBytes == 0)
+    }
+
+    @Test("over a spent budget an inference gets 503 {\"error\"} with Retry-After before its binary part, counted as reason memory, holding nothing")
+    func inferenceOverSpentBudget() throws {
+        let budget = MemoryBudget(limit: 1 << 20, maxWait: 0)
+        let other = MemoryReservation(budget: budget)
+        #expect(other.extend(by: (1 << 20) - 1000) == .granted)
+        let metrics = ServiceMetrics(includeProcessMetrics: false)
+        let (body, headerLength) = Self.binaryMSE(1000)
+        let handler = Self.oipHandler(budget, headerLength: headerLength, metrics: metrics)
+        #expect(Array(body[..<(headerLength - 1)]).withUnsafeBytes { handler.consume($0) } == nil)
+        let response = try #require(Array(body[(headerLength - 1)...]).withUnsafeBytes { handler.consume($0) })
+        #expect(response.status == .serviceUnavailable)
+        #expect(response.headers["Retry-After"] == "1")
+        #expect(response.headers["Content-Type"] == "application/json")
+        let json = try TestJSON.parse(response.body)
+        #expect(json["error"]?.string?.contains("memory budget of 1048576 bytes is held by other requests: the tensors at byte \(headerLength)") == true,
+                "\(response.text)")
+        #expect(budget.reservedBytes == (1 << 20) - 1000)
+        #expect(handler.finish().status == .serviceUnavailable)
+        #expect(metrics.render().contains(#"lossd_rejected_requests_total{reason="memory"} 1"#))
+        // Inputs that need more than the whole budget are refused however free it is.
+        other.releaseAll()
+        let (large, largeHeader) = Self.binaryMSE(70_000)  // 2 × 70 000 doubles: 1.12 MB
+        let refused = ResponderHarness.feed(large, to: Self.oipHandler(budget, headerLength: largeHeader), chunk: 1 << 16)
+        #expect(refused.status == .serviceUnavailable)
+        #expect(refused.text.contains("past the server's whole memory budget of 1048576 bytes"), "\(refused.text)")
+        #expect(budget.reservedBytes == 0)
+    }
+
+    @Test("an inference whose handler is dropped mid-body gives its reservation back")
+    func droppedInferenceGivesBack() {
+        let budget = MemoryBudget(limit: 1 << 30, maxWait: 0)
+        let (body, headerLength) = Self.binaryMSE(10_000)
+        var handler: OIPBodyHandler? = Self.oipHandler(budget, headerLength: headerLength)
+        #expect(Array(body[..<(headerLength + 100)]).withUnsafeBytes { handler!.consume($0) } == nil)
+        #expect(budget.reservedBytes > 0)
+        handler = nil
+        #expect(budget.reservedBytes == 0)
+    }
+
+    /// A batch of `count` MSE requests of 100 values each.
+    static func batch(_ count: Int) -> [UInt8] {
+        let one = #"{"loss":"mse","predictions":[\#(Array(repeating: "0.5", count: 100).joined(separator: ","))],"targets":[\#(Array(repeating: "1", count: 100).joined(separator: ","))]}"#
+        return Array(("[" + Array(repeating: one, count: count).joined(separator: ",") + "]").utf8)
+    }
+
+    @Test("a batch reserves its body as it arrives and each request's tensors (8 bytes a value) before decoding it, and gives all back when answered")
+    func batchReserves() {
+        let body = Self.batch(50)
+        let budget = MemoryBudget(limit: 1 << 30, maxWait: 0, reservationStep: 8)
+        let handler = BatchBodyHandler(metrics: ServiceMetrics(includeProcessMetrics: false), budget: budget)
+        #expect(Array(body[..<1000]).withUnsafeBytes { handler.consume($0) } == nil)
+        #expect(budget.reservedBytes >= 1000)
+        #expect(Array(body[1000...]).withUnsafeBytes { handler.consume($0) } == nil)
+        #expect(handler.finish().status == .ok)
+        #expect(budget.reservedBytes == 0)
+        // The body and one request's tensors at a time: exactly enough passes, a byte less is refused.
+        let element = try! BatchBodyHandler.split(body)[0]
+        let values = body.withUnsafeBytes { MemoryCharge.valueBound(UnsafeRawBufferPointer(rebasing: $0[element])) } + 1
+        #expect(values >= 200)
+        for (limit, status) in [(body.count + 8 * values, 200), (body.count + 8 * values - 1, 503)] {
+            let metrics = ServiceMetrics(includeProcessMetrics: false)
+            let budget = MemoryBudget(limit: limit, maxWait: 0, reservationStep: 8)
+            let response = ResponderHarness.feed(body, to: BatchBodyHandler(metrics: metrics, budget: budget), chunk: 4096)
+            #expect(response.status.code == status, "\(limit): \(response.text)")
+            #expect(budget.reservedBytes == 0)
+            #expect(metrics.render().contains(#"lossd_rejected_requests_total{reason="memory"} \#(status == 503 ? 1 : 0)"#))
+        }
+    }
+
+    @Test("over a spent budget a batch gets 503 with Retry-After and a problem document, counted as reason memory")
+    func batchOverSpentBudget() throws {
+        let budget = MemoryBudget(limit: 1 << 20, maxWait: 0)
+        let other = MemoryReservation(budget: budget)
+        #expect(other.extend(by: (1 << 20) - 100) == .granted)
+        let metrics = ServiceMetrics(includeProcessMetrics: false)
+        let response = ResponderHarness.feed(Self.batch(3), to: BatchBodyHandler(metrics: metrics, budget: budget), chunk: 4096)
+        #expect(response.status == .serviceUnavailable)
+        #expect(response.headers["Retry-After"] == "1")
+        #expect(response.headers["Content-Type"] == "application/problem+json")
+        #expect(response.text.contains("held by other requests"), "\(response.text)")
+        #expect(budget.reservedBytes == (1 << 20) - 100)
+        #expect(metrics.render().contains(#"lossd_rejected_requests_total{reason="memory"} 1"#))
+        other.releaseAll()
+    }
+
+    @Test("inferences and batches follow the inline rule: a small identity body bypasses the budget, a gzip, chunked or large one reserves")
+    func inferenceAndBatchExemption() {
+        let budget = MemoryBudget(limit: 1 << 20, maxWait: 0)
+        let harness = ResponderHarness(LossResponder(metrics: ServiceMetrics(includeProcessMetrics: false), memoryBudget: budget))
+        #expect(budget.reserve(1 << 20, holding: 0) == .granted)  // a large request holds it all
+        let inference = Self.jsonMSE(100), batch = String(decoding: Self.batch(2), as: UTF8.self)
+        for (path, body) in [("/v2/models/mse/infer", inference), ("/loss", batch)] {
+            let length = String(body.utf8.count)
+            let cases: [(Headers, Int)] = [
+                (["Content-Type": "application/json", "Content-Length": length], 200),
+                (["Content-Type": "application/json", "Transfer-Encoding": "chunked"], 503),
+                (["Content-Type": "application/json", "Content-Length": String(64 << 10 + 1)], 503),
+            ]
+            for (headers, status) in cases {
+                let response = harness.call(.post, path, headers: headers, body: body, chunk: 1 << 20)
+                #expect(response.status.code == status, "\(path) \(headers): \(response.text)")
+                if status == 503 { #expect(response.headers["Retry-After"] == "1") }
+            }
+        }
+        budget.release(1 << 20)
+        #expect(budget.reservedBytes == 0)
+    }
+
+    @Test("through the server: a large binary inference over a spent budget gets 503 with Retry-After; once bytes are free, 200, and nothing stays reserved")
+    func binaryInferenceEndToEnd() throws {
+        let budget = MemoryBudget(limit: 1 << 20, maxWait: 0.2)
+        let service = try LoopbackService(memoryBudget: budget)
+        defer { service.stop() }
+        let large = MemoryReservation(budget: budget)
+        #expect(large.extend(by: 1 << 20) == .granted)
+        let (body, headerLength) = Self.binaryMSE(20_000)  // 160 KB: past the 64 KiB exemption; 320 KB of doubles
+        let headers = [("Inference-Header-Content-Length", String(headerLength))]
+        let refused = try service.client().request("POST", "/v2/models/mse/infer", headers: headers, body: body)
+        #expect(refused.status == 503)
+        #expect(refused.header("Retry-After") == "1")
+        #expect(refused.text.contains("held by other requests"), "\(refused.text)")
+        large.releaseAll()
+        let accepted = try service.client().request("POST", "/v2/models/mse/infer", headers: headers, body: body)
+        #expect(accepted.status == 200, "\(accepted.text)")
+        let metrics = try service.client().get("/metrics").text
+        #expect(metrics.contains(#"lossd_rejected_requests_total{reason="memory"} 1"#), "\(metrics)")
+        #expect(eventually(timeout: 2) { budget.reservedBytes == 0 })
+    }
 }

@@ -11,6 +11,12 @@ import TensorJSON
 /// straight into each input's tensor, so the body is never held whole and
 /// read once. A binary part that is short or long, or a header length past
 /// the body, is a 400 that says where.
+///
+/// Memory is reserved from the server's budget before it is taken: the JSON
+/// part as it is buffered, 16 bytes for each value it can hold before it is
+/// parsed (the parsed array and the input's doubles), and the binary inputs'
+/// doubles before they are planned; all of it is given back once the answer
+/// is built. A budget that stays spent is a 503 with `Retry-After`.
 final class OIPBodyHandler: BodyHandler {
     private let declaration: LossDeclaration
     private let metrics: ServiceMetrics
@@ -27,12 +33,23 @@ final class OIPBodyHandler: BodyHandler {
     /// The indices of the inputs sent in the binary part, in order.
     private var binaryInputs: [Int] = []
     private var failure: Response?
+    /// What the request holds of the memory budget.
+    private let charge: MemoryCharge
+    /// The body's length when known (`Content-Length`): the JSON buffer's reservation grows up to it.
+    private let bodyLength: Int?
+    /// At most how many values the JSON part holds (`MemoryCharge.valueBound`), counted as it arrives.
+    private var jsonValues = 1
 
-    init(declaration: LossDeclaration, metrics: ServiceMetrics, headerLength: Int?, maxTensorBytes: Int) {
+    /// - Parameter budget: the server's memory budget, or nil for none (a
+    ///   request small enough to run on an event loop).
+    init(declaration: LossDeclaration, metrics: ServiceMetrics, headerLength: Int?, maxTensorBytes: Int,
+         budget: MemoryBudget? = nil, bodyLength: Int? = nil) {
         self.declaration = declaration
         self.metrics = metrics
         self.maxTensorBytes = maxTensorBytes
         reader = headerLength.map(OIPBinaryReader.init(headerLength:))
+        charge = MemoryCharge(budget: budget)
+        self.bodyLength = bodyLength
     }
 
     func consume(_ bytes: UnsafeRawBufferPointer) -> Response? {
@@ -42,18 +59,46 @@ final class OIPBodyHandler: BodyHandler {
             return nil
         } catch {
             failure = error.response
+            // What was read is dropped, and its reservation given back, at once.
             inline = [:]
+            json = []
+            _ = reader?.takeTensors()
+            charge.releaseAll()
             return failure
         }
     }
 
+    /// Covers `total` bytes of the request's memory (`MemoryCharge.cover`);
+    /// a refusal is counted and answered with 503.
+    private func reserve(_ total: Int, growingTo size: Int? = nil, at offset: Int) throws(OIPError) {
+        do throws(DecodeError) {
+            try charge.cover(total, growingTo: size, at: offset)
+        } catch {
+            metrics.recordRejected(.memory)
+            throw OIPError(overBudget: error)
+        }
+    }
+
+    /// Covers the JSON part's next `piece`, about to be buffered after `held` bytes.
+    private func reserveJSON(_ piece: UnsafeRawBufferPointer, after held: Int, upTo size: Int?) throws(OIPError) {
+        guard charge.isCharging else { return }
+        try reserve(held + piece.count, growingTo: size, at: held)
+        jsonValues += MemoryCharge.valueBound(piece)
+    }
+
     private func feed(_ bytes: UnsafeRawBufferPointer) throws(OIPError) {
         guard let reader else {
+            try reserveJSON(bytes, after: json.count, upTo: bodyLength)
             json.append(contentsOf: bytes)
             return
         }
         var rest = bytes
         repeat {
+            if request == nil, !reader.headerComplete {
+                let held = reader.header.count
+                try reserveJSON(UnsafeRawBufferPointer(rebasing: rest.prefix(reader.headerLength - held)),
+                                after: held, upTo: reader.headerLength)
+            }
             let used: Int
             do throws(OIPBinaryReader.FramingError) { used = try reader.feed(rest) } catch { throw OIPError(error.message) }
             rest = UnsafeRawBufferPointer(rebasing: rest[used...])
@@ -62,6 +107,8 @@ final class OIPBodyHandler: BodyHandler {
     }
 
     private func parse(_ text: [UInt8]) throws(OIPError) -> OIPInferRequest {
+        // The parsed arrays and the JSON inputs' doubles, 8 bytes a value each, beside the text.
+        if charge.isCharging { try reserve(text.count + 16 * jsonValues, at: 0) }
         let value: OIPJSON
         do { value = try OIPJSONParser.parse(text) } catch { throw OIPError(error.description) }
         return try OIPInferRequest(value, declaration: declaration, maxTensorBytes: maxTensorBytes)
@@ -83,12 +130,22 @@ final class OIPBodyHandler: BodyHandler {
                 inline[index] = try OIPBodyHandler.elements(of: input)
             }
         }
+        if let reader, charge.isCharging {
+            // The binary inputs' doubles, before the reader reserves their storage.
+            let doubles = parts.reduce(0) { $0 + $1.size / $1.datatype.size * 8 }
+            try reserve(charge.bytes + doubles, at: reader.headerLength)
+        }
         reader?.plan(parts)
     }
 
     func finish() -> Response {
         if let failure { return failure }
-        defer { inline = [:] }
+        defer {
+            // The tensors are freed (locals of `answer`, the parsed request here): the reservation goes with them.
+            inline = [:]
+            request = nil
+            charge.releaseAll()
+        }
         do throws(OIPError) {
             if let reader {
                 if request == nil, reader.headerComplete { try begin(parse(reader.header)) }  // an empty body and header
