@@ -34,7 +34,8 @@ public struct OpenAPIRenderer: Sendable {
     /// Every generated part, in document order.
     public var parts: [Part] {
         [Part(name: "tags", text: tags), Part(name: "paths", text: paths),
-         Part(name: "request-schemas", text: requestSchemas), Part(name: "result-responses", text: resultResponses)]
+         Part(name: "request-schemas", text: requestSchemas), Part(name: "result-responses", text: resultResponses),
+         Part(name: "oip-responses", text: oipResponses)]
     }
 
     /// `document` with the text between each part's markers replaced by the
@@ -365,6 +366,33 @@ public struct OpenAPIRenderer: Sendable {
         } catch {
             preconditionFailure("\(declaration.path)'s example '\(example.name)' is refused: \(error)")
         }
+    }
+
+    // ----- Open Inference Protocol ---------------------------------------------
+
+    /// The protocol's 404, whose examples are `OIPRoute.lookup`'s own answers
+    /// to an unknown model (naming every model) and an unknown version.
+    var oipResponses: String {
+        var out = "    OIPNotFound:\n"
+        out += "      description: 'No such model or version (`{\"error\": ...}`).'\n"
+        out += "      headers:\n"
+        out += "        Access-Control-Allow-Origin: {$ref: '#/components/headers/AccessControlAllowOrigin'}\n"
+        out += "      content:\n"
+        out += "        application/json:\n"
+        out += "          schema: {$ref: '#/components/schemas/OIPError'}\n"
+        out += "          examples:\n"
+        var paths = [("unknownModel", "/v2/models/resnet50")]
+        if let model = declarations.first?.name { paths.append(("unknownVersion", "/v2/models/\(model)/versions/2/infer")) }
+        for (name, path) in paths {
+            guard case .notFound(let message) = OIPRoute.lookup(path, models: declarations, named: { name in declarations.first { $0.name == name } }) else {
+                preconditionFailure("\(path) is not a 404")
+            }
+            out += "            \(name):\n"
+            out += "              summary: \(Self.scalar(path))\n"
+            out += "              value:\n"
+            out += "                error: \(Self.scalar(message))\n"
+        }
+        return out
     }
 
     // ----- YAML scalars --------------------------------------------------------

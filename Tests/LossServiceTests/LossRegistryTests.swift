@@ -164,6 +164,8 @@ import TensorJSON
         #expect(rendered.contains("\n    ToyResult:\n"))
         // (1² + 2²) / 2 · 3, computed by the declaration itself.
         #expect(rendered.contains(#"value: {"loss":7.5,"reduction":"mean","shape":[],"count":2,"weight_sum":2.0}"#))
+        // The protocol's 404 example names it among the models.
+        #expect(rendered.contains("error: 'unknown model ''resnet50'' (models: \((LossRegistry.all + [Self.toy]).map(\.name).joined(separator: ", ")))'\n"))
         // Everything else is kept: the rendering without it is the committed document.
         #expect(try OpenAPIRenderer().render(into: rendered) == committed)
     }

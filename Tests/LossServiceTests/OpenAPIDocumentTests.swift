@@ -67,6 +67,39 @@ import Testing
         #expect(answer.contains(#"request [\#(LossRegistry.all.count)]: unknown member 'reduce'"#))
     }
 
+    @Test("every model route's /versions/{version}/ form is described beside it, with the one version the router accepts")
+    func describesVersionedRoutes() {
+        let document = OpenAPIDocument.text
+        for route in OIPRoute.allCases {
+            guard let model = route.model, model == LossRegistry.all[0] else { continue }
+            let suffix = route.template.dropFirst("/v2/models/{name}".count)
+            let versioned = "/v2/models/{name}/versions/{version}" + suffix
+            #expect(document.contains("\n  \(versioned):\n    parameters: [{$ref: '#/components/parameters/OIPModelName'}, {$ref: '#/components/parameters/OIPModelVersion'}]\n"),
+                    "\(versioned) missing")
+            // What the document says the route answers, the router does.
+            #expect(OIPRoute.lookup("/v2/models/\(model.name)/versions/\(OIPRoute.version)\(suffix)") == .route(route))
+        }
+        #expect(document.contains("\n    OIPModelVersion:\n      name: version\n      in: path\n"))
+        #expect(document.contains("      schema: {type: string, enum: ['\(OIPRoute.version)']}\n"))
+    }
+
+    @Test("the protocol's 404 examples are the router's own answers: an unknown model lists every declared model, an unknown version the one version")
+    func oipNotFoundExamples() throws {
+        let part = OpenAPIRenderer().oipResponses
+        guard case .notFound(let unknownModel) = OIPRoute.lookup("/v2/models/resnet50"),
+              case .notFound(let unknownVersion) = OIPRoute.lookup("/v2/models/ce/versions/2/infer") else {
+            Issue.record("the lookups are no 404s")
+            return
+        }
+        for name in LossRegistry.all.map(\.name) { #expect(unknownModel.contains(name)) }
+        #expect(part.contains("error: \(OpenAPIRenderer.scalar(unknownModel))\n"), "\(part)")
+        #expect(part.contains("error: \(OpenAPIRenderer.scalar(unknownVersion))\n"), "\(part)")
+        // Rendered for other declarations, it names theirs.
+        let two = OpenAPIRenderer(declarations: [.meanSquaredError, .crossEntropy]).oipResponses
+        #expect(two.contains("(models: mse, ce)'\n"), "\(two)")
+        #expect(two.contains("error: 'model ''mse'' has no version ''2'' (versions: 1)'\n"), "\(two)")
+    }
+
     @Test("the document is OpenAPI 3.1 and describes every route")
     func describesEveryRoute() {
         #expect(OpenAPIDocument.text.hasPrefix("openapi: 3.1"))

@@ -69,6 +69,12 @@ public enum OIPRoute: Hashable, Sendable {
     /// Parses `/v2`, `/v2/health/{live,ready}` and
     /// `/v2/models/{name}[/versions/{version}][/ready|/infer]`.
     public static func lookup(_ path: String) -> Lookup {
+        lookup(path, models: LossRegistry.all, named: LossRegistry.named)
+    }
+
+    /// `lookup(_:)` among `models` (`named` finds one of them by name): what
+    /// the OpenAPI renderer answers its own declarations' 404 examples with.
+    static func lookup(_ path: String, models: [LossDeclaration], named: (String) -> LossDeclaration?) -> Lookup {
         switch path {
         case "/v2": return .route(.server)
         case "/v2/health/live": return .route(.live)
@@ -81,8 +87,8 @@ public enum OIPRoute: Hashable, Sendable {
             return .notFound("no endpoint \(path)")
         }
         let name = String(parts[2])
-        guard let declaration = LossRegistry.named(name) else {
-            let names = LossRegistry.all.map(\.name).joined(separator: ", ")
+        guard let declaration = named(name) else {
+            let names = models.map(\.name).joined(separator: ", ")
             return .notFound("unknown model '\(name)' (models: \(names))")
         }
         parts.removeFirst(3)
