@@ -5,6 +5,14 @@ import PackageDescription
 //   lossd (executable) → LossService → HTTP, TensorJSON → Losses
 // Losses knows nothing of JSON or HTTP; HTTP knows nothing of losses.
 // C and C++ live only in the small C-prefixed shim targets.
+
+// LossKernelsAVX2's code generation: AVX2, FMA, BMI2 (x86-64-v3; swiftc spells it haswell). x86-64 hosts only.
+#if arch(x86_64)
+let avx2Settings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
+#else
+let avx2Settings: [SwiftSetting] = []
+#endif
+
 let package = Package(
     name: "lossd",
     platforms: [.macOS(.v14)],
@@ -17,8 +25,14 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
-        // PyTorch-exact losses over contiguous Double tensors. No dependencies.
-        .target(name: "Losses"),
+        // PyTorch-exact losses over contiguous Double tensors. No dependencies outside this package.
+        .target(name: "Losses", dependencies: ["LossKernels", "LossKernelsAVX2", "CCPUFeatures"]),
+        // The losses' hot loops, generic over the SIMD lane width, compiled twice from this one source:
+        // into Losses for baseline x86-64 (SSE2) and into LossKernelsAVX2 for AVX2 (KernelPath picks at run time).
+        .target(name: "LossKernels"),
+        .target(name: "LossKernelsAVX2", dependencies: ["LossKernels"], swiftSettings: avx2Settings),
+        // cpuid, for KernelPath's choice.
+        .target(name: "CCPUFeatures"),
 
         // zlib, for gzip request and response bodies (Debian: zlib1g-dev).
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
@@ -64,7 +78,7 @@ let package = Package(
         // What every test target shares: TestClient (a blocking HTTP/1.1 client, plain or TLS),
         // the SplitMix64 generator, closeEnough and eventually. No @testable imports.
         .target(name: "TestSupport", dependencies: ["COpenSSL"], path: "Tests/TestSupport"),
-        .testTarget(name: "LossesTests", dependencies: ["Losses", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "LossesTests", dependencies: ["Losses", "LossKernels", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "COpenSSL", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TensorJSONTests", dependencies: ["TensorJSON", "Losses", "TestSupport"]),
         .testTarget(name: "LossServiceTests", dependencies: ["LossService", "TensorJSON", "HTTP", "Losses", "TestSupport"]),

@@ -1,3 +1,5 @@
+import LossKernelsAVX2
+
 /// Cross entropy, as `torch.nn.functional.cross_entropy` in float64: class
 /// indices or class probabilities as targets (the targets' shape decides),
 /// class weights, an ignored index and label smoothing. With `fromLogits:
@@ -169,117 +171,25 @@ private struct CrossEntropyKernel {
         return runPlanes(output: output)
     }
 
-    /// `(N, C, d1, ..., dk)` with logits and class indices, unsmoothed (segmentation): pixels
-    /// in SIMD lanes along the contiguous pixel axis, the loop over classes inside, so the
-    /// maximum, the sum of exponentials and the target's logit of a pixel pair stay in
-    /// registers. The same arithmetic, in the same order, as `runPlanes`.
-    ///
-    /// Hot path: the target's logit and weight are picked by a compare and select per class,
-    /// not by converting the target to an index (no conversion trap, no gather), and the
-    /// same compares check that every target is a class index or the ignored one, so the
-    /// targets take no separate validation pass.
+    /// `(N, C, d1, ..., dk)` with logits and class indices, unsmoothed (segmentation):
+    /// `IndexedPlanesCrossEntropy`, in the build `KernelPath.current` names.
     private mutating func runIndexedPlanes(output: UnsafeMutablePointer<Double>?) -> Double {
-        let tileWidth = Swift.min(inner, Self.blockElements / 8)
-        // Per position of a tile: the loss (first the target's x - max), the weight of its target class
-        // (0 when ignored) and the sum of exponentials beside the maximum (-1 when ignored).
-        let scratch = UnsafeMutablePointer<Double>.allocate(capacity: 3 * tileWidth)
-        defer { scratch.deallocate() }
-        let tileLosses = scratch, tileWeights = scratch + tileWidth, tileSums = scratch + 2 * tileWidth
-        // Per class, in both lanes: its label (NaN for the ignored class: no target equals it) and weight.
-        let classLanes = UnsafeMutablePointer<Lanes>.allocate(capacity: 2 * classes)
-        defer { classLanes.deallocate() }
-        for c in 0..<classes {
-            classLanes[2 * c] = Lanes(repeating: c == ignoreIndex ? .nan : Double(c))
-            classLanes[2 * c + 1] = Lanes(repeating: weights[c])
+        let kernel: IndexedPlanesCrossEntropy
+        switch KernelPath.current {
+        case .baseline:
+            kernel = IndexedPlanesCrossEntropy(
+                lanes: Lanes.self, predictions: predictions, targets: targets, weights: weights,
+                batch: batch, classes: classes, inner: inner, ignoreIndex: ignoreIndex, output: output)
+        case .avx2:
+            kernel = AVX2Kernels.indexedPlanesCrossEntropy(
+                predictions: predictions, targets: targets, weights: weights,
+                batch: batch, classes: classes, inner: inner, ignoreIndex: ignoreIndex, output: output)
         }
-        var lossSum = CompensatedSum()
-        var valid = SIMDMask<SIMD2<Int64>>(repeating: true)
-        var taken = Lanes(repeating: 0)
-        let ignored = Lanes(repeating: self.ignored)
-        let (classes, inner) = (self.classes, self.inner)
-
-        /// The losses and target weights of the pixel pair whose class-0 logits `load(x)` reads.
-        @inline(__always) func scorePair(
-            _ x: UnsafePointer<Double>, _ t: Lanes, _ load: (UnsafePointer<Double>) -> Lanes
-        ) -> (sum: Lanes, picked: Lanes, weight: Lanes) {
-            var maximum = load(x)
-            for c in 1..<classes {
-                let v = load(x + c &* inner)  // wrapping: c·inner is inside the predictions buffer
-                // One MAXPD. Swift.max's rule (v >= max) differs only in which of +0 and -0 it keeps, which
-                // changes no loss (a zero tie is a tie either way); a NaN logit makes the loss NaN either way.
-                maximum = maximum.replacing(with: v, where: v .> maximum)
-            }
-            // As in runPlanes: log1p of the sum beside the maximum, ties counted apart.
-            var rest = Lanes(repeating: 0), ties = Lanes(repeating: -1)
-            var picked = Lanes(repeating: 0), weight = Lanes(repeating: 0)
-            var hitAny = SIMDMask<SIMD2<Int64>>(repeating: false)
-            for c in 0..<classes {
-                let d = load(x + c &* inner) - maximum
-                // e^0 = 1 exactly, so subtracting 1 where d = 0 leaves exactly the sum beside the maximum.
-                let atMaximum = Lanes(repeating: 1).masked(by: d .== Lanes(repeating: 0))
-                rest += expNonPositive(d) - atMaximum
-                ties += atMaximum
-                // At most one class hits: OR-ing in the masked bits is the select, in fewer instructions.
-                let hit = t .== classLanes[2 &* c]
-                picked.formBitwiseUnion(d.masked(by: hit))
-                weight.formBitwiseUnion(classLanes[2 &* c &+ 1].masked(by: hit))
-                hitAny .|= hit
-            }
-            // -1 where ignored (a sum of exponentials never is): the pass that takes the log makes the loss 0 there.
-            return ((rest + ties).replacing(with: -1, where: .!hitAny), picked, weight)
-        }
-
-        for sample in 0..<batch {
-            var first = 0
-            while first < inner {
-                let width = Swift.min(tileWidth, inner - first)
-                let x = predictions + sample * classes * inner + first
-                let t = targets + sample * inner + first
-                let losses = output.map { $0 + sample * inner + first } ?? tileLosses
-                var s = 0
-                while s &+ 2 <= width {
-                    let (sum, picked, weight) = scorePair(x + s, Lanes.load(t + s)) { Lanes.load($0) }
-                    sum.store(to: tileSums + s)
-                    picked.store(to: losses + s)
-                    weight.store(to: tileWeights + s)
-                    s &+= 2
-                }
-                if s < width {  // an odd last pixel: lane 1 repeats its logits with an ignored target
-                    let (sum, picked, weight) = scorePair(x + s, Lanes(t[s], self.ignored)) { Lanes(repeating: $0[0]) }
-                    tileSums[s] = sum[0]
-                    losses[s] = picked[0]
-                    tileWeights[s] = weight[0]
-                }
-                // The logs in a pass of their own: behind the class loop, their latency would stall it.
-                // In explicit lanes: the compiler leaves this loop scalar.
-                // Here too the count of taken targets and the check that the rest are ignored, where
-                // registers are free.
-                @inline(__always) func finish(_ sum: Lanes, _ picked: Lanes, _ weight: Lanes, _ t: Lanes) -> Lanes {
-                    let hit = .!(sum .< Lanes(repeating: 0))  // a NaN sum (a NaN logit) is a taken target
-                    valid .&= hit .| (t .== ignored)
-                    taken += Lanes(repeating: 1).masked(by: hit)  // exact up to 2^53 pixels
-                    return (-(picked - logOnePlus(sum)) * weight).masked(by: hit)
-                }
-                s = 0
-                while s &+ 2 <= width {
-                    let sums = Lanes.load(tileSums + s), picked = Lanes.load(losses + s)
-                    finish(sums, picked, Lanes.load(tileWeights + s), Lanes.load(t + s)).store(to: losses + s)
-                    s &+= 2
-                }
-                if s < width {
-                    let last = finish(
-                        Lanes(tileSums[s], -1), Lanes(repeating: losses[s]), Lanes(repeating: tileWeights[s]),
-                        Lanes(t[s], self.ignored))
-                    losses[s] = last[0]
-                }
-                if output == nil { lossSum.add(UnsafeBufferPointer(start: losses, count: width)) }
-                weightSum.add(UnsafeBufferPointer(start: tileWeights, count: width))
-                first += width
-            }
-        }
-        count = Int(taken[0] + taken[1])
-        indicesValid = all(valid)
-        return lossSum.total
+        count = kernel.count
+        weightSum = CompensatedSum()
+        weightSum.add(kernel.weightSum)
+        indicesValid = kernel.indicesValid
+        return kernel.lossSum
     }
 
     /// `(C)` and `(N, C)`: blocks of whole rows, so the exponentials of a

@@ -23,9 +23,10 @@ import TestSupport
     /// The losses of `golden_more.json`.
     static let newLosses = ["l1", "smooth_l1", "huber", "nll", "kl"]
 
-    @Test(arguments: GoldenCase.all)
-    func matchesPyTorchWithin1e12Relative(_ golden: GoldenCase) throws {
-        try Self.check(golden)
+    /// Through every kernel build this CPU runs (KernelPath): each must match PyTorch on its own.
+    @Test(arguments: GoldenCase.all, KernelPath.supported)
+    func matchesPyTorchWithin1e12Relative(_ golden: GoldenCase, path: KernelPath) throws {
+        try KernelPath.$forced.withValue(path) { try Self.check(golden) }
     }
 
     @Test(arguments: GoldenCase.more)

@@ -26,9 +26,9 @@ import Testing
         #expect(cases.contains { $0.predictions.count == 1_000_000 }, "no sum of 10^6 terms")
     }
 
-    @Test(arguments: HardCaseFile.cases)
-    func matchesTheExactLossWithinFourUlps(_ hard: GoldenCase) throws {
-        let result = try hard.run()
+    @Test(arguments: HardCaseFile.cases, KernelPath.supported)
+    func matchesTheExactLossWithinFourUlps(_ hard: GoldenCase, path: KernelPath) throws {
+        let result = try KernelPath.$forced.withValue(path) { try hard.run() }
         #expect(result.loss.shape == hard.expected.loss.shape)
         #expect(result.count == hard.expected.count)
         #expect(ulps(result.weightSum, from: hard.expected.weightSum) <= Self.ulpBound, "weight_sum")

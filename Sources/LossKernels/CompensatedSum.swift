@@ -4,17 +4,17 @@
 ///
 /// Hot path: Knuth's TwoSum is branch-free, so it runs in four SIMD lanes
 /// and the compiler keeps the vector loop; the lanes are folded at the end.
-struct CompensatedSum {
-    private var lanes = SIMD4<Double>.zero
-    private var laneErrors = SIMD4<Double>.zero
-    private var scalar = 0.0
-    private var scalarError = 0.0
+@usableFromInline package struct CompensatedSum {
+    @usableFromInline var lanes = SIMD4<Double>.zero
+    @usableFromInline var laneErrors = SIMD4<Double>.zero
+    @usableFromInline var scalar = 0.0
+    @usableFromInline var scalarError = 0.0
 
-    init() {}
+    @inlinable package init() {}
 
     /// Adds four terms, one per lane.
-    @inline(__always)
-    mutating func add(_ terms: SIMD4<Double>) {
+    @inlinable @inline(__always)
+    package mutating func add(_ terms: SIMD4<Double>) {
         let sum = lanes + terms
         let virtualTerm = sum - lanes
         laneErrors += (lanes - (sum - virtualTerm)) + (terms - virtualTerm)
@@ -22,8 +22,8 @@ struct CompensatedSum {
     }
 
     /// Adds one term.
-    @inline(__always)
-    mutating func add(_ term: Double) {
+    @inlinable @inline(__always)
+    package mutating func add(_ term: Double) {
         let sum = scalar + term
         let virtualTerm = sum - scalar
         scalarError += (scalar - (sum - virtualTerm)) + (term - virtualTerm)
@@ -31,8 +31,8 @@ struct CompensatedSum {
     }
 
     /// Adds every element of `buffer`.
-    @inline(__always)
-    mutating func add(_ buffer: UnsafeBufferPointer<Double>) {
+    @inlinable @inline(__always)
+    package mutating func add(_ buffer: UnsafeBufferPointer<Double>) {
         guard let base = buffer.baseAddress else { return }
         let raw = UnsafeRawPointer(base)
         let count = buffer.count
@@ -48,7 +48,7 @@ struct CompensatedSum {
     }
 
     /// The sum of every term added, rounded once.
-    var total: Double {
+    @inlinable package var total: Double {
         var sum = scalar
         var error = scalarError
         for lane in 0..<4 {
@@ -66,7 +66,7 @@ struct CompensatedSum {
 
 extension UnsafeBufferPointer<Double> {
     /// The compensated sum of the elements.
-    var compensatedSum: Double {
+    @inlinable package var compensatedSum: Double {
         var sum = CompensatedSum()
         sum.add(self)
         return sum.total

@@ -1,0 +1,18 @@
+// The loss kernels of LossKernels instantiated in this module, which Package.swift compiles
+// for AVX2 (x86-64-v3): four doubles per lane group instead of SSE2's two. No kernel source
+// lives here, only the instantiations; Losses' KernelPath calls them only on a CPU that has
+// AVX2, so nothing here runs on another.
+import LossKernels
+
+/// The AVX2 build of the kernels Losses dispatches to.
+package enum AVX2Kernels {
+    /// `IndexedPlanesCrossEntropy` in four lanes.
+    package static func indexedPlanesCrossEntropy(
+        predictions: UnsafePointer<Double>, targets: UnsafePointer<Double>, weights: UnsafePointer<Double>,
+        batch: Int, classes: Int, inner: Int, ignoreIndex: Int, output: UnsafeMutablePointer<Double>?
+    ) -> IndexedPlanesCrossEntropy {
+        IndexedPlanesCrossEntropy(
+            lanes: SIMD4<Double>.self, predictions: predictions, targets: targets, weights: weights,
+            batch: batch, classes: classes, inner: inner, ignoreIndex: ignoreIndex, output: output)
+    }
+}

@@ -1,0 +1,59 @@
+import Losses
+import Testing
+import TestSupport
+
+/// The kernel builds (KernelPath) against each other: the AVX2 build computes each lane
+/// exactly as the baseline does and sums in the same order, so every loss, count and
+/// weight sum agrees bit for bit. (Against PyTorch each build is checked on its own in
+/// GoldenFixtureTests and HardCaseTests.)
+@Suite struct KernelPathTests {
+    @Test func baselineIsAlwaysSupportedAndListedFirst() {
+        #expect(KernelPath.baseline.isSupported)
+        #expect(KernelPath.supported.first == .baseline)
+        #expect(KernelPath.supported.contains(KernelPath.detected))
+    }
+
+    @Test func forcingAPathChangesTheCurrentOneForTheTaskOnly() {
+        for path in KernelPath.supported {
+            KernelPath.$forced.withValue(path) { #expect(KernelPath.current == path) }
+        }
+        #expect(KernelPath.current == KernelPath.detected)
+    }
+
+    /// Widths 1...9 leave every remainder of the lane count; 255 is an ignored target, 7 no class.
+    @Test(arguments: [
+        [1, 3, 1, 1], [1, 3, 2, 1], [2, 4, 3, 1], [1, 10, 5, 1], [3, 5, 7, 1], [2, 2, 8, 1], [1, 7, 9, 1],
+        [4, 10, 25, 20], [2, 5, 64, 64], [1, 1, 6, 1], [2, 3, 300, 1],
+    ])
+    func segmentationCrossEntropyIsBitForBitTheSameOnEveryPath(_ shape: [Int]) throws {
+        var generator = SplitMix64(seed: UInt64(shape.reduce(1, *)))
+        let (batch, classes) = (shape[0], shape[1])
+        let pixels = shape[2] * shape[3]
+        let logits = (0..<(batch * classes * pixels)).map { _ in Double.random(in: -30...30, using: &generator) }
+        let targets = (0..<(batch * pixels)).map { _ in
+            Int.random(in: 0..<10, using: &generator) == 0 ? 255 : Double(Int.random(in: 0..<classes, using: &generator))
+        }
+        let weight = tensor([classes], (0..<classes).map { _ in Double.random(in: 0.5...2, using: &generator) })
+        let predictions = tensor(shape, logits), indices = tensor([batch] + shape[2...], targets)
+        for reduction in [Reduction.none, .mean, .sum] {
+            let loss = CrossEntropy(weight: weight, ignoreIndex: 255, reduction: reduction)
+            let baseline = try KernelPath.$forced.withValue(.baseline) { try loss(predictions: predictions, targets: indices) }
+            for path in KernelPath.supported {
+                let other = try KernelPath.$forced.withValue(path) { try loss(predictions: predictions, targets: indices) }
+                #expect(other.loss.data.map(\.bitPattern) == baseline.loss.data.map(\.bitPattern), "\(path) \(reduction)")
+                #expect(other.count == baseline.count && other.weightSum.bitPattern == baseline.weightSum.bitPattern)
+            }
+        }
+    }
+
+    @Test func aTargetThatIsNoClassIndexIsNamedOnEveryPath() {
+        let predictions = tensor([1, 3, 5, 1], (0..<15).map(Double.init))
+        let indices = tensor([1, 5, 1], [0, 1, 2, 1, 7])
+        for path in KernelPath.supported {
+            let message = KernelPath.$forced.withValue(path) {
+                errorMessage { () throws(LossError) in try CrossEntropy()(predictions: predictions, targets: indices) }
+            }
+            #expect(message?.contains("7") == true, "\(path): \(message ?? "no error")")
+        }
+    }
+}
