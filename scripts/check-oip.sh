@@ -3,7 +3,7 @@
 # PyPI: starts lossd on 127.0.0.1, installs tritonclient[http] and the kserve
 # SDK at pinned versions into .build/oip-venv (about 35 s the first time),
 # and runs scripts/check_oip.py: every golden case over the protocol, binary
-# and JSON tensors, FP64/FP32/FP16, gzip, every model, equal to PyTorch's
+# and JSON tensors, FP64/FP32/FP16 and BF16 (binary), gzip, every model, equal to PyTorch's
 # float64 values within the golden tolerance and to the JSON routes.
 #
 # Usage: scripts/check-oip.sh <lossd-binary>      Exits 0 when every check passed.

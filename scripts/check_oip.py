@@ -1,10 +1,14 @@
 """Checks lossd's Open Inference Protocol v2 routes with the real clients:
-tritonclient.http (binary and JSON tensors, FP64, FP32 and FP16, gzip on top,
-every model, reduction none/mean/sum) and KServe's REST client. Every golden
+tritonclient.http (binary and JSON tensors, FP64, FP32 and FP16, BF16 in
+binary (the only form tritonclient sends it in), gzip on top, every model,
+reduction none/mean/sum) and KServe's REST client. Every golden
 case (Tests/LossesTests/Fixtures/*.json, PyTorch float64 values) is scored
 over the protocol and must equal PyTorch within the golden tolerance
 (relative 1e-12, absolute 1e-15) and the JSON route's answer for the same
-values exactly. Usage: python check_oip.py <base-url>   (scripts/check-oip.sh)"""
+values exactly; a narrower type's values, as that type holds them (BF16:
+rounded here to nearest even from float32, as torch's .to(torch.bfloat16)
+does), equal the JSON route's answer for those values exactly.
+Usage: python check_oip.py <base-url>   (scripts/check-oip.sh)"""
 import asyncio
 import json
 import math
@@ -13,6 +17,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import ml_dtypes  # tritonclient's own dependency: its BF16 arrays are ml_dtypes.bfloat16
 import numpy as np
 import tritonclient.http as triton
 
@@ -77,9 +82,22 @@ def cases():
             yield from json.loads(path.read_text())["cases"]
 
 
+def bf16_round(values):
+    """The bfloat16 values nearest `values` (float64), as float64: through float32, then
+    round to nearest, ties to even, on the float32 bits (torch's c10::BFloat16 rounding;
+    a value past bfloat16's range becomes infinite). Computed here, not by the client."""
+    with np.errstate(over="ignore"):
+        bits = np.asarray(values, dtype=np.float64).astype(np.float32).view(np.uint32).astype(np.uint64)
+    bits = (bits + 0x7FFF + ((bits >> 16) & 1)) & 0xFFFF0000
+    return bits.astype(np.uint32).view(np.float32).astype(np.float64)
+
+
 def array(tensor, dtype):
     data = [float(x) for x in tensor["data"]]
     with np.errstate(over="ignore"):
+        if dtype == ml_dtypes.bfloat16:
+            # Exact: every rounded value is a bfloat16.
+            return bf16_round(data).astype(ml_dtypes.bfloat16).reshape(tensor["shape"])
         return np.array(data, dtype=np.float64).astype(dtype).reshape(tensor["shape"])
 
 
@@ -111,6 +129,7 @@ def main():
         check(inputs[:2] == ["predictions", "targets"], f"model {model} inputs {inputs}")
 
     seen, reductions, skipped = {}, set(), 0
+    bf16_models, bf16_tensors = {}, 0  # BF16 requests by model, BF16 inputs sent
     for case in cases():
         model = case["loss"]
         if model not in routes:
@@ -141,12 +160,12 @@ def main():
         if finite:
             variants += [("FP64", False, None), ("FP64", True, "gzip")]
         if finite and seen[model] <= 40:  # the narrower types on a share of the cases
-            variants += [("FP32", True, None), ("FP32", False, None), ("FP16", True, None)]
+            variants += [("FP32", True, None), ("FP32", False, None), ("FP16", True, None), ("BF16", True, None)]
         for datatype, binary, compression in variants:
-            dtype = {"FP64": np.float64, "FP32": np.float32, "FP16": np.float16}[datatype]
+            dtype = {"FP64": np.float64, "FP32": np.float32, "FP16": np.float16, "BF16": ml_dtypes.bfloat16}[datatype]
             if datatype != "FP64":
                 with np.errstate(over="ignore"):
-                    if not all(np.isfinite(array(t, dtype)).all() for t in tensors.values()):
+                    if not all(np.isfinite(array(t, dtype).astype(np.float64)).all() for t in tensors.values()):
                         continue  # past the narrower type's range
             sent, held = [], {}
             for name, tensor in tensors.items():
@@ -155,11 +174,14 @@ def main():
                 else:
                     typed, wire = array(tensor, dtype), datatype
                 held[name] = {"shape": tensor["shape"], "data": typed.astype(np.float64).ravel().tolist()}
+                bf16_tensors += wire == "BF16"
                 entry = triton.InferInput(name, list(typed.shape), wire)
                 entry.set_data_from_numpy(typed, binary_data=binary)
                 sent.append(entry)
             outputs = [triton.InferRequestedOutput(n, binary_data=binary) for n in ("loss", "count", "weight_sum")]
             label = f"{case['name']} [{datatype} {'binary' if binary else 'JSON'}{' gzip' if compression else ''}]"
+            if datatype == "BF16":
+                bf16_models[model] = bf16_models.get(model, 0) + 1
             try:
                 result = client.infer(model, sent, outputs=outputs, parameters=options, request_id="check-oip",
                                       request_compression_algorithm=compression)
@@ -194,7 +216,9 @@ def main():
             print(f"note: no fixture case for model {model}")
     check(len(seen) >= 3, f"models scored: {sorted(seen)}")
     check({"none", "mean", "sum"} <= reductions, f"reductions covered: {sorted(reductions)}")
-    print(f"tritonclient: {sum(seen.values())} golden cases over {len(seen)} models ({skipped} skipped)")
+    print(f"tritonclient: {sum(seen.values())} golden cases over {len(seen)} models ({skipped} skipped); "
+          f"{sum(bf16_models.values())} also with BF16 inputs ({bf16_tensors} tensors)")
+    check(set(bf16_models) == set(seen), f"BF16 inputs sent for every model: {sorted(bf16_models)} of {sorted(seen)}")
 
     # An unknown model, a bad binary size: the protocol's errors.
     try:
