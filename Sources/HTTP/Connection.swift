@@ -9,20 +9,30 @@ import Synchronization
 /// One client connection: reads requests, hands them to the responder and
 /// writes the responses, in order, on the connection's own serial queue.
 ///
-/// The I/O shell: the socket or TLS stream, the event loop, where events run,
-/// `sendmsg` and the lingering close. The rules live in pure stages stored
-/// inline (no indirection, nothing allocated per request): `ReadBuffer`
-/// (buffer growth), `RequestParser`, `BodyPlan` (what `Expect` and
-/// `Content-Encoding` mean), `BodyReader` (the body stage), `ResponseEncoder`
-/// (head, gzip, whether to close), `PendingWrite` (backpressure) and
-/// `ConnectionTimer` (every deadline, and what a passed one means).
+/// The I/O shell around a pure state machine. `ConnectionStateMachine`
+/// makes every decision: the phase of the exchange, keep-alive or close,
+/// pipelining order and backpressure, what a full buffer, a half-close or a
+/// passed deadline means, the drain and the eviction; it owns the deadline
+/// (`ConnectionTimer` over a clock computes it). The shell reads and writes
+/// the socket or TLS stream, runs the pure stages and reports what each said
+/// as an event, then carries out the action it gets back. The stages are
+/// stored inline (no indirection, nothing allocated per request):
+/// `ReadBuffer` (buffer growth), `RequestParser`, `BodyPlan` (what `Expect`
+/// and `Content-Encoding` mean), `BodyReader` (the body stage),
+/// `ResponseEncoder` (head, gzip, whether the request keeps the connection)
+/// and `PendingWrite` (the bytes of a response the socket has not taken).
+/// What stays here is what touches the world: `read`, `sendmsg`, `shutdown`
+/// and `close`, the event loop's registration, the responder and its
+/// handlers, the exchange reported for each response, and where an event
+/// runs (inline or offloaded, below).
 ///
 /// Backpressure: while a response (or a `100 Continue`) is not yet wholly
-/// accepted by the socket, the connection neither reads nor parses, so a
-/// client that pipelines requests without reading the answers stalls itself
-/// and never grows a buffer. Requests already buffered are answered one at a
-/// time, each after the previous response was written.
-///
+/// accepted by the socket, the connection neither reads nor parses
+/// (`ConnectionStateMachine.readsPaused`), so a client that pipelines
+/// requests without reading the answers stalls itself and never grows a
+/// buffer. Requests already buffered are answered one at a time, each after
+/// the previous response was written.
+
 /// Hot path, written for speed on purpose: one read buffer reused for every
 /// request, the response head serialised into one reused array, head and
 /// body sent with one `sendmsg`, and timeouts kept as one atomic deadline
@@ -53,14 +63,16 @@ import Synchronization
 ///
 /// Confinement: every stored `var` is touched only on `queue` (inline events
 /// run inside `queue.sync`, so they are on it too); the state shared with
-/// other threads is atomic: `deadline`, which the server's sweeper reads,
-/// and `offloaded`, `queuedBlocks` and `offloadedEvents`, which the loop
-/// reads. These only choose where an event runs, never whether it is
+/// other threads is atomic: `deadline` (the machine's, published at the end
+/// of each event), which the server's sweeper reads; `idleSince`, which the
+/// server reads and claims at the connection cap; and `offloaded`,
+/// `queuedBlocks` and `offloadedEvents`, which the loop reads. These only choose where an event runs, never whether it is
 /// serialised. Hence `@unchecked Sendable`.
 final class Connection: @unchecked Sendable {
     let queue: DispatchQueue
     /// Monotonic nanoseconds after which the sweeper asks this connection to
-    /// check its timeout; 0 for none.
+    /// check its timeout; 0 for none. The machine's `deadline`, published at
+    /// the end of every event (`publishDeadline`).
     let deadline = Atomic<UInt64>(0)
     /// Monotonic nanoseconds since which the connection has waited for a
     /// request with nothing buffered or pending; 0 while it is not idle. Set
@@ -98,34 +110,24 @@ final class Connection: @unchecked Sendable {
     /// This connection's key in the event loop; never reused.
     private let id: UInt64
 
+    /// Every decision: the phase, keep-alive or close, backpressure, the deadline.
+    private var machine: ConnectionStateMachine<SystemClock>
     /// The read buffer, reused for every request, and its growth rules.
     private var readBuffer: ReadBuffer
-
-    private var state = ConnectionPhase.idle
     private var parser: RequestParser
     private var encoder: ResponseEncoder
+    /// The body stage: framing, content coding, the limit, the handler or dropping.
+    private var bodyReader: BodyReader
 
-    /// Bytes not yet accepted by the socket, and the exchange to report once they are.
-    /// The unsent response: its head and body arrays (shared, not copied) and
-    /// how many bytes of the two, in order, the socket has taken.
+    /// The unsent response: its head and body arrays (shared, not copied),
+    /// how many bytes of the two, in order, the socket has taken, and the
+    /// exchange to report once it has taken them all.
     private var pending: PendingWrite?
-    /// A response waits for the socket: reading and parsing pause.
-    private var writePending: Bool { pending != nil }
-    private var closeAfterWrite = false
 
-    private var peerClosed = false
-    private var draining = false
-    private var lingerBudget = 0
-
-    // The request in progress.
-    private var requestStart: UInt64 = 0
+    /// The request in progress (nil before its head parsed).
     private var current: RequestHead?
     /// True from `respond(to:)` until its exchange is reported.
     private var exchangeOpen = false
-    /// The body stage: framing, content coding, the limit, the handler or dropping.
-    private var bodyReader: BodyReader
-    /// The timing rules: the next deadline after each event, and what a passed one means.
-    private var timer: ConnectionTimer<SystemClock>
 
     /// The status reported for a routed request whose client went away before
     /// its response could be written (nginx's convention).
@@ -148,13 +150,34 @@ final class Connection: @unchecked Sendable {
                                        gzipLevel: server.configuration.gzipLevel)
         self.readBuffer = ReadBuffer(configuration: server.configuration)
         self.offloaded = Atomic(tls != nil)
-        self.timer = ConnectionTimer(configuration: server.configuration, clock: SystemClock())
+        self.machine = ConnectionStateMachine(configuration: server.configuration, clock: server.clock,
+                                              overflow: overflow)
         self.bodyReader = BodyReader(limits: server.configuration.limits,
                                      discardBodyBytes: server.configuration.discardBodyBytes)
     }
 
     deinit {
         readBuffer.deallocate()
+    }
+
+    /// The part of the exchange the connection is in, read on `queue` (for
+    /// the tests, which wait for a phase before moving the server's clock).
+    /// Never call it on `queue`.
+    var phase: ConnectionPhase { queue.sync { machine.phase } }
+
+    /// Stores the machine's deadline where the sweeper reads it. Every event
+    /// ends with it (a `defer` in each entry point on `queue`), so the sweeper
+    /// sees each event's last deadline; one that it saw pass meanwhile is
+    /// checked again against the machine's (`deadlinePassed`).
+    @inline(__always)
+    private func publishDeadline() {
+        deadline.store(machine.deadline, ordering: .relaxed)
+    }
+
+    /// Stores when the connection became idle, for the server's eviction at the cap.
+    @inline(__always)
+    private func publishIdle(_ since: UInt64?) {
+        if let since { idleSince.store(since, ordering: .relaxed) }
     }
 
     // MARK: - Life cycle
@@ -174,23 +197,11 @@ final class Connection: @unchecked Sendable {
     }
 
     private func start(draining: Bool) {
-        guard state != .closed else { return }  // a drain may have closed it before it started
-        self.draining = self.draining || draining
-        if isOverflow {
-            // Only to say 503: its head (and handshake) must come within the head timeout.
-            setDeadline(timer.headStarted())
-        } else if tls != nil {
-            // A TLS handshake must finish within the head timeout; the idle one starts after it.
-            setDeadline(timer.headStarted())
-        } else if self.draining {
-            // Accepted during the drain: its request is answered if it comes within the grace.
-            // (Or the drain began before the start and answered a request already: that set the deadline.)
-            if state == .idle && readBuffer.isEmpty && !writePending { awaitLastRequest() }
-        } else {
-            waitForRequest()
-        }
+        guard machine.phase != .closed else { return }  // a drain may have closed it before it started
+        defer { publishDeadline() }
+        publishIdle(machine.started(draining: draining, tls: tls != nil, bufferEmpty: readBuffer.isEmpty))
         guard loop.add(self, fd: fd, id: id) else {
-            state = .closed
+            _ = machine.closed()
             Glibc.close(fd)
             server.unregister(self)
             return
@@ -246,7 +257,8 @@ final class Connection: @unchecked Sendable {
     /// Goes on where an inline event stopped once its request turned heavy:
     /// what is buffered first, then the socket (its edge may have passed).
     private func continueOffloaded() {
-        guard state != .closed else { return }
+        guard machine.phase != .closed else { return }
+        defer { publishDeadline() }
         processInput()
         resumeReading()
     }
@@ -267,16 +279,16 @@ final class Connection: @unchecked Sendable {
 
     /// Closes a connection that was never started (over the cap, or draining).
     func discard() {
-        state = .closed
+        _ = machine.closed()
         Glibc.close(fd)
     }
 
     /// The server chose this connection, idle the longest, to make room for a
     /// new one at the connection cap: a clean close (FIN, then a lingering
     /// close) if it is still idle, else nothing (a request came meanwhile).
-    /// A client must expect an idle connection to close (RFC 9112 §9.3.1).
     func evict() {
-        guard state == .idle, readBuffer.isEmpty, !writePending, !closeAfterWrite else { return }
+        guard machine.evictionRequested(bufferEmpty: readBuffer.isEmpty) else { return }
+        defer { publishDeadline() }
         linger()
     }
 
@@ -284,20 +296,13 @@ final class Connection: @unchecked Sendable {
     /// `Connection: close` and ends the connection. A request in progress is
     /// answered. An idle connection reads a last time (a request the kernel
     /// already holds is answered), then waits for the rest of
-    /// `ServerConfiguration.drainIdleGrace` (see `awaitLastRequest`).
+    /// `ServerConfiguration.drainIdleGrace` (see `endIdleDrain`).
     func beginDrain() {
-        draining = true
-        guard state == .idle && readBuffer.isEmpty && !writePending, tls?.isEstablished ?? true else { return }
+        defer { publishDeadline() }
+        guard machine.drainRequested(bufferEmpty: readBuffer.isEmpty, handshakeDone: tls?.isEstablished ?? true)
+        else { return }
         readable(untilEmpty: true)
-        if state == .idle && readBuffer.isEmpty && !writePending { awaitLastRequest() }
-    }
-
-    /// Draining and idle, nothing of a next request received: a keep-alive
-    /// client in a request loop may have written it already, so the
-    /// connection is kept until the timer's `drainIdleDeadline` (checked by the sweeper;
-    /// see `endIdleDrain`) rather than closed, which would lose that request.
-    private func awaitLastRequest() {
-        setDeadline(timer.drainIdle())
+        machine.drainReadDone(bufferEmpty: readBuffer.isEmpty)
     }
 
     /// The drain's idle grace passed: reads a last time (a request the kernel
@@ -305,16 +310,16 @@ final class Connection: @unchecked Sendable {
     /// lingering close: a FIN, so a client sees a clean end, never the reset a
     /// close with unread bytes sends.
     private func endIdleDrain() {
-        guard state == .idle && readBuffer.isEmpty && !writePending else { return }  // a request came meanwhile
+        guard machine.idleDrainEnded(bufferEmpty: readBuffer.isEmpty) else { return }  // a request came meanwhile
+        defer { publishDeadline() }
         readable(untilEmpty: true)
-        if state == .idle && readBuffer.isEmpty && !writePending { linger() }
+        if machine.idleDrainReadDone(bufferEmpty: readBuffer.isEmpty) { linger() }
     }
 
     /// Called by the server's sweeper once `deadline` has passed.
     func deadlinePassed() {
-        let expiry = timer.expiry(of: deadline.load(ordering: .relaxed), phase: state, writePending: writePending,
-                                  droppingBody: bodyReader.isDropping, draining: draining,
-                                  handshakeDone: tls?.isEstablished ?? true)
+        defer { publishDeadline() }
+        let expiry = machine.timerFired(droppingBody: bodyReader.isDropping, handshakeDone: tls?.isEstablished ?? true)
         switch expiry {
         case nil:
             return
@@ -331,9 +336,8 @@ final class Connection: @unchecked Sendable {
 
     /// Closes at once: leaves the event loop, then closes the descriptor.
     func close() {
-        guard state != .closed else { return }
-        state = .closed
-        deadline.store(0, ordering: .relaxed)
+        guard machine.closed() else { return }
+        publishDeadline()
         if exchangeOpen || pending?.exchange != nil {
             report(pending?.exchange ?? exchange(status: Connection.clientClosedRequest, responseBodyBytes: 0))
         }
@@ -345,12 +349,13 @@ final class Connection: @unchecked Sendable {
 
     /// Called on `queue` for each readiness event of the socket.
     func ioReady(_ events: UInt32) {
-        guard state != .closed else { return }
+        guard machine.phase != .closed else { return }
+        defer { publishDeadline() }
         if let tls, !tls.isEstablished {
             continueHandshake(tls)
             return
         }
-        if events & EventLoop.writeEvents != 0 && writePending { writable() }
+        if events & EventLoop.writeEvents != 0 && machine.writePending { writable() }
         // A hang-up rides on the same edge as the last bytes: read on to the end, past a short read.
         // TLS: a read may wait for the socket to take a write (a key update's answer), so retry on that edge too.
         if events & EventLoop.readEvents != 0 || (tls != nil && events & EventLoop.writeEvents != 0) {
@@ -359,41 +364,25 @@ final class Connection: @unchecked Sendable {
     }
 
     /// Runs the TLS handshake on as far as the socket allows; once it is
-    /// done, reads what followed it. The head timeout bounds it (see `activate`).
+    /// done, reads what followed it. The head timeout bounds it (see `start`).
     private func continueHandshake(_ tls: TLSStream) {
-        switch tls.handshake() {
-        case .pending:
+        switch machine.handshake(tls.handshake()) {
+        case .wait:
             return
-        case .done:
-            waitForRequest()
+        case .read(let since):
+            publishIdle(since)
             readable(untilEmpty: true)
-        case .plainHTTP:
-            // Answered in clear (as nginx and Go answer it), so the user sees why instead of a reset.
-            fail(HTTPError(status: .badRequest, detail: "this port speaks HTTPS: send the request over TLS (https://)"))
-        case .failed:
+        case .fail(let error):
+            fail(error)
+        case .close:
             close()
         }
-    }
-
-    private func setDeadline(_ due: UInt64) {
-        deadline.store(due, ordering: .relaxed)
-    }
-
-    /// Between requests with nothing buffered or pending: the idle timeout
-    /// runs, and the connection becomes a candidate for eviction at the
-    /// connection cap. An overflow connection keeps its head timeout.
-    private func waitForRequest() {
-        guard !isOverflow else { return }
-        if draining { return awaitLastRequest() }
-        let (due, now) = timer.idle()
-        setDeadline(due)
-        idleSince.store(now, ordering: .relaxed)
     }
 
     /// Reads again after a pause: the edge that announced the bytes waiting
     /// now may have come, and gone, during the pause.
     private func resumeReading() {
-        guard !peerClosed else { return }
+        guard !machine.peerClosed else { return }
         readable(untilEmpty: true)
     }
 
@@ -401,41 +390,34 @@ final class Connection: @unchecked Sendable {
 
     /// Reads until the socket is drained (edge-triggered: a short read or
     /// EAGAIN; with `untilEmpty`, EAGAIN or the end), answering as it goes;
-    /// stops while a write is pending.
+    /// stops while a write is pending (`machine.readsPaused`).
     private func readable(untilEmpty: Bool = false) {
-        while state != .closed && !writePending && !mustHandOff {
-            readBuffer.makeRoom(largeBody: state == .body && bodyReader.isLarge(than: configuration.inlineBodyBytes))
+        while !machine.readsPaused && !mustHandOff {
+            readBuffer.makeRoom(largeBody: machine.phase == .body && bodyReader.isLarge(than: configuration.inlineBodyBytes))
             if readBuffer.isFull {
                 // Full and the parser or decoder still wants more: a line no limit allows.
-                if state == .body && bodyReader.isDropping {
-                    linger()
-                } else {
-                    fail(HTTPError(status: state == .body ? .badRequest : .requestHeaderFieldsTooLarge,
-                                   detail: state == .body ? "a chunk-size line is too long"
-                                       : "the request head is larger than \(limits.maxHeaderBytes) bytes"))
-                }
+                perform(machine.bufferFull(droppingBody: bodyReader.isDropping))
                 return
             }
             let (space, room) = readBuffer.freeSpace
             let count = tls == nil ? read(fd, space, room) : tls!.read(space, room)
             if count > 0 {
-                if state == .lingering {
-                    lingerBudget -= count
-                    readBuffer.clear()  // dropped
-                    if lingerBudget <= 0 {
-                        close()
-                        return
-                    }
-                } else {
+                switch machine.received(count) {
+                case .process:
                     readBuffer.didRead(count)
                     processInput()
+                case .drop:
+                    readBuffer.clear()
+                case .dropAndClose:
+                    readBuffer.clear()
+                    close()
+                    return
                 }
                 // A short read drained the socket; bytes arriving later raise a new edge.
                 // Not so for TLS, which reads a record at a time: it reads on until EAGAIN.
                 if count < room && !untilEmpty && tls == nil { return }
             } else if count == 0 {
-                peerClosed = true
-                if state == .lingering {
+                if machine.peerDidClose() {
                     close()
                 } else {
                     processInput()  // the buffered requests are still answered
@@ -452,38 +434,35 @@ final class Connection: @unchecked Sendable {
         }
     }
 
-    /// Answers what the buffer holds, request after request, until it needs
-    /// more bytes, a write is pending, or the connection is ending.
+    /// Answers what the buffer holds, request after request, as the machine
+    /// directs, until it needs more bytes, a write is pending, or the
+    /// connection is ending.
     private func processInput() {
-        while !writePending && !closeAfterWrite && !mustHandOff {
-            switch state {
-            case .idle, .head:
-                if state == .idle { requestBoundary() }
-                if readBuffer.isEmpty {
-                    if peerClosed {
-                        close()
-                    } else if state == .idle {
-                        waitForRequest()
-                    }
-                    return
-                }
-                if state == .idle {
-                    state = .head
+        while !mustHandOff {
+            if machine.atRequestBoundary { requestBoundary() }
+            switch machine.nextInput(bufferEmpty: readBuffer.isEmpty, droppingBody: bodyReader.isDropping,
+                                     decodedBodyBytes: bodyReader.decodedBytes) {
+            case .wait:
+                return
+            case .awaitRequest(let since):
+                publishIdle(since)
+                return
+            case .close:
+                close()
+                return
+            case .fail(let error):
+                fail(error)
+                return
+            case .parseHead(let first):
+                if first {
                     idleSince.store(0, ordering: .relaxed)
                     current = nil
-                    requestStart = timer.now()
-                    setDeadline(timer.headStarted())
                 }
-                let result = parser.parse(readBuffer.unread)
-                switch result {
+                switch parser.parse(readBuffer.unread) {
                 case .incomplete:
-                    if peerClosed {
-                        // The client half-closed mid-head; it may still be reading, so tell it why.
-                        fail(HTTPError(status: .badRequest,
-                                       detail: "the request head ended after \(readBuffer.count) bytes, before its empty line (RFC 9112 §2.1)"))
-                    } else if readBuffer.isFullAtHeadBound {
-                        fail(HTTPError(status: .requestHeaderFieldsTooLarge,
-                                       detail: "the request head is larger than \(limits.maxHeaderBytes) bytes"))
+                    if let error = machine.headIncomplete(buffered: readBuffer.count,
+                                                          atHeadBound: readBuffer.isFullAtHeadBound) {
+                        fail(error)
                     }
                     return
                 case .failed(let error):
@@ -493,19 +472,10 @@ final class Connection: @unchecked Sendable {
                     parser.reset()
                     begin(head, framing)
                 }
-            case .body:
-                if readBuffer.isEmpty {
-                    if peerClosed && bodyReader.isDropping {
-                        close()  // already answered
-                    } else if peerClosed {
-                        fail(HTTPError(status: .badRequest,
-                                       detail: "the request body ended after \(bodyReader.decodedBytes) bytes, before its end (RFC 9112 §6)"))
-                    }
-                    return
-                }
-                readBody()
-            case .lingering, .closed:
-                return
+            case .readBody:
+                let (consumed, step) = bodyReader.read(readBuffer.unread)
+                readBuffer.consume(consumed)
+                perform(machine.bodyRead(consumed: consumed, step: step))
             }
         }
     }
@@ -515,83 +485,56 @@ final class Connection: @unchecked Sendable {
     private func begin(_ head: RequestHead, _ framing: BodyFraming) {
         current = head
         bodyReader.reset()
-        if isOverflow {
+        let plan: BodyPlan
+        switch machine.headParsed(head, framing: framing) {
+        case .refuseOverCap:
             refuseOverCap()
             return
-        }
-
-        let plan: BodyPlan
-        do throws(HTTPError) {
-            plan = try BodyPlan(head: head, framing: framing, limits: limits)
-        } catch {
+        case .fail(let error):
             fail(error)
             return
+        case .respond(let bodyPlan, let heavy):
+            plan = bodyPlan
+            // Decoding it, and then answering, may take long: not on the event loop's thread.
+            if heavy { offload() }
         }
-        // Decoding it, and then answering, may take long: not on the event loop's thread.
-        if plan.isHeavy(inlineBodyBytes: configuration.inlineBodyBytes) { offload() }
 
         exchangeOpen = true
         switch responder.respond(to: head) {
         case .response(let response):
-            // The state is set before `send`, which may end the connection.
-            switch plan.earlyAnswer(discardBodyBytes: configuration.discardBodyBytes) {
-            case .noBody:
-                state = .idle
+            switch machine.answered(plan) {
+            case .send(let close):
+                send(response, close: close)
+            case .dropBodyAndSend(let dropPlan):
+                bodyReader.start(dropPlan, handler: nil)
                 send(response)
-            case .discardBody:
-                startBody(BodyPlan(length: plan.length, expectsContinue: plan.expectsContinue, gzip: false), handler: nil)
-                send(response)
-            case .close:
-                send(response, close: true)
+            case .readBody, .finishAndSend:
+                preconditionFailure("an answer from the head reads no body for a handler")
             }
         case .body(let bodyHandler):
-            if plan.length == 0 {
-                let response = bodyHandler.finish()
-                state = .idle
-                send(response)
-                return
+            switch machine.bodyWanted(plan) {
+            case .finishAndSend:
+                send(bodyHandler.finish())
+            case .readBody(let bodyPlan, let sendContinue):
+                bodyReader.start(bodyPlan, handler: bodyHandler)
+                if sendContinue { enqueue(ResponseWriter.continueHead, body: [], exchange: nil) }
+            case .send, .dropBodyAndSend:
+                preconditionFailure("a body handler's request is read or finished")
             }
-            startBody(plan, handler: bodyHandler)
-            if plan.expectsContinue { enqueue(ResponseWriter.continueHead, body: [], exchange: nil) }
         }
     }
 
-    /// Enters the body state. A nil handler drops the body (after an early answer).
-    private func startBody(_ plan: BodyPlan, handler: (any BodyHandler)?) {
-        state = .body
-        bodyReader.start(plan, handler: handler)
-        let due = timer.bodyStarted()
-        if !writePending { setDeadline(due) }
-    }
-
-    /// Feeds the buffered body bytes to the body stage and acts on its step.
-    private func readBody() {
-        let (consumed, step) = bodyReader.read(readBuffer.unread)
-        switch step {
-        case .failed(let error) where consumed == 0:
+    /// Carries out what a body step (or a full buffer) led to.
+    private func perform(_ action: ConnectionStateMachine<SystemClock>.BodyAction) {
+        switch action {
+        case .none:
+            return
+        case .fail(let error):
             fail(error)
-            return
-        case .stopDropping where consumed == 0:
+        case .linger:
             linger()
-            return
-        default:
-            break
-        }
-        readBuffer.consume(consumed)
-        setDeadline(timer.bodyRead(consumed))
-        switch step {
-        case .needMore:
-            return
-        case .failed(let error):
-            fail(error)
-        case .stopDropping:
-            linger()
-        case .answeredEarly(let response, let bodyEnded, let close):
-            if bodyEnded { state = .idle }
+        case .send(let response, let close):
             send(response, close: close)
-        case .finished(let response):
-            state = .idle
-            if let response { send(response) }
         }
     }
 
@@ -601,7 +544,7 @@ final class Connection: @unchecked Sendable {
     /// parse error, a timeout or a refused body the stream is no longer in step.
     private func fail(_ error: HTTPError) {
         bodyReader.abandon()
-        if state == .idle { requestStart = timer.now() }
+        machine.failing()
         send(Problem(status: error.status, detail: error.detail).response, close: true)
     }
 
@@ -634,8 +577,8 @@ final class Connection: @unchecked Sendable {
         }
 
         let (body, closing) = encoder.encode(
-            response, for: head, close: close || draining || server.drainBegun.load(ordering: .relaxed))
-        if closing { closeAfterWrite = true }
+            response, for: head, close: machine.closes(close, drainBegun: server.drainBegun.load(ordering: .relaxed)))
+        machine.encoded(closing: closing)
         let exchange = exchange(status: response.status, responseBodyBytes: body.count)
         exchangeOpen = false
         enqueue(encoder.head, body: body, exchange: exchange)
@@ -649,7 +592,7 @@ final class Connection: @unchecked Sendable {
 
     private func report(_ exchange: Exchange) {
         var exchange = exchange
-        exchange.duration = Double(timer.now() &- requestStart) / 1e9
+        exchange.duration = machine.requestDuration()
         pending?.exchange = nil
         exchangeOpen = false
         responder.completed(exchange)
@@ -659,20 +602,20 @@ final class Connection: @unchecked Sendable {
     /// take is kept and written when it can take more, with reading paused.
     private func enqueue(_ head: [UInt8], body: [UInt8], exchange: Exchange?) {
         let written = sendVectors(head, body, from: 0)
-        if written < 0 {
+        switch machine.wrote(written, of: head.count + body.count) {
+        case .close:
             if let exchange { report(exchange) }
             close()
-            return
-        }
-        if written == head.count + body.count {
+        case .linger:
             if let exchange { report(exchange) }
-            if closeAfterWrite { linger() }
-            return
+            linger()
+        case .resume:
+            if let exchange { report(exchange) }
+        case .waitWritable:
+            // The slow path: keep the rest and wait until the socket takes more.
+            // Reading pauses; the loop's next writable edge resumes the write.
+            pending = PendingWrite(head: head, body: body, written: written, exchange: exchange)
         }
-        // The slow path: keep the rest and wait until the socket takes more.
-        // Reading pauses; the loop's next writable edge resumes the write.
-        pending = PendingWrite(head: head, body: body, written: written, exchange: exchange)
-        setDeadline(timer.sendBlocked(at: written))
     }
 
     /// One `sendmsg` of `head` and `body` from byte `offset` of the two:
@@ -702,48 +645,45 @@ final class Connection: @unchecked Sendable {
     }
 
     private func writable() {
-        guard writePending, state != .closed else { return }
+        guard machine.writePending, machine.phase != .closed else { return }
         var n = 0
         // Edge-triggered: write until done or the socket is full again.
         repeat {
             n = sendVectors(pending!.head, pending!.body, from: pending!.offset)
             if n < 0 {
-                close()
+                close()  // a failed socket: nobody left to answer
                 return
             }
             pending!.advance(by: n)
         } while n > 0 && !pending!.isComplete
-        setDeadline(timer.sent(upTo: pending!.offset))
-        guard pending!.isComplete else { return }
+        let action = machine.sent(upTo: pending!.offset, complete: pending!.isComplete)
+        guard action != .waitWritable else { return }
 
         let exchange = pending!.exchange
         pending = nil  // do not keep a large response's memory for the connection's life
         if let exchange { report(exchange) }
-        if closeAfterWrite {
+        if action == .linger {
             linger()
             return
         }
-        setDeadline(state == .body ? timer.bodyRead(0) : timer.idle().deadline)
         processInput()  // first what is buffered, then what came during the pause
         resumeReading()
     }
 
-    /// Staged close (RFC 9112 §9.6): send FIN, then read and drop what the
-    /// client still sends, so that closing with unread bytes does not reset
-    /// the connection before the client has read the last response.
+    /// Staged close (RFC 9112 §9.6, see `ConnectionStateMachine.linger`):
+    /// FIN, then read and drop what the client still sends.
     private func linger() {
-        guard state != .lingering && state != .closed else { return }
-        if peerClosed {
-            close()
+        switch machine.linger() {
+        case .none:
             return
+        case .close:
+            close()
+        case .shutdownWrite:
+            idleSince.store(0, ordering: .relaxed)
+            tls?.shutdownWrite()  // close_notify first, in the stream, before the FIN
+            shutdown(fd, Int32(SHUT_WR))
+            readBuffer.clear()
+            resumeReading()
         }
-        state = .lingering
-        idleSince.store(0, ordering: .relaxed)
-        tls?.shutdownWrite()  // close_notify first, in the stream, before the FIN
-        shutdown(fd, Int32(SHUT_WR))
-        lingerBudget = configuration.lingerBytes
-        readBuffer.clear()
-        setDeadline(timer.lingering())
-        resumeReading()
     }
 }

@@ -1,13 +1,14 @@
 /// The timing rules of one connection as a pure state machine over a clock:
 /// events in (a request head began, body bytes were read, a response found
 /// the socket full, ...), the next deadline out, and, once a deadline has
-/// passed, what the connection must do (`Expiry`). The connection stores the
-/// deadline it returns where the server's sweeper reads it; no timer is
-/// armed per request, so each rule is arithmetic after a read or a write.
+/// passed, what the connection must do (`Expiry`). `ConnectionStateMachine`
+/// keeps the deadline it returns and the connection publishes it where the
+/// server's sweeper reads it; no timer is armed per request, so each rule is
+/// arithmetic after a read or a write.
 ///
 /// Generic over the clock: the server uses `SystemClock`; the tests move a
 /// manual clock, so that every rule is checked to the nanosecond without
-/// sleeping. Stored inline in the connection (no indirection on the hot path).
+/// sleeping. Stored inline in the state machine (no indirection on the hot path).
 struct ConnectionTimer<Clock: MonotonicClock> {
     /// What a connection whose deadline has passed does.
     enum Expiry: Equatable {

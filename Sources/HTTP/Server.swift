@@ -84,9 +84,19 @@ public final class Server: Sendable {
     /// Read by connections for each response, hence an atomic outside `state`.
     let drainBegun = Atomic<Bool>(false)
 
-    public init(configuration: ServerConfiguration, responder: any Responder) {
+    /// What the sweeper, the drain, the eviction and every connection
+    /// measure time with: the system's monotonic clock, which a test may
+    /// move forward (`SystemClock.offset`).
+    let clock: SystemClock
+
+    public convenience init(configuration: ServerConfiguration, responder: any Responder) {
+        self.init(configuration: configuration, responder: responder, clock: SystemClock())
+    }
+
+    init(configuration: ServerConfiguration, responder: any Responder, clock: SystemClock) {
         self.configuration = configuration
         self.responder = responder
+        self.clock = clock
     }
 
     /// Binds, listens and starts accepting. Returns once listening.
@@ -174,6 +184,9 @@ public final class Server: Sendable {
     /// True once `drain(deadline:completion:)` was called.
     public var isDraining: Bool { state.withLock { $0.draining } }
 
+    /// The open connections (lingering ones included), for the tests.
+    var openConnections: [Connection] { state.withLock { Array($0.connections.values) } }
+
     /// The number of open connections (lingering ones included).
     public var connectionCount: Int { state.withLock { $0.connections.count } }
 
@@ -200,7 +213,7 @@ public final class Server: Sendable {
             s.draining = true
             s.drainCompletions.append(completion)
             guard first else { return ([Connection](), false) }
-            s.drainEnds = Server.now() &+ UInt64(max(0, deadline) * 1e9)
+            s.drainEnds = clock.now() &+ UInt64(max(0, deadline) * 1e9)
             guard grace > 0 else { return ([], true) }  // told once the listener is closed (`listenerDidClose`)
             s.connectionsDraining = true
             return (Array(s.connections.values), true)
@@ -245,7 +258,7 @@ public final class Server: Sendable {
     private func listenerDidClose() {
         let (connections, late) = state.withLock { s in
             s.listenerClosed = true
-            let late = Server.now() >= s.drainEnds
+            let late = clock.now() >= s.drainEnds
             guard !s.connectionsDraining || late else { return ([Connection](), late) }
             s.connectionsDraining = true
             return (Array(s.connections.values), late)
@@ -356,7 +369,7 @@ public final class Server: Sendable {
         let limits = configuration.limits
         if s.connections.count - s.extras.count < limits.maxConnections { return .regular }
         guard s.extras.count < configuration.overflowConnections else { return nil }
-        let latest = Server.now() &- UInt64(max(0, configuration.minIdleBeforeEviction) * 1e9)
+        let latest = clock.now() &- UInt64(max(0, configuration.minIdleBeforeEviction) * 1e9)
         var oldest: (since: UInt64, connection: Connection)?
         for connection in s.connections.values {
             let since = connection.idleSince.load(ordering: .relaxed)
@@ -413,8 +426,10 @@ public final class Server: Sendable {
         return min(1, max(0.01, shortest / 4))
     }
 
-    private func sweep() {
-        let now = Server.now()
+    /// Asks each connection whose deadline has passed to act on it. Runs on
+    /// `acceptQueue` (its timer); a test calls it there after moving the clock.
+    func sweep() {
+        let now = clock.now()
         let connections = state.withLock { Array($0.connections.values) }
         for connection in connections {
             let due = connection.deadline.load(ordering: .relaxed)
@@ -422,10 +437,5 @@ public final class Server: Sendable {
                 connection.performSoon { $0.deadlinePassed() }  // on the accept queue, never a connection's
             }
         }
-    }
-
-    /// Monotonic nanoseconds.
-    static func now() -> UInt64 {
-        DispatchTime.now().uptimeNanoseconds
     }
 }

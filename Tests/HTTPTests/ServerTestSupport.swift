@@ -119,7 +119,10 @@ final class TestResponder: Responder {
 }
 
 /// Starts a server on an ephemeral port of 127.0.0.1 with short limits for tests.
-func startServer(host: String = "127.0.0.1", _ adjust: (inout ServerConfiguration) -> Void = { _ in })
+/// `clock`: the server's, by default the system's; one with an offset lets
+/// the test move it forward and sweep (`Server.sweep`) instead of waiting.
+func startServer(host: String = "127.0.0.1", clock: SystemClock = SystemClock(),
+                 _ adjust: (inout ServerConfiguration) -> Void = { _ in })
     throws -> (Server, TestResponder) {
     var configuration = ServerConfiguration()
     configuration.host = host
@@ -132,7 +135,7 @@ func startServer(host: String = "127.0.0.1", _ adjust: (inout ServerConfiguratio
     configuration.log = { _ in }
     adjust(&configuration)
     let responder = TestResponder()
-    let server = Server(configuration: configuration, responder: responder)
+    let server = Server(configuration: configuration, responder: responder, clock: clock)
     try server.start()
     return (server, responder)
 }
@@ -162,4 +165,17 @@ func refusesConnections(port: Int, within seconds: Double = 2) -> Bool {
 func sentBytesReachedTheServer(_ client: TestClient) -> Bool {
     var unacknowledged: Int32 = 0
     return ioctl(client.fd, UInt(TIOCOUTQ), &unacknowledged) == 0 && unacknowledged == 0
+}
+
+/// Runs the server's sweep now, on its accept queue (as its timer does), and
+/// returns once it did: a connection whose deadline passed has acted on it
+/// (inline, as it is cheap), so its answer is already in the socket.
+func sweepNow(_ server: Server) {
+    server.acceptQueue.sync { server.sweep() }
+}
+
+/// True when `client` has bytes (or the end) to read right now, without waiting.
+func hasSomethingToRead(_ client: TestClient) -> Bool {
+    var poller = pollfd(fd: client.fd, events: Int16(POLLIN), revents: 0)
+    return poll(&poller, 1, 0) > 0
 }

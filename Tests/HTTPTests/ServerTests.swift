@@ -413,17 +413,27 @@ import TestSupport
 
     // MARK: - Timeouts
 
-    @Test func aSlowHeadGets408() throws {
-        let (server, _) = try startServer { $0.limits.headTimeout = 0.3 }
+    @Test func aSlowHeadGets408OnceTheServersClockPassesTheHeadTimeout() throws {
+        // The server's clock is moved by hand and the test sweeps: no wall-clock bound, no wait.
+        let offset = ClockOffset()
+        let (server, _) = try startServer(clock: SystemClock(offset: offset)) {
+            $0.limits.headTimeout = 30
+            $0.limits.idleTimeout = 60
+        }
         defer { stop(server) }
         let client = try TestClient(port: server.port)
         client.send("GET /hello HTTP/1.1\r\nHost:")
-        let seconds = try elapsed {
-            let response = try client.readResponse()
-            #expect(response.status == 408)
-            #expect(response.header("Connection") == "close")
-        }
-        #expect(seconds < 1.5)
+        #expect(eventually { server.openConnections.map(\.phase) == [.head] })
+        offset.advance(29)
+        sweepNow(server)
+        #expect(!hasSomethingToRead(client))
+        offset.advance(1)
+        sweepNow(server)
+        #expect(hasSomethingToRead(client))  // answered by that sweep
+        let response = try client.readResponse()
+        #expect(response.status == 408)
+        #expect(response.header("Connection") == "close")
+        #expect(response.text.contains("did not arrive within 30.0 seconds"))
         #expect(client.isClosedWithoutResponse())
     }
 
@@ -438,14 +448,22 @@ import TestSupport
         #expect(responder.waitForExchanges(1).first?.wasRouted == true)
     }
 
-    @Test func anIdleConnectionIsClosedWithoutAResponse() throws {
-        let (server, _) = try startServer { $0.limits.idleTimeout = 0.3 }
+    @Test func anIdleConnectionIsClosedWithoutAResponseOnceTheServersClockPassesTheIdleTimeout() throws {
+        let offset = ClockOffset()
+        let (server, _) = try startServer(clock: SystemClock(offset: offset)) { $0.limits.idleTimeout = 60 }
         defer { stop(server) }
         let client = try TestClient(port: server.port)
         client.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
         #expect(try client.readResponse().text == "hello")
-        let seconds = elapsed { #expect(client.isClosedWithoutResponse()) }
-        #expect(seconds < 1.5)
+        #expect(eventually { server.openConnections.map(\.phase) == [.idle] })
+        offset.advance(59)
+        sweepNow(server)
+        #expect(!hasSomethingToRead(client))
+        offset.advance(1)
+        sweepNow(server)
+        #expect(hasSomethingToRead(client))  // closed by that sweep
+        #expect(client.isClosedWithoutResponse())
+        #expect(server.connectionCount == 0)
     }
 
     @Test func idleConnectionsDoNotDelayANewClient() throws {
