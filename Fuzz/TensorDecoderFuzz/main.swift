@@ -10,9 +10,9 @@ import Losses
 
 private func decode(
     _ body: UnsafeRawBufferPointer, chunkSizes: (inout SplitMix64) -> Int, seed: UInt64, bodyLength: Int? = nil,
-    budget: MemoryBudget? = nil
+    budget: MemoryBudget? = nil, maxNumberLength: Int = TensorDecoder.defaultMaxNumberLength
 ) -> Result<[String: JSONMember], DecodeError> {
-    var decoder = TensorDecoder(bodyLength: bodyLength, budget: budget)
+    var decoder = TensorDecoder(maxNumberLength: maxNumberLength, bodyLength: bodyLength, budget: budget)
     var random = SplitMix64(seed: seed)
     var start = 0
     do throws(DecodeError) {
@@ -45,6 +45,12 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         let bytewise = decode(body, chunkSizes: { _ in 1 }, seed: seed)
         precondition(whole == bytewise, "byte-by-byte changed the result: \(whole) vs \(bytewise)")
     }
+    // With a number-length limit of 12 bytes, a number cut past it is carried
+    // by its shape alone (see TensorDecoder.carryShape): the same result too.
+    let short = decode(body, chunkSizes: { _ in Int.max }, seed: seed, maxNumberLength: 12)
+    let shortChunked = decode(body, chunkSizes: { Int($0.next() % UInt64(maxChunk)) + 1 }, seed: seed ^ 0x17,
+                              maxNumberLength: 12)
+    precondition(short == shortChunked, "chunking changed the result under a short number limit: \(short) vs \(shortChunked)")
     // With an ample memory budget reserved one number at a time, the same
     // result, and every byte given back once the decoder is gone.
     let budget = MemoryBudget(limit: 1 << 30, maxWait: 0, reservationStep: 8)

@@ -32,6 +32,12 @@ enum NumberScanner {
     /// + 1 + 1 + 3 = 29 bytes), the byte after it, and the 8-byte loads.
     static let reach = 40
 
+    /// What `scanToken` says at the first byte the grammar refuses.
+    static let digitAfterMinus = "expected a digit after '-'"
+    static let leadingZero = "leading zeros are not allowed"
+    static let digitAfterPoint = "expected a digit after '.'"
+    static let digitInExponent = "expected a digit in the exponent"
+
     /// 10^0 … 10^22: the exactly representable powers of ten (Clinger's fast path).
     static let exactPowersOfTen: [Double] = [
         1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
@@ -178,8 +184,8 @@ enum NumberScanner {
     /// `.malformed` at the first byte the grammar refuses, `offset` plus its index.
     ///
     /// `scanShort` reads the short numbers of the hot path with fewer checks
-    /// and declines everything else, which comes here; `NumberGrammar` only
-    /// follows a number that a chunk boundary cuts, until it can be read here whole.
+    /// and declines everything else, which comes here; so does a number that
+    /// a chunk boundary cuts (`TensorDecoder` carries its bytes over).
     @inline(__always)
     static func scanToken(
         _ p: UnsafePointer<UInt8>, _ n: Int, _ start: Int, offset: Int, _ integerPowers: [UInt64]
@@ -201,7 +207,7 @@ enum NumberScanner {
             i &+= 1
             guard i < n else { return nil }
             c = p[i]
-            if c &- UInt8(ascii: "0") < 10 { throw DecodeError.malformed(offset: offset + i, reason: NumberGrammar.leadingZero) }
+            if c &- UInt8(ascii: "0") < 10 { throw DecodeError.malformed(offset: offset + i, reason: leadingZero) }
         } else if c &- UInt8(ascii: "0") < 10 {
             // One integer digit (`1.2345678e-05`, `-3.1415927`) is the common
             // case: step over it without entering the loop.
@@ -218,14 +224,14 @@ enum NumberScanner {
                 c = p[i]
             }
         } else {
-            throw DecodeError.malformed(offset: offset + i, reason: NumberGrammar.digitAfterMinus)
+            throw DecodeError.malformed(offset: offset + i, reason: digitAfterMinus)
         }
         if c == UInt8(ascii: ".") {
             i &+= 1
             guard i < n else { return nil }
             c = p[i]
             guard c &- UInt8(ascii: "0") < 10 else {
-                throw DecodeError.malformed(offset: offset + i, reason: NumberGrammar.digitAfterPoint)
+                throw DecodeError.malformed(offset: offset + i, reason: digitAfterPoint)
             }
             // Eight bytes at a time while the chunk has room: most of a
             // float32-looking number is its fraction, and its 5 to 8 digits
@@ -273,7 +279,7 @@ enum NumberScanner {
                 c = p[i]
             }
             guard c &- UInt8(ascii: "0") < 10 else {
-                throw DecodeError.malformed(offset: offset + i, reason: NumberGrammar.digitInExponent)
+                throw DecodeError.malformed(offset: offset + i, reason: digitInExponent)
             }
             var written = 0
             let values = n &- i >= 8 ? load(p + i) &- 0x3030_3030_3030_3030 : 0

@@ -126,11 +126,18 @@ public struct TensorDecoder {
     private var nonFiniteNegative = false
 
     // A number cut by a chunk boundary
+    /// Its bytes so far while they are at most `maxNumberLength` (then it is
+    /// read from them whole when it ends); past that only its length counts.
     private var carry: [UInt8] = []
     /// The offset of the carried number's first byte.
     private var carryOffset = 0
+    /// The carried number's length so far, in bytes.
     private var carryLength = 0
-    private var numberGrammar = NumberGrammar.integer
+    /// The carried bytes as the grammar needs them to go on: each digit that
+    /// follows a digit left out, so at most 7 bytes (`-0.0e+0`) whatever the
+    /// number's length. RFC 8259 §6 bounds no run of digits, so `scanToken`
+    /// reads what follows these bytes as it would read it after the whole number.
+    private var carryShape: [UInt8] = []
 
     // Semantics
     /// Sized at the start for a request's few members (predictions, targets,
@@ -199,12 +206,14 @@ public struct TensorDecoder {
         if let failure { throw failure }
         finished = true
         if state == .number {
-            guard numberGrammar.isComplete else { throw fail(consumed, "unexpected end of input") }
+            // The body ends inside the number unless the grammar, shown a byte after it, sees a whole number.
+            carryShape.append(0x20)
+            guard (try? scanCarryShape(offset: 0)) != nil else { throw fail(consumed, "unexpected end of input") }
             try completeCarriedNumber()
         }
         if state == .nonFinite {
             // Cut short, it is no NaN or Infinity: the error it had before it began.
-            throw fail(nonFiniteOffset, nonFiniteNegative ? NumberGrammar.digitAfterMinus : "expected a value")
+            throw fail(nonFiniteOffset, nonFiniteNegative ? NumberScanner.digitAfterMinus : "expected a value")
         }
         guard state == .done else {
             throw fail(consumed, consumed == 0 ? "the body is empty" : "unexpected end of input")
@@ -405,7 +414,7 @@ public struct TensorDecoder {
                 let expected = nonFinite.bytes
                 guard c == expected[nonFiniteIndex] else {
                     // Not NaN or Infinity after all: the error its first byte had.
-                    throw fail(nonFiniteOffset, nonFiniteNegative ? NumberGrammar.digitAfterMinus : "expected a value")
+                    throw fail(nonFiniteOffset, nonFiniteNegative ? NumberScanner.digitAfterMinus : "expected a value")
                 }
                 nonFiniteIndex += 1
                 i += 1
@@ -415,20 +424,7 @@ public struct TensorDecoder {
                 }
 
             case .number:
-                switch numberGrammar.next(c) {
-                case .more(let next):
-                    numberGrammar = next
-                    if carryLength < maxNumberLength { carry.append(c) }
-                    carryLength += 1
-                    i += 1
-                case .end:
-                    try completeCarriedNumber()  // c is not consumed: it follows the number
-                case .error(_) where numberGrammar == .minus && (c == UInt8(ascii: "N") || c == UInt8(ascii: "I")):
-                    beginNonFinite(c, at: consumed + i, negative: true)
-                    i += 1
-                case .error(let reason):
-                    throw fail(consumed + i, reason)
-                }
+                try continueCarriedNumber(p, n, &i)
             }
         }
     }
@@ -990,7 +986,7 @@ public struct TensorDecoder {
         switch outcome {
         case .failed:
             // `-NaN`, `-Infinity` after a comma: the careful scanner saw no digit after '-'.
-            if case .malformed(let offset, NumberGrammar.digitAfterMinus) = failure!, offset - consumed < n,
+            if case .malformed(let offset, NumberScanner.digitAfterMinus) = failure!, offset - consumed < n,
                 p[offset - consumed] == UInt8(ascii: "N") || p[offset - consumed] == UInt8(ascii: "I") {
                 beginNonFinite(p[offset - consumed], at: offset, negative: true)
                 i = offset - consumed + 1
@@ -1080,20 +1076,82 @@ public struct TensorDecoder {
         return (token.end, value)
     }
 
-    /// A number runs to the end of the chunk: keep its bytes for the next one.
+    /// A number runs to the end of the chunk (`scanToken` found no error in
+    /// it and wants the byte after it): carry it over to the next chunk.
     private mutating func startCarry(_ p: UnsafePointer<UInt8>, _ start: Int, _ n: Int) {
         carry.removeAll(keepingCapacity: true)
-        carryLength = 0
+        carryShape.removeAll(keepingCapacity: true)
         carryOffset = consumed + start
-        numberGrammar = NumberGrammar(first: p[start])
-        for j in start..<n {
-            if j > start, case .more(let next) = numberGrammar.next(p[j]) { numberGrammar = next }
-            if carryLength < maxNumberLength { carry.append(p[j]) }
-            carryLength += 1
-        }
+        carryLength = 0
+        carryOn(p + start, n - start)
         state = .number
     }
 
+    /// Bytes of a carried number the grammar has accepted: kept in `carry`
+    /// while the number is within `maxNumberLength`, and in `carryShape` as
+    /// the grammar needs them.
+    private mutating func carryOn(_ bytes: UnsafePointer<UInt8>, _ count: Int) {
+        if carryLength + count <= maxNumberLength { carry.append(contentsOf: UnsafeBufferPointer(start: bytes, count: count)) }
+        carryLength += count
+        for j in 0..<count {
+            let c = bytes[j]
+            if c &- UInt8(ascii: "0") < 10, let last = carryShape.last, last &- UInt8(ascii: "0") < 10 { continue }
+            carryShape.append(c)
+        }
+    }
+
+    /// Bytes of the chunk taken per step of a carried number: its shape and
+    /// these go through the grammar together.
+    private static let carryStep = 64
+
+    /// The carried number goes on at `i`: the one grammar pass
+    /// (`NumberScanner.scanToken`) reads its shape and the chunk's next bytes,
+    /// a step at a time, until the number ends (it is then read whole from
+    /// `carry`) or the chunk does. Errors are at the byte where the grammar
+    /// finds them, wherever the chunks were cut.
+    private mutating func continueCarriedNumber(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: inout Int) throws(DecodeError) {
+        while i < n {
+            let shapeCount = carryShape.count
+            let step = min(n - i, Self.carryStep)
+            carryShape.append(contentsOf: UnsafeBufferPointer(start: p + i, count: step))
+            let token: NumberToken?
+            do throws(DecodeError) {
+                // The shape's byte `shapeCount` is the chunk's byte `i`.
+                token = try scanCarryShape(offset: consumed + i - shapeCount)
+            } catch {
+                // `-NaN`, `-Infinity` cut after the '-': the grammar saw no digit after it.
+                if case .malformed(let offset, NumberScanner.digitAfterMinus) = error, offset >= consumed,
+                    p[offset - consumed] == UInt8(ascii: "N") || p[offset - consumed] == UInt8(ascii: "I") {
+                    beginNonFinite(p[offset - consumed], at: offset, negative: true)
+                    i = offset - consumed + 1
+                    return
+                }
+                throw error
+            }
+            carryShape.removeLast(step)
+            guard let token else {
+                // The step's bytes are all the number's, and it goes on.
+                carryOn(p + i, step)
+                i += step
+                continue
+            }
+            let end = i + token.end - shapeCount  // the chunk's byte after the number
+            carryOn(p + i, end - i)
+            i = end
+            try completeCarriedNumber()  // the byte at `end` is not consumed: it follows the number
+            return
+        }
+    }
+
+    /// `scanToken` over `carryShape` (an error at its byte `j` is at `offset + j`).
+    private func scanCarryShape(offset: Int) throws(DecodeError) -> NumberToken? {
+        try carryShape.withUnsafeBufferPointer { (shape) throws(DecodeError) in
+            try NumberScanner.scanToken(shape.baseAddress!, shape.count, 0, offset: offset, powersOfTenInteger)
+        }
+    }
+
+    /// The carried number has ended: read it whole from `carry` (`scanToken`
+    /// and `value(of:)`, as any number) and deliver it.
     private mutating func completeCarriedNumber() throws(DecodeError) {
         var value = 0.0
         if carryLength <= maxNumberLength {

@@ -5,9 +5,11 @@ import Losses
 /// Decodes `bytes` fed as chunks that end at `splits` (sorted offsets).
 func decode(
     _ bytes: [UInt8], splits: [Int] = [], maxDepth: Int = 64, bodyLength: Int? = nil,
-    maxTensorBytes: Int = TensorDecoder.defaultMaxTensorBytes
+    maxTensorBytes: Int = TensorDecoder.defaultMaxTensorBytes,
+    maxNumberLength: Int = TensorDecoder.defaultMaxNumberLength
 ) -> Result<[String: JSONMember], DecodeError> {
-    var decoder = TensorDecoder(maxDepth: maxDepth, maxTensorBytes: maxTensorBytes, bodyLength: bodyLength)
+    var decoder = TensorDecoder(
+        maxDepth: maxDepth, maxNumberLength: maxNumberLength, maxTensorBytes: maxTensorBytes, bodyLength: bodyLength)
     var start = 0
     do throws(DecodeError) {
         for end in splits + [bytes.count] where end >= start {

@@ -300,6 +300,38 @@ func body(_ before: String, _ raw: [UInt8], _ after: String) -> [UInt8] {
         #expect(tensor(decode("{\"p\":[" + number + "]}"))?.data == [0])
     }
 
+    /// Bodies around a `maxNumberLength` of 8, and what each gives: a number
+    /// cut by a chunk boundary is carried over (its bytes while it is within
+    /// the limit, its shape for the grammar past it) and read as if whole.
+    static let carried: [(json: String, result: Result<[Double], DecodeError>)] = [
+        (#"{"p":[1.234567,-0.5e-3]}"#, .success([1.234567, -0.0005])),  // 8 bytes: within the limit
+        (#"{"p":[1.2345678]}"#, .failure(.invalid("p[0] is a number longer than 8 bytes"))),
+        (#"{"p":[-0.000000000000001e+000000005,2]}"#, .failure(.invalid("p[0] is a number longer than 8 bytes"))),
+        // Past the limit, the grammar still reads every byte: its error is a 400 at that byte.
+        (#"{"p":[1234567890123.e5]}"#, .failure(.malformed(offset: 20, reason: "expected a digit after '.'"))),
+        (#"{"p":[12345678901e+-1]}"#, .failure(.malformed(offset: 19, reason: "expected a digit in the exponent"))),
+        (#"{"p":[-0.00000000000000-1]}"#, .failure(.malformed(offset: 23, reason: "expected ',' or ']'"))),
+        (#"{"p":[000000000000]}"#, .failure(.malformed(offset: 7, reason: "leading zeros are not allowed"))),
+        (#"{"p":[1,-NaN]}"#, .failure(.malformed(offset: 8, reason: TensorDecoder.nonFiniteReason("-NaN")))),
+        (#"{"p":[123456789012345."#, .failure(.malformed(offset: 22, reason: "unexpected end of input"))),
+        (#"{"p":[1.5e"#, .failure(.malformed(offset: 10, reason: "unexpected end of input"))),
+    ]
+
+    @Test("a number cut by a chunk boundary reads as if whole: its value, its length limit, its errors at their bytes",
+          arguments: carried)
+    func carriedNumbersReadAsIfWhole(_ example: (json: String, result: Result<[Double], DecodeError>)) {
+        let bytes = Array(example.json.utf8)
+        let expected = example.result.map { [$0] }
+        func data(_ result: Result<[String: JSONMember], DecodeError>) -> Result<[[Double]], DecodeError> {
+            result.map { _ in [tensor(result)?.data ?? []] }
+        }
+        #expect(data(decode(bytes, maxNumberLength: 8)) == expected)
+        for split in 0...bytes.count {
+            #expect(data(decode(bytes, splits: [split], maxNumberLength: 8)) == expected, "split at \(split)")
+        }
+        #expect(data(decode(bytes, splits: Array(0...bytes.count), maxNumberLength: 8)) == expected, "byte by byte")
+    }
+
     @Test func stringsThatAreOnlyCheckedHaveNoLengthLimit() {
         let long = String(repeating: "x", count: 10_000)
         let json = #"{"p":{"shape":[1],"data":[1],"name":"\#(long)","parameters":{"\#(long)":"\#(long)"}}}"#
