@@ -56,7 +56,8 @@ import TestSupport
         let budget = MemoryBudget(limit: 1000, maxWait: 5)
         #expect(budget.reserve(800, holding: 0) == .granted)  // another request's
         Thread {
-            Thread.sleep(forTimeInterval: 0.1)
+            // Once the request below waits for the bytes, give them back.
+            _ = eventually(timeout: 5) { budget.waitingRequests == 1 }
             budget.release(800)
         }.start()
         let start = DispatchTime.now()
