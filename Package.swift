@@ -58,7 +58,7 @@ let package = Package(
         // The loss routes: validation, the JSON writer, metrics, CORS, health.
         // RevisionPlugin writes the git commit being built (BuildInfo.revision); EmbedPlugin
         // embeds openapi.yaml and page/ (OpenAPIDocument, PageAssets) from the files themselves.
-        .target(name: "LossService", dependencies: ["Losses", "HTTP", "TensorJSON", "CFastFloat"],
+        .target(name: "LossService", dependencies: ["Losses", "HTTP", "TensorJSON"],
                 plugins: ["RevisionPlugin", "EmbedPlugin"]),
         .plugin(name: "RevisionPlugin", capability: .buildTool()),
         .plugin(name: "EmbedPlugin", capability: .buildTool()),

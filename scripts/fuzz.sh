@@ -14,7 +14,7 @@
 # Each target compiles only the sources it names, with the fuzz entry file, as
 # one module (`swiftc -sanitize=fuzzer,address -parse-as-library`), so the
 # server's socket code stays out of the build (json also builds Losses and the
-# fast_float shim). Seeds are read from Fuzz/<Name>/corpus/ (committed, small),
+# fast_float shim, oip those and TensorJSON). Seeds are read from Fuzz/<Name>/corpus/ (committed, small),
 # tokens from Fuzz/<Name>/*.dict; what the fuzzer finds grows
 # .build/fuzz/<Name>/corpus/ and crashes land in .build/fuzz/<Name>/artifacts/
 # (neither is committed; FUZZ_OUT=<dir> puts builds and findings there instead
@@ -58,9 +58,9 @@ configure() {
             name=OIPBinaryFuzz
             sources=(Sources/LossService/OIP/{OIPBinaryReader,OIPDatatype,OIPJSON}.swift Sources/LossService/TensorRole.swift)
             flags=(-wmo -I . -I include)
-            links=(CFastFloat.o -lstdc++)
+            links=(TensorJSON.o Losses.o CFastFloat.o -lstdc++)
             options=(-max_len=4096)
-            prebuild=build_fast_float
+            prebuild=build_tensor_json
             ;;
         *)
             echo "unknown fuzz target: $1" >&2
@@ -85,17 +85,12 @@ MAP
         -emit-module -emit-module-path Losses.swiftmodule -c "$root"/Sources/Losses/*.swift -o Losses.o
 }
 
-# The oip target's one dependency, the fast_float shim, instrumented.
-build_fast_float() {
-    mkdir -p include
-    cat > include/module.modulemap <<MAP
-module CFastFloat {
-    header "$root/Sources/CFastFloat/include/CFastFloat.h"
-    export *
-}
-MAP
-    clang++ -std=c++17 -O2 -g -fsanitize=fuzzer-no-link,address \
-        -I "$root/Sources/CFastFloat/include" -c "$root/Sources/CFastFloat/CFastFloat.cpp" -o CFastFloat.o
+# The oip target's dependency: TensorJSON (OIPJSON reads numbers with it) as a
+# module of its own, with Losses and the fast_float shim, all instrumented.
+build_tensor_json() {
+    build_losses_and_fast_float
+    swiftc -O -g -wmo -parse-as-library -sanitize=fuzzer,address -module-name TensorJSON -I . -I include \
+        -emit-module -emit-module-path TensorJSON.swiftmodule -c "$root"/Sources/TensorJSON/*.swift -o TensorJSON.o
 }
 
 # Builds target $1 into $fuzz_out/<Name>/<Name>.

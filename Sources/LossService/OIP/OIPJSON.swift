@@ -1,4 +1,4 @@
-import CFastFloat
+import TensorJSON
 
 /// A JSON value as an Open Inference Protocol request's JSON part holds it.
 /// Arrays of numbers, the bulk of a JSON-form tensor, are kept as one
@@ -57,7 +57,7 @@ struct OIPJSONError: Error, Equatable {
 /// A strict RFC 8259 parser for the JSON part of an inference request (the
 /// whole body, or the `Inference-Header-Content-Length` bytes before the
 /// binary tensors). Nesting is limited to `maxDepth`; numbers are read by
-/// fast_float after their grammar (RFC 8259 §6) is checked.
+/// TensorJSON's `JSONNumber`, as the tensor decoder reads them.
 struct OIPJSONParser {
     /// The deepest nesting accepted: an inference request needs 4 levels plus a
     /// tensor's rank. Default 64.
@@ -197,38 +197,21 @@ struct OIPJSONParser {
         }
     }
 
-    /// A number (RFC 8259 §6 grammar), correctly rounded; one past the double range is an error.
+    /// A number (RFC 8259 §6), read as `TensorDecoder` reads one (`JSONNumber`:
+    /// the same grammar, errors at the byte that breaks it, correctly rounded);
+    /// one past the double range is an error.
     private mutating func number() throws(OIPJSONError) -> Double {
         let start = position
-        if current == UInt8(ascii: "-") { position += 1 }
-        func digits() -> Int {
-            let from = position
-            while position < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position]) { position += 1 }
-            return position - from
+        let number: (value: Double, end: Int)
+        do throws(DecodeError) {
+            number = try JSONNumber.read(bytes, at: start)
+        } catch {
+            guard case .malformed(let offset, let reason) = error else { throw fail(error.description, at: start) }
+            throw fail(reason, at: offset)
         }
-        guard !atEnd else { throw fail("a number ends after '-'", at: start) }
-        if current == UInt8(ascii: "0") {
-            position += 1
-            if !atEnd, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(current) { throw fail("a number has a leading zero", at: start) }
-        } else if digits() == 0 {
-            throw fail("a number needs a digit", at: start)
-        }
-        if !atEnd, current == UInt8(ascii: ".") {
-            position += 1
-            guard digits() > 0 else { throw fail("a number needs a digit after '.'", at: start) }
-        }
-        if !atEnd, current == UInt8(ascii: "e") || current == UInt8(ascii: "E") {
-            position += 1
-            if !atEnd, current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { position += 1 }
-            guard digits() > 0 else { throw fail("a number needs a digit in its exponent", at: start) }
-        }
-        // fast_float (Eisel–Lemire, exact fallback), as TensorDecoder reads numbers: correctly rounded.
-        var value = 0.0
-        UnsafeRawPointer(bytes.baseAddress! + start).withMemoryRebound(to: CChar.self, capacity: position - start) { chars in
-            _ = cff_parse_double(chars, chars + (position - start), &value)
-        }
-        guard value.isFinite else { throw fail("a number is out of the double range", at: start) }
-        return value
+        position = number.end
+        guard number.value.isFinite else { throw fail("a number is out of the double range", at: start) }
+        return number.value
     }
 
     /// A string (RFC 8259 §7), escapes decoded, UTF-8 checked.

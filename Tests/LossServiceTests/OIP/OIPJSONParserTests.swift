@@ -7,6 +7,10 @@ import Testing
     @Test("arrays of numbers are one contiguous [Double]; other values keep their kind")
     func values() throws {
         #expect(try parse("[1, -2.5e3, 0.1]") == .numbers([1, -2500, 0.1]))
+        // Past Clinger's fast path and past 19 digits: correctly rounded all the same; a number may end the text.
+        #expect(try parse("[1e-400, 9007199254740993, 0.1000000000000000055511151231257827]")
+                == .numbers([0, 9_007_199_254_740_992, 0.1]))
+        #expect(try parse("-12.5e-1") == .number(-1.25))
         #expect(try parse(#"{"a": [true, null], "b": "x\u00e9\n", "c": {}}"#)
                 == .object([("a", .array([.bool(true), .null])), ("b", .string("xé\n")), ("c", .object([]))]))
         #expect(try parse("[[1,2],[3]]") == .array([.numbers([1, 2]), .numbers([3])]))
@@ -16,8 +20,17 @@ import Testing
     @Test("malformed JSON names the byte", arguments: [
         ("[1,]", 3, "trailing comma before ']'"),
         (#"{"a":1,"a":2}"#, 7, "member 'a' appears twice"),
-        ("[01]", 1, "a number has a leading zero"),
+        // Numbers: TensorDecoder's grammar and reasons, at the byte that breaks it.
+        ("[01]", 2, "leading zeros are not allowed"),
+        ("[-]", 2, "expected a digit after '-'"),
+        ("[-x]", 2, "expected a digit after '-'"),
+        ("[1.]", 3, "expected a digit after '.'"),
+        ("[1.5e+]", 6, "expected a digit in the exponent"),
+        ("1.", 2, "expected a digit after '.'"),  // cut short by the text's end
+        ("-", 1, "expected a digit after '-'"),
+        ("[1.5-2]", 4, "expected ',' or ']' in an array"),
         ("[1e999]", 1, "a number is out of the double range"),
+        ("[-1e999]", 1, "a number is out of the double range"),
         ("[NaN]", 1, "unexpected byte 'N' where a value should be"),
         ("{} x", 3, "unexpected bytes after the JSON value"),
         (#"{"a":"#, 5, "the JSON text ends where a value should be"),
