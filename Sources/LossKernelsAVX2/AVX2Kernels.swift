@@ -15,4 +15,14 @@ package enum AVX2Kernels {
             lanes: SIMD4<Double>.self, predictions: predictions, targets: targets, weights: weights,
             batch: batch, classes: classes, inner: inner, ignoreIndex: ignoreIndex, output: output)
     }
+
+    /// `SquaredError.run` with AVX2 code generation.
+    package static func squaredError(
+        predictions: UnsafePointer<Double>, targets: UnsafePointer<Double>, weights: UnsafePointer<Double>?,
+        count: Int, keepElements: Bool
+    ) -> (elements: [Double], sum: Double) {
+        SquaredError.run(
+            lanes: SIMD4<Double>.self, predictions: predictions, targets: targets, weights: weights, count: count,
+            keepElements: keepElements)
+    }
 }

@@ -17,3 +17,19 @@ public struct LossResult: Sendable, Equatable {
         self.weightSum = weightSum
     }
 }
+
+extension LossResult {
+    /// The result for `reduction`, from the per-position losses (`none`) or their sum.
+    init(
+        reducing outcome: (elements: [Double], sum: Double), reduction: Reduction,
+        shape: [Int], count: Int, weightSum: Double
+    ) {
+        let loss: Tensor
+        switch reduction {
+        case .none: loss = Tensor(checkedShape: shape, data: outcome.elements)
+        case .sum: loss = Tensor(outcome.sum)
+        case .mean: loss = Tensor(outcome.sum / weightSum)
+        }
+        self.init(loss: loss, reduction: reduction, count: count, weightSum: weightSum)
+    }
+}

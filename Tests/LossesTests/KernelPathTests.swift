@@ -46,6 +46,26 @@ import TestSupport
         }
     }
 
+    /// Lengths around the block length (2048) and the lane counts; every reduction, with and without weight.
+    @Test(arguments: [1, 3, 4, 5, 2047, 2048, 2049, 10_001])
+    func meanSquaredErrorIsBitForBitTheSameOnEveryPath(_ count: Int) throws {
+        var generator = SplitMix64(seed: UInt64(count))
+        func values(_ range: ClosedRange<Double>) -> Tensor {
+            tensor([count], (0..<count).map { _ in Double.random(in: range, using: &generator) })
+        }
+        let (predictions, targets, weight) = (values(-1e3...1e3), values(-1...1), values(0...2))
+        for reduction in [Reduction.none, .mean, .sum] {
+            for loss in [MeanSquaredError(reduction: reduction), MeanSquaredError(weight: weight, reduction: reduction)] {
+                let baseline = try KernelPath.$forced.withValue(.baseline) { try loss(predictions: predictions, targets: targets) }
+                for path in KernelPath.supported {
+                    let other = try KernelPath.$forced.withValue(path) { try loss(predictions: predictions, targets: targets) }
+                    #expect(other.loss.data.map(\.bitPattern) == baseline.loss.data.map(\.bitPattern), "\(path) \(reduction)")
+                    #expect(other.weightSum.bitPattern == baseline.weightSum.bitPattern)
+                }
+            }
+        }
+    }
+
     @Test func aTargetThatIsNoClassIndexIsNamedOnEveryPath() {
         let predictions = tensor([1, 3, 5, 1], (0..<15).map(Double.init))
         let indices = tensor([1, 5, 1], [0, 1, 2, 1, 7])

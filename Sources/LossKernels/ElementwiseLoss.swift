@@ -1,8 +1,8 @@
 /// The driver shared by the element-wise losses (BCE, MSE): it runs a kernel
 /// over the flat positions in blocks and reduces what the kernel writes.
-enum ElementwiseLoss {
+@usableFromInline package enum ElementwiseLoss {
     /// Positions per block: the block's losses stay in L1 before they are summed.
-    static let blockLength = 2048
+    @inlinable package static var blockLength: Int { 2048 }
 
     /// Calls `kernel(start, patternOffset, output, length)` for consecutive
     /// blocks covering `0..<count`, none crossing the end of a pattern of
@@ -11,8 +11,8 @@ enum ElementwiseLoss {
     /// their compensated sum (`mean`, `sum`), and whether every block's
     /// kernel returned `true` (a kernel that checks its inputs' range on the
     /// way returns `false` for a block with an input outside it).
-    @inline(__always)
-    static func run(
+    @inlinable @inline(__always)
+    package static func run(
         count: Int, patternLength: Int, keepElements: Bool,
         kernel: (_ start: Int, _ patternOffset: Int, _ output: UnsafeMutablePointer<Double>, _ length: Int) -> Bool
     ) -> (elements: [Double], sum: Double, inRange: Bool) {
@@ -49,21 +49,5 @@ enum ElementwiseLoss {
             if offset == patternLength { offset = 0 }
         }
         return ([], sum.total, inRange)
-    }
-}
-
-extension LossResult {
-    /// The result for `reduction`, from the per-position losses (`none`) or their sum.
-    init(
-        reducing outcome: (elements: [Double], sum: Double), reduction: Reduction,
-        shape: [Int], count: Int, weightSum: Double
-    ) {
-        let loss: Tensor
-        switch reduction {
-        case .none: loss = Tensor(checkedShape: shape, data: outcome.elements)
-        case .sum: loss = Tensor(outcome.sum)
-        case .mean: loss = Tensor(outcome.sum / weightSum)
-        }
-        self.init(loss: loss, reduction: reduction, count: count, weightSum: weightSum)
     }
 }
