@@ -69,6 +69,10 @@ final class BatchBodyHandler: BodyHandler {
             body = []
             return failure
         }
+        if body.isEmpty, let bodyLength {
+            // Once, so the body is never copied as it grows (pages not yet written take no memory).
+            body.reserveCapacity(min(bodyLength, maxBodyBytes))
+        }
         body.append(contentsOf: bytes)
         return nil
     }
