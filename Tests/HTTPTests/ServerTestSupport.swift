@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Dispatch
+import Synchronization
 import TestSupport
 @testable import HTTP
 
@@ -178,4 +179,16 @@ func sweepNow(_ server: Server) {
 func hasSomethingToRead(_ client: TestClient) -> Bool {
     var poller = pollfd(fd: client.fd, events: Int16(POLLIN), revents: 0)
     return poll(&poller, 1, 0) > 0
+}
+
+/// How many of the server's connections have waited for a request since
+/// `time` or later (on the server's clock): each answered a request after it.
+func becameIdle(_ server: Server, since time: UInt64) -> Int {
+    server.openConnections.filter { $0.idleSince.load(ordering: .relaxed) >= time }.count
+}
+
+/// True when the server holds `count` connections, each started (with a deadline).
+func started(_ server: Server, count: Int) -> Bool {
+    let open = server.openConnections
+    return open.count == count && open.allSatisfy { $0.deadline.load(ordering: .relaxed) != 0 }
 }

@@ -136,18 +136,23 @@ func trickle(_ bytes: [UInt8], piece: Int, every interval: Double, to client: Te
 /// overflow, new connections are closed at once.
 @Suite struct ConnectionCapTests {
     @Test func atTheCapTheConnectionIdleLongestIsEvictedForANewOne() throws {
-        let (server, _) = try startServer {
+        // The server's clock is moved by hand between the requests: idle times differ by a second each, no sleep.
+        let offset = ClockOffset()
+        let (server, _) = try startServer(clock: SystemClock(offset: offset)) {
             $0.limits.maxConnections = 3
-            $0.minIdleBeforeEviction = 0.2
+            $0.limits.idleTimeout = 60
+            $0.minIdleBeforeEviction = 0.5
         }
         defer { stop(server) }
         let admitted = try (0..<3).map { _ in try TestClient(port: server.port) }
+        #expect(eventually { started(server, count: 3) })  // idle since before the first request
         for client in admitted {
+            let sent = server.clock.now()
             client.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
             #expect(try client.readResponse().text == "hello")
-            usleep(20_000)  // kept: the pause is the behaviour, so that the three are idle for different times
+            #expect(eventually { becameIdle(server, since: sent) == 1 })
+            offset.advance(1)
         }
-        usleep(300_000)  // kept: the pause is the behaviour, all three idle past minIdleBeforeEviction (0.2 s)
         let newcomer = try TestClient(port: server.port)
         newcomer.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
         #expect(try newcomer.readResponse().text == "hello")
@@ -221,33 +226,48 @@ func trickle(_ bytes: [UInt8], piece: Int, every interval: Double, to client: Te
     }
 
     @Test func anOverflowConnectionThatSendsNoHeadIsClosedAfterTheHeadTimeout() throws {
-        let (server, _) = try startServer {
+        let offset = ClockOffset()
+        let (server, _) = try startServer(clock: SystemClock(offset: offset)) {
             $0.limits.maxConnections = 1
-            $0.limits.headTimeout = 0.3
+            $0.limits.headTimeout = 30
+            $0.limits.idleTimeout = 60
         }
         defer { stop(server) }
         let first = try TestClient(port: server.port)
         first.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
         #expect(try first.readResponse().text == "hello")
         let overflow = try TestClient(port: server.port)
-        let seconds = elapsed { #expect(overflow.isClosedWithoutResponse()) }
-        #expect(seconds < 1.5)  // not the 5 s idle timeout
+        // Both started: each has its deadline (the overflow one the head timeout, not the idle one).
+        #expect(eventually { started(server, count: 2) })
+        offset.advance(29)
+        sweepNow(server)
+        #expect(!hasSomethingToRead(overflow))
+        offset.advance(1)
+        sweepNow(server)
+        #expect(overflow.isClosedWithoutResponse())
+        // The first connection is idle under its own, longer timeout, and still serves.
+        first.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(try first.readResponse().text == "hello")
     }
 }
 
 /// The connection cap over TLS: the same rules, through the TLS stream.
 @Suite struct ConnectionCapTLSTests {
     @Test func atTheCapAnIdleTLSConnectionIsEvictedAndThenANewClientGets503OverTLS() throws {
-        let (server, _) = try startTLSServer {
+        let offset = ClockOffset()
+        let (server, _) = try startTLSServer(clock: SystemClock(offset: offset)) {
             $0.limits.maxConnections = 1
-            $0.minIdleBeforeEviction = 0.2
+            $0.limits.idleTimeout = 60
+            $0.minIdleBeforeEviction = 0.5
         }
         defer { stop(server) }
         let idle = try TestClient(port: server.port)
         try idle.startTLS()
+        let sent = server.clock.now()
         idle.send("GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n")
         #expect(try idle.readResponse().text == "hello")
-        usleep(300_000)  // kept: the pause is the behaviour, idle past minIdleBeforeEviction (0.2 s)
+        #expect(eventually { becameIdle(server, since: sent) == 1 })
+        offset.advance(1)  // idle past minIdleBeforeEviction, on the server's clock
         let newcomer = try TestClient(port: server.port)
         try newcomer.startTLS()
         // Mid-body, so not idle: the next client overflows.

@@ -26,8 +26,9 @@ enum TLSFixtures {
 }
 
 /// A test server speaking TLS with the fixture certificate.
-func startTLSServer(_ adjust: (inout ServerConfiguration) -> Void = { _ in }) throws -> (Server, TestResponder) {
-    try startServer { configuration in
+func startTLSServer(clock: SystemClock = SystemClock(), _ adjust: (inout ServerConfiguration) -> Void = { _ in })
+    throws -> (Server, TestResponder) {
+    try startServer(clock: clock) { configuration in
         configuration.tls = TLSFixtures.configuration
         adjust(&configuration)
     }
