@@ -251,7 +251,20 @@ def dice_cases():
 
 # ---------------------------------------------------------------- psnr
 
-def psnr_reference(p, t, data_range, dim=None, reduction="mean"):
+def clamp_to(a, data_range):
+    """TorchMetrics' torch.clamp of the inputs to a [min, max] data_range, and R; a number is R itself."""
+    bounds = np.asarray(data_range, dtype=np.float64)
+    if bounds.shape == (2,):
+        low, high = float(bounds[0]), float(bounds[1])
+        return np.clip(a, low, high), high - low
+    return a, float(bounds)
+
+
+def psnr_reference(p, t, data_range, dim=None, reduction="mean", base=10.0):
+    p, r = clamp_to(p, data_range)
+    t, _ = clamp_to(t, data_range)
+    if dim is not None and np.ndim(dim) == 0:
+        dim = [int(dim)]
     axes = tuple(range(p.ndim)) if dim is None else tuple(d % p.ndim for d in dim)
     kept = [a for a in range(p.ndim) if a not in axes]
     e = np.moveaxis((p - t) ** 2, kept, list(range(len(kept))))
@@ -261,17 +274,42 @@ def psnr_reference(p, t, data_range, dim=None, reduction="mean"):
     def log(v):  # torch.log: log(0) = -inf
         return math.log(v) if v > 0 else -math.inf
 
-    scores = np.array([(2 * log(data_range) - log(math.fsum(row.tolist()) / n_obs)) * (10 / math.log(10))
+    scores = np.array([(2 * log(r) - log(math.fsum(row.tolist()) / n_obs)) * (10 / math.log(base))
                        for row in e])
     if dim is None:
         return np.float64(scores[0]), p.size, 1
-    return reduce(scores, reduction, out_shape, scores.size), p.size, scores.size
+    return reduce(scores, "mean" if reduction == "elementwise_mean" else reduction, out_shape, scores.size), \
+        p.size, scores.size
 
 
-def psnr_case(name, p, t, data_range, dim=None, reduction=None):
-    expected, count, weight_sum = psnr_reference(p, t, data_range, dim, reduction or "mean")
-    return case("psnr", name, p, t, {"data_range": data_range, "dim": dim, "reduction": reduction}, expected, count,
-                weight_sum)
+def psnr_case(name, p, t, data_range, dim=None, reduction=None, base=None):
+    expected, count, weight_sum = psnr_reference(p, t, data_range, dim, reduction or "mean", 10.0 if base is None else base)
+    return case("psnr", name, p, t, {"data_range": data_range, "base": base, "dim": dim, "reduction": reduction},
+                expected, count, weight_sum)
+
+
+def psnr_more_cases():
+    """base, [min, max] data ranges (clamping) and elementwise_mean, from their own generator so the cases
+    above keep their inputs."""
+    g = np.random.default_rng(SEED + 1)
+    cases = []
+    p = g.random([2, 3, 4, 5]) * 1.4 - 0.2  # overshoots [0, 1] on both sides
+    t = np.clip(p + g.normal(0, 0.1, p.shape), -0.1, 1.1)
+    cases.append(psnr_case("psnr_interval_0_1_clamps", p, t, data_range=[0.0, 1.0]))
+    cases.append(psnr_case("psnr_interval_per_image_none", p, t, data_range=[0.0, 1.0], dim=[1, 2, 3],
+                           reduction="none"))
+    cases.append(psnr_case("psnr_interval_negative_low_sum", p, t, data_range=[-0.5, 0.5], dim=[0, 1],
+                           reduction="sum"))
+    cases.append(psnr_case("psnr_interval_everything_clamped_is_inf", p + 5, t + 7, data_range=[0.0, 1.0]))
+    for base in (2.0, math.e, 0.5, 100.0):
+        cases.append(psnr_case(f"psnr_base_{base:.4g}", p, t, data_range=1.0, base=base))
+    cases.append(psnr_case("psnr_base_2_per_image_elementwise_mean", p, t, data_range=1.0, base=2.0, dim=[1, 2, 3],
+                           reduction="elementwise_mean"))
+    cases.append(psnr_case("psnr_dim_as_integer_none", p, t, data_range=1.0, dim=1, reduction="none"))
+    b = np.round(g.random([2, 1, 5, 5]) * 300 - 20)
+    cases.append(psnr_case("psnr_bytes_interval_0_255_per_image", b, np.round(b + g.normal(0, 6, b.shape)),
+                           data_range=[0.0, 255.0], dim=[1, 2, 3], reduction="elementwise_mean"))
+    return cases
 
 
 def psnr_cases():
@@ -311,46 +349,105 @@ def gaussian(size, sigma):
     return g / g.sum()
 
 
-def ssim_reference(p, t, sigma=1.5, k1=0.01, k2=0.03, data_range=None, reduction="mean"):
+def ssim_reference(p, t, sigma=1.5, k1=0.01, k2=0.03, data_range=None, reduction="mean", gaussian_kernel=True,
+                   kernel_size=11):
     if data_range is None:
         data_range = max(float(p.max() - p.min()), float(t.max() - t.min()))
+    else:
+        interval = data_range
+        p, data_range = clamp_to(p, interval)
+        t, _ = clamp_to(t, interval)
     c1, c2 = (k1 * data_range) ** 2, (k2 * data_range) ** 2
-    size = int(3.5 * sigma + 0.5) * 2 + 1
-    g = gaussian(size, sigma)
-    window = np.outer(g, g).reshape(-1)
-    pad = (size - 1) // 2
-    n, c, h, w = p.shape
-    # TorchMetrics 1.x pads each image by reflection (F.pad mode "reflect": the edge is not repeated) and
-    # averages the SSIM map over all H × W positions.
-    p = np.pad(p, ((0, 0), (0, 0), (pad, pad), (pad, pad)), mode="reflect")
-    t = np.pad(t, ((0, 0), (0, 0), (pad, pad), (pad, pad)), mode="reflect")
+    volumes = p.ndim == 5
+    if gaussian_kernel:
+        size = int(3.5 * sigma + 0.5) * 2 + 1
+        g = gaussian(size, sigma)
+    else:
+        size = kernel_size
+        g = np.full(size, 1.0 / size)
+    half, size_half = (size - 1) // 2, (kernel_size - 1) // 2
+    if volumes:
+        # TorchMetrics 1.9 calls _reflection_pad_3d(x, pad_d, pad_w, pad_h), whose parameters are (pad_h, pad_w,
+        # pad_d) and which pads (W, H, D) by its (first, second, third): so D and H get half the window, W gets
+        # (kernel_size - 1) // 2, even for the Gaussian window.
+        pads = [half, half, size_half if gaussian_kernel else half]
+        window = np.einsum("i,j,k->ijk", g, g, g) if gaussian_kernel else np.full([size] * 3, 1.0 / size ** 3)
+    else:
+        pads = [half, half]
+        window = np.outer(g, g) if gaussian_kernel else np.full([size] * 2, 1.0 / size ** 2)
+    window = window.reshape(-1)
+    n, c = p.shape[:2]
+    spatial = p.shape[2:]
+    # F.pad mode "reflect": the edge is not repeated; the window then slides over every valid position.
+    widths = ((0, 0), (0, 0)) + tuple((q, q) for q in pads)
+    p = np.pad(p, widths, mode="reflect")
+    t = np.pad(t, widths, mode="reflect")
+    out = [spatial[i] + 2 * pads[i] - size + 1 for i in range(len(spatial))]
     scores = []
     for i in range(n):
         values = []
         for k in range(c):
-            for y in range(h):
-                for x in range(w):
-                    pp = p[i, k, y:y + size, x:x + size].reshape(-1)
-                    tt = t[i, k, y:y + size, x:x + size].reshape(-1)
-                    mu_p = math.fsum((window * pp).tolist())
-                    mu_t = math.fsum((window * tt).tolist())
-                    e_pp = math.fsum((window * (pp * pp)).tolist())
-                    e_tt = math.fsum((window * (tt * tt)).tolist())
-                    e_pt = math.fsum((window * (pp * tt)).tolist())
-                    s_pp = max(e_pp - mu_p * mu_p, 0.0)
-                    s_tt = max(e_tt - mu_t * mu_t, 0.0)
-                    s_pt = e_pt - mu_p * mu_t
-                    values.append(((2 * mu_p * mu_t + c1) * (2 * s_pt + c2))
-                                  / ((mu_p * mu_p + mu_t * mu_t + c1) * ((s_pp + s_tt) + c2)))
+            for at in np.ndindex(*out):
+                box = (i, k) + tuple(slice(a, a + size) for a in at)
+                pp = p[box].reshape(-1)
+                tt = t[box].reshape(-1)
+                mu_p = math.fsum((window * pp).tolist())
+                mu_t = math.fsum((window * tt).tolist())
+                e_pp = math.fsum((window * (pp * pp)).tolist())
+                e_tt = math.fsum((window * (tt * tt)).tolist())
+                e_pt = math.fsum((window * (pp * tt)).tolist())
+                s_pp = max(e_pp - mu_p * mu_p, 0.0)
+                s_tt = max(e_tt - mu_t * mu_t, 0.0)
+                s_pt = e_pt - mu_p * mu_t
+                values.append(((2 * mu_p * mu_t + c1) * (2 * s_pt + c2))
+                              / ((mu_p * mu_p + mu_t * mu_t + c1) * ((s_pp + s_tt) + c2)))
         scores.append(math.fsum(values) / len(values))
-    return reduce(scores, reduction, [n], n), n * c * h * w, n
+    return reduce(scores, "mean" if reduction == "elementwise_mean" else reduction, [n], n), \
+        n * c * int(np.prod(spatial)), n
 
 
-def ssim_case(name, p, t, sigma=None, k1=None, k2=None, data_range=None, reduction=None):
-    expected, count, weight_sum = ssim_reference(p, t, sigma or 1.5, 0.01 if k1 is None else k1,
-                                                  0.03 if k2 is None else k2, data_range, reduction or "mean")
+def ssim_case(name, p, t, sigma=None, k1=None, k2=None, data_range=None, reduction=None, gaussian_kernel=None,
+              kernel_size=None):
+    expected, count, weight_sum = ssim_reference(
+        p, t, sigma or 1.5, 0.01 if k1 is None else k1, 0.03 if k2 is None else k2, data_range, reduction or "mean",
+        True if gaussian_kernel is None else gaussian_kernel, 11 if kernel_size is None else kernel_size)
     return case("ssim", name, p, t, {"sigma": sigma, "k1": k1, "k2": k2, "data_range": data_range,
-                                     "reduction": reduction}, expected, count, weight_sum)
+                                     "reduction": reduction, "gaussian_kernel": gaussian_kernel,
+                                     "kernel_size": kernel_size}, expected, count, weight_sum)
+
+
+def ssim_more_cases():
+    """The uniform window, kernel_size, [min, max] data ranges (clamping), volumes (N, C, D, H, W) and
+    elementwise_mean, from their own generator so the cases above keep their inputs."""
+    g = np.random.default_rng(SEED + 2)
+    cases = []
+    p = g.random([2, 2, 9, 10])
+    t = np.clip(p + g.normal(0, 0.15, p.shape), 0, 1)
+    for size in (1, 3, 7, 11):
+        cases.append(ssim_case(f"ssim_uniform_kernel_{size}_none", p, t, gaussian_kernel=False, kernel_size=size,
+                               reduction="none"))
+    cases.append(ssim_case("ssim_gaussian_ignores_kernel_size_5", p, t, kernel_size=5, data_range=1.0))
+    cases.append(ssim_case("ssim_elementwise_mean", p, t, reduction="elementwise_mean"))
+    over = p * 1.4 - 0.2
+    cases.append(ssim_case("ssim_interval_0_1_clamps_none", over, np.clip(over + g.normal(0, 0.1, p.shape), -0.3, 1.3),
+                           data_range=[0.0, 1.0], reduction="none"))
+    cases.append(ssim_case("ssim_interval_uniform_sum", over, t, data_range=[-0.1, 0.9], gaussian_kernel=False,
+                           kernel_size=5, reduction="sum"))
+    v = g.random([2, 1, 6, 7, 6])
+    vt = np.clip(v + g.normal(0, 0.1, v.shape), 0, 1)
+    cases.append(ssim_case("ssim_volume_uniform_3_none", v, vt, gaussian_kernel=False, kernel_size=3, reduction="none"))
+    cases.append(ssim_case("ssim_volume_uniform_5_interval", v, vt, gaussian_kernel=False, kernel_size=5,
+                           data_range=[0.0, 1.0]))
+    # The Gaussian window (11 taps for sigma 1.5) with W padded by (kernel_size - 1) // 2, as TorchMetrics.
+    w = g.random([1, 2, 6, 6, 11])
+    cases.append(ssim_case("ssim_volume_gaussian_default", w, np.clip(w + g.normal(0, 0.1, w.shape), 0, 1),
+                           reduction="none"))
+    w = g.random([1, 1, 4, 5, 6])
+    cases.append(ssim_case("ssim_volume_gaussian_sigma_0.5_kernel_5", w, np.clip(w + g.normal(0, 0.1, w.shape), 0, 1),
+                           sigma=0.5, kernel_size=5, data_range=1.0))
+    cases.append(ssim_case("ssim_volume_gaussian_sigma_0.5_kernel_11_wider_w", w, np.clip(w * 0.8 + 0.1, 0, 1),
+                           sigma=0.5, reduction="none"))
+    return cases
 
 
 def ssim_cases():
@@ -431,19 +528,26 @@ def cross_check(cases):
                 import torchmetrics
                 versions["torchmetrics"] = torchmetrics.__version__
                 dr = o.get("data_range")
-                red = {"mean": "elementwise_mean", "sum": "sum", "none": "none", None: "elementwise_mean"}[reduction]
+                dr = tuple(dr) if isinstance(dr, list) else dr
+                red = {"mean": "elementwise_mean", "elementwise_mean": "elementwise_mean", "sum": "sum", "none": "none",
+                       None: "elementwise_mean"}[reduction]
                 import warnings
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    metric = torchmetrics.image.PeakSignalNoiseRatio(data_range=dr, dim=o.get("dim"), reduction=red)
+                    metric = torchmetrics.image.PeakSignalNoiseRatio(data_range=dr, dim=o.get("dim"), reduction=red,
+                                                                     base=o.get("base", 10.0))
                     got = metric(x, t)
             else:
                 import torchmetrics
                 versions["torchmetrics"] = torchmetrics.__version__
-                red = {"mean": "elementwise_mean", "sum": "sum", "none": "none", None: "elementwise_mean"}[reduction]
+                red = {"mean": "elementwise_mean", "elementwise_mean": "elementwise_mean", "sum": "sum", "none": "none",
+                       None: "elementwise_mean"}[reduction]
+                dr = o.get("data_range")
+                dr = tuple(dr) if isinstance(dr, list) else dr
                 metric = torchmetrics.image.StructuralSimilarityIndexMeasure(
                     sigma=o.get("sigma", 1.5), k1=o.get("k1", 0.01), k2=o.get("k2", 0.03),
-                    data_range=o.get("data_range"), reduction=red)
+                    data_range=dr, reduction=red, gaussian_kernel=o.get("gaussian_kernel", True),
+                    kernel_size=o.get("kernel_size", 11))
                 got = metric(x, t)
         except ImportError:
             continue
@@ -462,9 +566,31 @@ def cross_check(cases):
     return {"versions": versions, "max_relative_difference": worst}
 
 
+def carry_over(checks):
+    """Keeps the previous file's figure for a loss whose library did not import this time (torchvision has no
+    wheel for every torch), saying so: its cases are drawn first from the same seed, so they did not change."""
+    try:
+        with open(OUT) as f:
+            previous = json.load(f).get("cross_checks", {})
+    except (OSError, ValueError):
+        return
+    old = dict(previous.get("max_relative_difference", {}), **previous.get("carried_over", {}).get("max_relative_difference", {}))
+    old_versions = dict(previous.get("versions", {}), **previous.get("carried_over", {}).get("versions", {}))
+    library = {"focal": "torchvision", "dice": "monai", "psnr": "torchmetrics", "ssim": "torchmetrics"}
+    now = checks.setdefault("max_relative_difference", {})
+    kept = {k: v for k, v in old.items() if k not in now}
+    if kept:
+        names = {library[k.split(" ")[0]] for k in kept}
+        checks["carried_over"] = {
+            "note": "not importable in this run; these figures are from the previous run, on the same cases",
+            "versions": {k: v for k, v in old_versions.items() if k in names or k == "torch"},
+            "max_relative_difference": kept}
+
+
 def main():
-    cases = focal_cases() + dice_cases() + psnr_cases() + ssim_cases()
+    cases = focal_cases() + dice_cases() + psnr_cases() + ssim_cases() + psnr_more_cases() + ssim_more_cases()
     checks = cross_check(cases)
+    carry_over(checks)
     for loss, diff in checks.get("max_relative_difference", {}).items():
         print(f"cross-check {loss}: max relative difference {diff:.3g}")
     document = {

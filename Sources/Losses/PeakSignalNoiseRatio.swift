@@ -6,24 +6,33 @@ import Musl
 import Darwin
 #endif
 
-/// Peak signal-to-noise ratio in decibels, as TorchMetrics'
-/// `PeakSignalNoiseRatio` (base 10) in float64: `10·log10(R² / MSE)`,
-/// computed as TorchMetrics does, `(2·ln R - ln(SSE / n))·10 / ln 10`.
-/// Without `dimensions` it is one score over every element (`reduction` then
-/// has nothing to reduce, as in TorchMetrics); with them, one score per index
-/// of the other dimensions (per image for `[1, 2, 3]` of `(N, C, H, W)`),
-/// reduced by `reduction`. A perfect prediction scores +∞.
+/// Peak signal-to-noise ratio, as TorchMetrics' `PeakSignalNoiseRatio` in
+/// float64: `10·log_b(R² / MSE)` (decibels for the default base b = 10),
+/// computed as TorchMetrics does, `(2·ln R - ln(SSE / n))·10 / ln b`. A
+/// `dataRange` interval clamps predictions and targets into it first, with
+/// R its width. Without `dimensions` it is one score over every element
+/// (`reduction` then has nothing to reduce, as in TorchMetrics); with them,
+/// one score per index of the other dimensions (per image for `[1, 2, 3]` of
+/// `(N, C, H, W)`), reduced by `reduction`. A perfect prediction scores +∞.
 public struct PeakSignalNoiseRatio: Sendable {
-    /// R > 0, the range of the signal (1 for images in [0, 1], 255 for bytes); required, as in TorchMetrics 1.x.
-    public var dataRange: Double
+    /// R > 0 (1 for images in [0, 1], 255 for bytes), or an interval that clamps the inputs; required, as in TorchMetrics 1.x.
+    public var dataRange: DataRange
+    /// The logarithm's base b > 0, b ≠ 1 (TorchMetrics' 10, which gives decibels).
+    public var base: Double
     /// The dimensions each score averages over (negative ones count from the end); nil: all of them.
     public var dimensions: [Int]?
     public var reduction: Reduction
 
-    public init(dataRange: Double, dimensions: [Int]? = nil, reduction: Reduction = .mean) {
+    public init(dataRange: DataRange, base: Double = 10, dimensions: [Int]? = nil, reduction: Reduction = .mean) {
         self.dataRange = dataRange
+        self.base = base
         self.dimensions = dimensions
         self.reduction = reduction
+    }
+
+    /// A span R, the inputs used as they are.
+    public init(dataRange: Double, base: Double = 10, dimensions: [Int]? = nil, reduction: Reduction = .mean) {
+        self.init(dataRange: .span(dataRange), base: base, dimensions: dimensions, reduction: reduction)
     }
 
     public func callAsFunction(predictions: Tensor, targets: Tensor) throws(LossError) -> LossResult {
@@ -43,10 +52,12 @@ public struct PeakSignalNoiseRatio: Sendable {
                 reduced[axis] = true
             }
         }
-        guard dataRange > 0, dataRange.isFinite else {
-            throw LossError("data_range = \(formatNumber(dataRange)) must be a finite number > 0")
+        let range = try dataRange.checkedSpan()
+        guard base > 0, base.isFinite, base != 1 else {
+            throw LossError("base = \(formatNumber(base)) must be a finite number > 0 other than 1")
         }
-        let range = dataRange
+        // TorchMetrics clamps both to an interval data_range (torch.clamp) before the squared errors.
+        let p = dataRange.clamped(predictions), t = dataRange.clamped(targets)
 
         // One squared-error sum per output position; `outputStride[axis]` is 0 along a reduced dimension.
         let outputShape = shape.indices.filter { !reduced[$0] }.map { shape[$0] }
@@ -64,15 +75,14 @@ public struct PeakSignalNoiseRatio: Sendable {
         let trailing = reduced.firstIndex(of: true).map { first in reduced[first...].allSatisfy { $0 } } ?? false
         if trailing {
             for output in 0..<outputs {
-                sums[output] = Self.squaredErrorSum(
-                    predictions.data, targets.data, from: output * observations, count: observations)
+                sums[output] = Self.squaredErrorSum(p.data, t.data, from: output * observations, count: observations)
             }
         } else {
-            Self.scatterSquaredErrors(predictions.data, targets.data, shape: shape, outputStride: outputStride, into: &sums)
+            Self.scatterSquaredErrors(p.data, t.data, shape: shape, outputStride: outputStride, into: &sums)
         }
 
-        // TorchMetrics' _psnr_compute: (2·ln R - ln(SSE / n))·(10 / ln 10).
-        let logRange2 = 2 * log(range), decibels = 10 / log(10.0), n = Double(observations)
+        // TorchMetrics' _psnr_compute: (2·ln R - ln(SSE / n))·(10 / ln b).
+        let logRange2 = 2 * log(range), decibels = 10 / log(base), n = Double(observations)
         let scores = sums.map { (logRange2 - log($0.total / n)) * decibels }
         let sum = scores.withUnsafeBufferPointer { $0.compensatedSum }
         let count = predictions.count

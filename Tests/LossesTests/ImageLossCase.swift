@@ -21,14 +21,19 @@ struct ImageLossCase: Decodable, Sendable, CustomStringConvertible {
         var smoothDr: Double?
         var batch: Bool?
         var weight: Tensor?
-        var dataRange: Double?
+        var dataRange: DataRange?
+        var base: Double?
         var dim: [Int]?
+        var gaussianKernel: Bool?
+        var kernelSize: Int?
         var sigma: Double?
         var k1: Double?
         var k2: Double?
 
         enum CodingKeys: String, CodingKey {
-            case reduction, alpha, gamma, sigmoid, softmax, jaccard, batch, weight, dim, sigma, k1, k2
+            case reduction, alpha, gamma, sigmoid, softmax, jaccard, batch, weight, dim, sigma, k1, k2, base
+            case gaussianKernel = "gaussian_kernel"
+            case kernelSize = "kernel_size"
             case includeBackground = "include_background"
             case squaredPred = "squared_pred"
             case smoothNr = "smooth_nr"
@@ -50,8 +55,23 @@ struct ImageLossCase: Decodable, Sendable, CustomStringConvertible {
             smoothDr = try c.decodeIfPresent(Double.self, forKey: .smoothDr)
             batch = try c.decodeIfPresent(Bool.self, forKey: .batch)
             weight = try c.decodeIfPresent(FixtureTensor.self, forKey: .weight)?.tensor
-            dataRange = try c.decodeIfPresent(Double.self, forKey: .dataRange)
-            dim = try c.decodeIfPresent([Int].self, forKey: .dim)
+            // data_range: a number, or [min, max]; dim: an integer or a list of them.
+            if let span = try? c.decodeIfPresent(Double.self, forKey: .dataRange) {
+                dataRange = .span(span)
+            } else if let interval = try c.decodeIfPresent([Double].self, forKey: .dataRange) {
+                guard interval.count == 2 else {
+                    throw DecodingError.dataCorruptedError(forKey: .dataRange, in: c, debugDescription: "not [min, max]")
+                }
+                dataRange = .interval(interval[0], interval[1])
+            }
+            base = try c.decodeIfPresent(Double.self, forKey: .base)
+            if let single = try? c.decodeIfPresent(Int.self, forKey: .dim) {
+                dim = [single]
+            } else {
+                dim = try c.decodeIfPresent([Int].self, forKey: .dim)
+            }
+            gaussianKernel = try c.decodeIfPresent(Bool.self, forKey: .gaussianKernel)
+            kernelSize = try c.decodeIfPresent(Int.self, forKey: .kernelSize)
             sigma = try c.decodeIfPresent(Double.self, forKey: .sigma)
             k1 = try c.decodeIfPresent(Double.self, forKey: .k1)
             k2 = try c.decodeIfPresent(Double.self, forKey: .k2)
@@ -86,8 +106,10 @@ struct ImageLossCase: Decodable, Sendable, CustomStringConvertible {
         referenceOnly = try c.decode(Marker.self, forKey: .expected).referenceOnly ?? false
     }
 
-    /// The reduction the case asks for (`mean` when absent).
-    var reduction: Reduction { Reduction(rawValue: options.reduction ?? "mean")! }
+    /// The reduction the case asks for (`mean` when absent; TorchMetrics' `elementwise_mean` is `mean`).
+    var reduction: Reduction {
+        options.reduction == "elementwise_mean" ? .mean : Reduction(rawValue: options.reduction ?? "mean")!
+    }
 
     /// Runs the case through the loss it names, with the loss's defaults for absent options.
     func run() throws(LossError) -> LossResult {
@@ -106,11 +128,12 @@ struct ImageLossCase: Decodable, Sendable, CustomStringConvertible {
             return try loss(predictions: predictions, targets: targets)
         case "psnr":
             guard let dataRange = o.dataRange else { throw LossError("the fixture's psnr case has no data_range") }
-            return try PeakSignalNoiseRatio(dataRange: dataRange, dimensions: o.dim, reduction: reduction)(
+            return try PeakSignalNoiseRatio(dataRange: dataRange, base: o.base ?? 10, dimensions: o.dim, reduction: reduction)(
                 predictions: predictions, targets: targets)
         case "ssim":
             let score = StructuralSimilarity(
-                sigma: o.sigma ?? 1.5, k1: o.k1 ?? 0.01, k2: o.k2 ?? 0.03, dataRange: o.dataRange, reduction: reduction)
+                gaussianKernel: o.gaussianKernel ?? true, sigma: o.sigma ?? 1.5, kernelSize: o.kernelSize ?? 11,
+                k1: o.k1 ?? 0.01, k2: o.k2 ?? 0.03, dataRange: o.dataRange, reduction: reduction)
             return try score(predictions: predictions, targets: targets)
         default:
             throw LossError("the fixture names an unknown loss \(loss)")
