@@ -62,6 +62,12 @@ struct MemberValues {
             }
         case .integer:
             _ = try MemberValues.integer(name, value)
+        case .scalar(_, _, let interval):
+            guard case .tensor(let tensor) = value, tensor.rank == 0 || (interval && tensor.shape == [2]) else {
+                throw InvalidRequest("'\(name)' must be a number\(interval ? " or an array [min, max] of two numbers" : ""), got \(MemberValues.describe(value))")
+            }
+        case .integers:
+            _ = try MemberValues.integers(name, value)
         case .choice(let options, _):
             guard case .string(let text) = value, options.contains(text) else {
                 throw InvalidRequest("'\(name)' must be \(MemberValues.either(options)), got \(MemberValues.describe(value))")
@@ -84,6 +90,24 @@ struct MemberValues {
             throw InvalidRequest("'\(name)' = \(formatNumber(number)) is out of range")
         }
         return integer
+    }
+
+    /// An integer or an array of integers (each within ±2^31, beyond which a
+    /// value names no dimension or size), or the 422 that says which is not.
+    private static func integers(_ name: String, _ value: JSONMember) throws(InvalidRequest) -> [Int] {
+        guard case .tensor(let tensor) = value, tensor.rank <= 1 else {
+            throw InvalidRequest("'\(name)' must be an integer or an array of integers, got \(MemberValues.describe(value))")
+        }
+        var integers: [Int] = []
+        integers.reserveCapacity(tensor.count)
+        for (index, number) in tensor.data.enumerated() {
+            let element = tensor.rank == 0 ? "'\(name)'" : "\(name)[\(index)]"
+            guard number == number.rounded(.towardZero), abs(number) < 2_147_483_648 else {
+                throw InvalidRequest("\(element) = \(formatNumber(number)) is not an integer within ±2^31")
+            }
+            integers.append(Int(number))
+        }
+        return integers
     }
 
     /// The declaration of `name`; a name the loss does not declare is a programming error.
@@ -132,6 +156,24 @@ struct MemberValues {
         if let value = value(name), let integer = try? MemberValues.integer(name, value) { return integer }
         guard case .integer(let defaultValue) = declaration(name).type else { preconditionFailure("'\(name)' is not an integer") }
         return defaultValue
+    }
+
+    /// A scalar member as one number, nil when absent or an interval.
+    func scalar(_ name: String) -> Double? {
+        guard case .tensor(let tensor)? = value(name), tensor.rank == 0 else { return nil }
+        return tensor.data[0]
+    }
+
+    /// A scalar member that may be an interval, as a `DataRange`; nil when absent.
+    func dataRange(_ name: String) -> DataRange? {
+        guard case .tensor(let tensor)? = value(name) else { return nil }
+        return tensor.rank == 0 ? .span(tensor.data[0]) : .interval(tensor.data[0], tensor.data[1])
+    }
+
+    /// An integers member (`1` or `[1, 2, 3]`), nil when absent.
+    func integers(_ name: String) -> [Int]? {
+        guard let value = value(name) else { return nil }
+        return try? MemberValues.integers(name, value)
     }
 
     /// A choice member, or its declared default.

@@ -213,6 +213,24 @@ public struct OpenAPIRenderer: Sendable {
             out += pad + "type: [string, 'null']\n"
             out += pad + "enum: [\(options.joined(separator: ", ")), null]\n"
             out += pad + "default: \(defaultValue)\n"
+        case .scalar(let required, let range, let interval):
+            var number = "type: number"
+            if let lower = range.lower {
+                number += ", \(range.lowerInclusive ? "minimum" : "exclusiveMinimum"): \(Self.yamlNumber(lower))"
+            }
+            if let upper = range.upper { number += ", maximum: \(Self.yamlNumber(upper))" }
+            guard interval || !required else { return out + pad + number + "\n" }
+            out += pad + "anyOf:\n"
+            out += pad + "  - {\(number)}\n"
+            if interval {
+                out += pad + "  - {title: '[min, max]', type: array, items: {type: number}, minItems: 2, maxItems: 2}\n"
+            }
+            if !required { out += pad + "  - {type: 'null'}\n" }
+        case .integers(let required):
+            out += pad + "anyOf:\n"
+            out += pad + "  - {type: integer, minimum: -2147483647, maximum: 2147483647}\n"
+            out += pad + "  - {type: array, items: {type: integer, minimum: -2147483647, maximum: 2147483647}, minItems: 1}\n"
+            if !required { out += pad + "  - {type: 'null'}\n" }
         }
         return out
     }

@@ -69,12 +69,16 @@ import TensorJSON
         }
     }
 
-    @Test("a number member just outside its declared range is a 422 naming it; at the bound it is scored",
+    @Test("a number (or scalar) member just outside its declared range is a 422 naming it; at the bound it is scored",
           arguments: names)
     func numberRanges(name: String) throws {
         let declaration = try Self.declaration(name)
         for member in declaration.members {
-            guard case .number(_, let range) = member.type else { continue }
+            let range: NumberRange
+            switch member.type {
+            case .number(_, let declared), .scalar(_, let declared, _): range = declared
+            default: continue
+            }
             if let lower = range.lower {
                 let outside = range.lowerInclusive ? lower.nextDown : lower
                 let refused = ResponderHarness().post(declaration.path, try Self.body(declaration, setting: member.name, to: "\(outside)"))

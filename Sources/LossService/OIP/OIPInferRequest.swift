@@ -79,8 +79,8 @@ struct OIPInferRequest {
                   !OIPInferRequest.isTensor(member) || (member.name != "predictions" && member.name != "targets") else {
                 throw OIPError("unknown parameter '\(name)' for model '\(declaration.name)' (parameters: \(OIPInferRequest.optionNames(declaration)))")
             }
-            // A tensor member other than predictions and targets (psnr's data_range) may be a
-            // scalar parameter too: it is then a 0-d tensor, as a bare number is in JSON.
+            // A tensor, scalar or integers member other than predictions and targets (psnr's data_range,
+            // dim) may be a scalar parameter too: it is then a 0-d tensor, as a bare number is in JSON.
             if OIPInferRequest.isTensor(member), case .number = value {} else if OIPInferRequest.isTensor(member) {
                 throw OIPError("parameter '\(name)' must be a number (or send it as an input), got \(value.kind)")
             }
@@ -150,9 +150,9 @@ struct OIPInferRequest {
         }
     }
 
+    /// Whether the member may be an input (a tensor, and a scalar or integers member, which may be a parameter too).
     private static func isTensor(_ member: MemberDeclaration) -> Bool {
-        if case .tensor = member.type { return true }
-        return false
+        member.type.inputRole != nil
     }
 
     private static func optionNames(_ declaration: LossDeclaration) -> String {
@@ -181,7 +181,7 @@ struct OIPInferRequest {
         guard case .object = entry else { throw OIPError("inputs[\(index)] must be an object, got \(entry.kind)") }
         guard case .string(let name)? = entry["name"] else { throw OIPError("inputs[\(index)] needs a 'name' string") }
         guard let member = declaration.members.first(where: { $0.name == name }),
-              case .tensor(_, let role) = member.type else {
+              let role = member.type.inputRole else {
             throw OIPError("unknown input '\(name)' for model '\(declaration.name)' (inputs: \(inputNames(declaration)))")
         }
         guard case .string(let typeName)? = entry["datatype"] else { throw OIPError("input '\(name)' needs a 'datatype' string") }

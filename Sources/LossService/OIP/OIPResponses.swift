@@ -49,7 +49,8 @@ enum OIPResponses {
         writer.raw("],\"platform\":\"lossd\",\"inputs\":[")
         var first = true
         for member in declaration.members {
-            guard case .tensor(let required, let role) = member.type else { continue }
+            guard let role = member.type.inputRole else { continue }
+            let required = member.type.isRequired
             if !first { writer.raw(",") }
             first = false
             writer.raw("{\"name\":")
@@ -68,7 +69,7 @@ enum OIPResponses {
         for member in declaration.members {
             let value: String
             switch member.type {
-            case .tensor: continue
+            case .tensor, .scalar, .integers: continue
             case .bool(let flag): value = String(flag)
             case .number(let number, _): value = formatNumber(number)
             case .integer(let number): value = String(number)
