@@ -14,10 +14,9 @@ module CFastFloat {
 }
 MAP
 clang++ -std=c++17 -O2 -I Sources/CFastFloat/include -c Sources/CFastFloat/CFastFloat.cpp -o "$out/CFastFloat.o"
-swiftc -O -wmo -parse-as-library -module-name Losses -emit-module -emit-module-path "$out/Losses.swiftmodule" \
-    -c Sources/Losses/*.swift -o "$out/Losses.o"
-swiftc -O -wmo -module-name BenchJSON -I "$out" -I "$out/include" \
+scripts/build-losses.sh "$out"
+swiftc -O -wmo -module-name BenchJSON -I "$out" -I "$out/include" -I "$out/CCPUFeatures" \
     Sources/TensorJSON/*.swift Sources/LossService/JSONWriter.swift Tests/TestSupport/SplitMix64.swift \
     scripts/bench-json/main.swift \
-    "$out/Losses.o" "$out/CFastFloat.o" -lstdc++ -o "$out/bench-json"
+    "$out"/{Losses,LossKernels,LossKernelsAVX2,CCPUFeatures}.o "$out/CFastFloat.o" -lstdc++ -o "$out/bench-json"
 "$out/bench-json" "$@"

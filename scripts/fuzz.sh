@@ -49,16 +49,16 @@ configure() {
         json)
             name=TensorDecoderFuzz
             sources=(Sources/TensorJSON/*.swift Tests/TestSupport/SplitMix64.swift)  # the whole target: a new file needs no edit here
-            flags=(-wmo -I . -I include)
-            links=(Losses.o CFastFloat.o -lstdc++)
+            flags=(-wmo -I . -I include -I CCPUFeatures)
+            links=(Losses.o LossKernels.o LossKernelsAVX2.o CCPUFeatures.o CFastFloat.o -lstdc++)
             options=(-max_len=4096)
             prebuild=build_losses_and_fast_float
             ;;
         oip)
             name=OIPBinaryFuzz
             sources=(Sources/LossService/OIP/{OIPBinaryReader,OIPDatatype,OIPJSON}.swift Sources/LossService/TensorRole.swift)
-            flags=(-wmo -I . -I include)
-            links=(TensorJSON.o Losses.o CFastFloat.o -lstdc++)
+            flags=(-wmo -I . -I include -I CCPUFeatures)
+            links=(TensorJSON.o Losses.o LossKernels.o LossKernelsAVX2.o CCPUFeatures.o CFastFloat.o -lstdc++)
             options=(-max_len=4096)
             prebuild=build_tensor_json
             ;;
@@ -70,7 +70,7 @@ configure() {
 }
 
 # The json target's dependencies, in its build folder: Losses as a module of
-# its own and the fast_float shim, both instrumented.
+# its own (with the modules it imports: scripts/build-losses.sh) and the fast_float shim, all instrumented.
 build_losses_and_fast_float() {
     mkdir -p include
     cat > include/module.modulemap <<MAP
@@ -81,15 +81,14 @@ module CFastFloat {
 MAP
     clang++ -std=c++17 -O2 -g -fsanitize=fuzzer-no-link,address \
         -I "$root/Sources/CFastFloat/include" -c "$root/Sources/CFastFloat/CFastFloat.cpp" -o CFastFloat.o
-    swiftc -O -g -wmo -parse-as-library -sanitize=fuzzer,address -module-name Losses \
-        -emit-module -emit-module-path Losses.swiftmodule -c "$root"/Sources/Losses/*.swift -o Losses.o
+    "$root"/scripts/build-losses.sh . fuzzer,address
 }
 
 # The oip target's dependency: TensorJSON (OIPJSON reads numbers with it) as a
 # module of its own, with Losses and the fast_float shim, all instrumented.
 build_tensor_json() {
     build_losses_and_fast_float
-    swiftc -O -g -wmo -parse-as-library -sanitize=fuzzer,address -module-name TensorJSON -I . -I include \
+    swiftc -O -g -wmo -parse-as-library -sanitize=fuzzer,address -module-name TensorJSON -I . -I include -I CCPUFeatures \
         -emit-module -emit-module-path TensorJSON.swiftmodule -c "$root"/Sources/TensorJSON/*.swift -o TensorJSON.o
 }
 
