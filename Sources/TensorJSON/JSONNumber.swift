@@ -12,7 +12,7 @@ public enum JSONNumber {
     /// short is refused at `bytes.count`.
     public static func read(_ bytes: UnsafeBufferPointer<UInt8>, at start: Int) throws(DecodeError) -> (value: Double, end: Int) {
         precondition(start < bytes.count, "a number starts inside the buffer")
-        if let token = try NumberScanner.scanToken(bytes.baseAddress!, bytes.count, start, offset: 0, NumberScanner.integerPowersOfTen) {
+        if let token = try scanToken(bytes.baseAddress!, bytes.count, start, offset: 0) {
             return (value(of: token, bytes.baseAddress!, start), token.end)
         }
         // The number runs to the buffer's end: read it again with a byte after
@@ -21,8 +21,16 @@ public enum JSONNumber {
         tail.append(0x20)
         return try tail.withUnsafeBufferPointer { (tail) throws(DecodeError) in
             // Never nil: a space ends the number or is refused.
-            let token = try NumberScanner.scanToken(tail.baseAddress!, tail.count, 0, offset: start, NumberScanner.integerPowersOfTen)!
+            let token = try scanToken(tail.baseAddress!, tail.count, 0, offset: start)!
             return (value(of: token, tail.baseAddress!, 0), start + token.end)
+        }
+    }
+
+    private static func scanToken(
+        _ p: UnsafePointer<UInt8>, _ n: Int, _ start: Int, offset: Int
+    ) throws(DecodeError) -> NumberToken? {
+        try NumberScanner.integerPowersOfTen.withUnsafeBufferPointer { (integerPowers) throws(DecodeError) in
+            try NumberScanner.scanToken(p, n, start, offset: offset, integerPowers.baseAddress!)
         }
     }
 

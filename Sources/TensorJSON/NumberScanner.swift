@@ -3,15 +3,16 @@ import CFastFloat
 /// One JSON number as the grammar pass (`NumberScanner.scanToken`) read it,
 /// before conversion: fast_float's parsed number. The value is
 /// (-1)^negative × significand × 10^exponent while `tooManyDigits` is false;
-/// past 19 significant digits the significand has wrapped and only the
-/// number's bytes (up to `end`) say exactly what it is.
+/// past 19 digits the significand may have wrapped and only the number's
+/// bytes (up to `end`) say exactly what it is.
 struct NumberToken {
     var negative: Bool
     /// The digits, integer and fraction, as one integer (exact up to 19 digits).
     var significand: UInt64
     /// The power of ten: the written exponent minus the fraction's length.
     var exponent: Int
-    /// More than 19 digits: `significand` is not the number's.
+    /// More than 19 digits (a point and a leading zero counted as digits):
+    /// `significand` may not be the number's.
     var tooManyDigits: Bool
     /// The index of the first byte after the number.
     var end: Int
@@ -185,88 +186,82 @@ enum NumberScanner {
     ///
     /// `scanShort` reads the short numbers of the hot path with fewer checks
     /// and declines everything else, which comes here; so does a number that
-    /// a chunk boundary cuts (`TensorDecoder` carries its bytes over).
+    /// a chunk boundary cuts (`TensorDecoder` carries its bytes over), and
+    /// every number of the OIP JSON parser (`JSONNumber`). The hot path read
+    /// here measured 11% slower (scripts/bench-json.sh, 905 against 1020
+    /// MB/s): `scanShort`'s guaranteed `reach` spares it the bounds checks.
+    ///
+    /// Written for speed (pretty-printed bodies take this path for every
+    /// number): no branch on the sign, a fraction read by SWAR steps, an
+    /// exponent digit by digit (the next number's position waits for it).
     @inline(__always)
     static func scanToken(
-        _ p: UnsafePointer<UInt8>, _ n: Int, _ start: Int, offset: Int, _ integerPowers: [UInt64]
+        _ p: UnsafePointer<UInt8>, _ n: Int, _ start: Int, offset: Int, _ integerPowers: UnsafePointer<UInt64>
     ) throws(DecodeError) -> NumberToken? {
         // Positions stay below `n` and counts below its length: wrapping arithmetic drops the overflow checks.
-        var i = start
-        var negative = false
-        if p[i] == UInt8(ascii: "-") {
-            negative = true
-            i &+= 1
-            guard i < n else { return nil }
-        }
-        // The significand's digits, while there are at most 19 (10^19 < 2^64).
-        var significand: UInt64 = 0
-        var digits = 0
-        var exponent = 0
+        // A number and the byte after it are at least two bytes; with them
+        // readable, no branch on the sign (in a tensor it is as good as random).
+        guard start &+ 1 < n else { return nil }
+        let negative = p[start] == UInt8(ascii: "-")
+        var i = start &+ Int(UInt8(negative ? 1 : 0))
         var c = p[i]
-        if c == UInt8(ascii: "0") {
-            i &+= 1
-            guard i < n else { return nil }
-            c = p[i]
-            if c &- UInt8(ascii: "0") < 10 { throw DecodeError.malformed(offset: offset + i, reason: leadingZero) }
-        } else if c &- UInt8(ascii: "0") < 10 {
-            // One integer digit (`1.2345678e-05`, `-3.1415927`) is the common
-            // case: step over it without entering the loop.
-            significand = UInt64(c &- UInt8(ascii: "0"))
-            digits = 1
-            i &+= 1
-            guard i < n else { return nil }
-            c = p[i]
-            while c &- UInt8(ascii: "0") < 10 {
+        var significand = UInt64(c &- UInt8(ascii: "0"))
+        guard significand < 10 else { throw DecodeError.malformed(offset: offset &+ i, reason: digitAfterMinus) }
+        let digitsStart = i
+        i &+= 1
+        guard i < n else { return nil }
+        c = p[i]
+        // Most integer parts are one digit (`1.2345678e-05`, `-3.1415927`, `0.1028`): the loop is not entered.
+        if c &- UInt8(ascii: "0") < 10 {
+            guard significand != 0 else { throw DecodeError.malformed(offset: offset &+ i, reason: leadingZero) }
+            repeat {
                 significand = significand &* 10 &+ UInt64(c &- UInt8(ascii: "0"))
-                digits &+= 1
                 i &+= 1
                 guard i < n else { return nil }
                 c = p[i]
-            }
-        } else {
-            throw DecodeError.malformed(offset: offset + i, reason: digitAfterMinus)
+            } while c &- UInt8(ascii: "0") < 10
         }
+        var exponent = 0
         if c == UInt8(ascii: ".") {
             i &+= 1
-            guard i < n else { return nil }
-            c = p[i]
-            guard c &- UInt8(ascii: "0") < 10 else {
-                throw DecodeError.malformed(offset: offset + i, reason: digitAfterPoint)
-            }
-            // Eight bytes at a time while the chunk has room: most of a
-            // float32-looking number is its fraction, and its 5 to 8 digits
-            // are found and converted in one SWAR step (no per-digit loop).
-            while n &- i >= 8 {
-                let values = load(p + i) &- 0x3030_3030_3030_3030
-                let run = leadingDigits(values)
-                if run == 8 {
-                    significand = significand &* 100_000_000 &+ digitsValue(values)
-                    digits &+= 8
-                    exponent &-= 8
-                    i &+= 8
-                    continue
-                }
-                if run > 0 {
-                    // The run's digits move to the top bytes; the zero bytes below
-                    // read as leading zeros.
-                    significand = significand &* integerPowers[run] &+ digitsValue(values &<< UInt64(64 &- 8 &* run))
-                    digits &+= run
-                    exponent &-= run
+            let fractionStart = i
+            // Eight bytes at a time while the chunk has room: a float32's 5 to
+            // 9 fraction digits are found and converted in one or two SWAR steps.
+            fraction: do {
+                while n &- i >= 8 {
+                    let values = load(p + i) &- 0x3030_3030_3030_3030
+                    let run = leadingDigits(values)
+                    // The run's digits move to the top bytes (none when run is 0:
+                    // two shifts, since one by 64 would be by 0).
+                    let shift = UInt64(32 &- 4 &* run)
+                    significand = significand &* integerPowers[run] &+ digitsValue((values &<< shift) &<< shift)
                     i &+= run
+                    if run < 8 {
+                        c = p[i]  // the fraction ended inside the eight bytes
+                        break fraction
+                    }
+                    // Eight digits: one byte usually tells that the fraction ended.
+                    guard i < n else { return nil }
+                    c = p[i]
+                    if c &- UInt8(ascii: "0") >= 10 { break fraction }
                 }
-                break
-            }
-            guard i < n else { return nil }
-            c = p[i]
-            while c &- UInt8(ascii: "0") < 10 {
-                significand = significand &* 10 &+ UInt64(c &- UInt8(ascii: "0"))
-                digits &+= 1
-                exponent &-= 1
-                i &+= 1
+                // Near the chunk's end, digit by digit.
                 guard i < n else { return nil }
                 c = p[i]
+                while c &- UInt8(ascii: "0") < 10 {
+                    significand = significand &* 10 &+ UInt64(c &- UInt8(ascii: "0"))
+                    i &+= 1
+                    guard i < n else { return nil }
+                    c = p[i]
+                }
             }
+            guard i != fractionStart else { throw DecodeError.malformed(offset: offset &+ i, reason: digitAfterPoint) }
+            exponent = fractionStart &- i
         }
+        // More than 19 digits, or 19 and a point or a leading zero (counted as
+        // digits: one subtraction, and only the rare 19-digit number takes the
+        // careful conversion without need).
+        let tooManyDigits = i &- digitsStart > 19
         if c | 0x20 == UInt8(ascii: "e") {
             i &+= 1
             guard i < n else { return nil }
@@ -281,28 +276,21 @@ enum NumberScanner {
             guard c &- UInt8(ascii: "0") < 10 else {
                 throw DecodeError.malformed(offset: offset + i, reason: digitInExponent)
             }
+            // Digit by digit: an exponent has one to three, and a predicted
+            // branch per digit is quicker than a SWAR step whose result the
+            // next number's position would wait for.
             var written = 0
-            let values = n &- i >= 8 ? load(p + i) &- 0x3030_3030_3030_3030 : 0
-            let run = n &- i >= 8 ? leadingDigits(values) : 8
-            if run <= 4 {
-                // The usual one to four digits (`e-05`) in one SWAR step; the
-                // byte after them is inside the chunk.
-                written = Int(digitsValue(values &<< UInt64(64 &- 8 &* run)))
-                i &+= run
+            repeat {
+                // Saturates: past 10^5 the value is 0 or ∞ whatever the digits.
+                if written < 100_000 { written = written &* 10 &+ Int(c &- UInt8(ascii: "0")) }
+                i &+= 1
+                guard i < n else { return nil }
                 c = p[i]
-            } else {
-                repeat {
-                    // Saturates: past 10^5 the value is 0 or ∞ whatever the digits.
-                    if written < 100_000 { written = written &* 10 &+ Int(c &- UInt8(ascii: "0")) }
-                    i &+= 1
-                    guard i < n else { return nil }
-                    c = p[i]
-                } while c &- UInt8(ascii: "0") < 10
-            }
+            } while c &- UInt8(ascii: "0") < 10
             // |exponent| is at most the chunk's length plus 10^6: no overflow.
             exponent = exponentIsNegative ? exponent &- written : exponent &+ written
         }
-        return NumberToken(negative: negative, significand: significand, exponent: exponent, tooManyDigits: digits > 19, end: i)
+        return NumberToken(negative: negative, significand: significand, exponent: exponent, tooManyDigits: tooManyDigits, end: i)
     }
 
     /// The one conversion, for both paths: Clinger's fast path when the
@@ -320,7 +308,7 @@ enum NumberScanner {
         of token: NumberToken, _ p: UnsafePointer<UInt8>, _ start: Int, _ powers: UnsafePointer<Double>
     ) -> Double {
         if !token.tooManyDigits,
-            let value = exactValue(token.significand, token.exponent, sign: token.negative ? 1 << 63 : 0, powers) {
+            let value = exactValue(token.significand, token.exponent, sign: UInt64(token.negative ? 1 : 0) &<< 63, powers) {
             return value
         }
         return convert(p + start, p + token.end)

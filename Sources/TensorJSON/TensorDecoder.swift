@@ -1069,7 +1069,11 @@ public struct TensorDecoder {
     private func scanNumberToken(
         _ p: UnsafePointer<UInt8>, _ n: Int, _ start: Int
     ) throws(DecodeError) -> (end: Int, value: Double)? {
-        guard let token = try NumberScanner.scanToken(p, n, start, offset: consumed, powersOfTenInteger) else { return nil }
+        let offset = consumed
+        let scanned = try powersOfTenInteger.withUnsafeBufferPointer { (integerPowers) throws(DecodeError) in
+            try NumberScanner.scanToken(p, n, start, offset: offset, integerPowers.baseAddress!)
+        }
+        guard let token = scanned else { return nil }
         let value = powersOfTen.withUnsafeBufferPointer { powers in
             NumberScanner.value(of: token, p, start, powers.baseAddress!)
         }
@@ -1146,7 +1150,9 @@ public struct TensorDecoder {
     /// `scanToken` over `carryShape` (an error at its byte `j` is at `offset + j`).
     private func scanCarryShape(offset: Int) throws(DecodeError) -> NumberToken? {
         try carryShape.withUnsafeBufferPointer { (shape) throws(DecodeError) in
-            try NumberScanner.scanToken(shape.baseAddress!, shape.count, 0, offset: offset, powersOfTenInteger)
+            try powersOfTenInteger.withUnsafeBufferPointer { (integerPowers) throws(DecodeError) in
+                try NumberScanner.scanToken(shape.baseAddress!, shape.count, 0, offset: offset, integerPowers.baseAddress!)
+            }
         }
     }
 
