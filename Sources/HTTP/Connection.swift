@@ -165,6 +165,11 @@ final class Connection: @unchecked Sendable {
     /// Never call it on `queue`.
     var phase: ConnectionPhase { queue.sync { machine.phase } }
 
+    /// Wire bytes of the body in progress read so far, read on `queue` (for
+    /// the tests, which wait for them before moving the server's clock).
+    /// Never call it on `queue`.
+    var bodyBytesRead: Int { queue.sync { machine.timer.bodyWireBytes } }
+
     /// Stores the machine's deadline where the sweeper reads it. Every event
     /// ends with it (a `defer` in each entry point on `queue`), so the sweeper
     /// sees each event's last deadline; one that it saw pass meanwhile is

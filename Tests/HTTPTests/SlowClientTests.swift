@@ -32,23 +32,34 @@ func trickle(_ bytes: [UInt8], piece: Int, every interval: Double, to client: Te
 /// total deadline, so no client holds a connection by trickling bytes.
 @Suite struct SlowClientTests {
     @Test func aBodyTricklingBelowTheMinimumRateIsCutWith408AfterTheGrace() throws {
-        // 20 bytes/s, a byte every 50 ms: never 0.3 s without progress, but below 100 bytes/s.
-        let (server, responder) = try startServer {
-            $0.limits.bodyTimeout = 0.3
+        // On the server's clock, moved by hand: 500 bytes every 10 s (50 bytes/s) against a minimum
+        // of 100 bytes/s after 30 s of grace. The rule's deadline is 30 + 5 s per step from the
+        // body's start, the time 10 s per step: still ahead after step 5 (55 s against 50 s), behind at 60 s.
+        let offset = ClockOffset()
+        let (server, responder) = try startServer(clock: SystemClock(offset: offset)) {
+            $0.limits.bodyTimeout = 30
             $0.limits.minBodyRate = 100
+            $0.limits.idleTimeout = 600
         }
         defer { stop(server) }
         let client = try TestClient(port: server.port)
-        client.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n")
-        let seconds = trickle([UInt8](repeating: 0x31, count: 100), piece: 1, every: 0.05, to: client)
+        client.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10000\r\n\r\n")
+        #expect(eventually { server.openConnections.map(\.phase) == [.body] })
+        for step in 1...5 {
+            offset.advance(10)
+            client.send([UInt8](repeating: 0x31, count: 500))
+            #expect(eventually { server.openConnections.first?.bodyBytesRead == 500 * step })
+            sweepNow(server)
+            #expect(!hasSomethingToRead(client), "cut after step \(step)")
+        }
+        offset.advance(10)
+        sweepNow(server)
+        #expect(hasSomethingToRead(client))  // answered by that sweep
         let response = try client.readResponse()
         #expect(response.status == 408)
         #expect(response.header("Connection") == "close")
-        #expect(response.text.contains("arrived too slowly"))
+        #expect(response.text.contains("arrived too slowly: 2500 bytes in 60."))
         #expect(response.text.contains("at least 100 bytes per second"))
-        // Cut once 0.3 + n/100 seconds have passed with n = 20 per second: at about 0.375 s.
-        #expect((seconds ?? 0) >= 0.3)
-        #expect((seconds ?? 99) < 1.5)
         let exchange = responder.waitForExchanges(1).first
         #expect(exchange?.status.code == 408)
         #expect(exchange?.wasRouted == true)
@@ -72,21 +83,31 @@ func trickle(_ bytes: [UInt8], piece: Int, every interval: Double, to client: Te
     }
 
     @Test func aBodyIsCutWith408AtTheMaximumDurationHoweverSteadily() throws {
-        // 10 bytes every 50 ms (200 bytes/s) is above the minimum rate, but the body may take 0.5 s in all.
-        let (server, _) = try startServer {
-            $0.limits.bodyTimeout = 0.3
+        // On the server's clock: 500 bytes every 10 s is well above the minimum rate, but the body may take 40 s in all.
+        let offset = ClockOffset()
+        let (server, _) = try startServer(clock: SystemClock(offset: offset)) {
+            $0.limits.bodyTimeout = 30
             $0.limits.minBodyRate = 10
-            $0.limits.maxBodyDuration = 0.5
+            $0.limits.maxBodyDuration = 40
+            $0.limits.idleTimeout = 600
         }
         defer { stop(server) }
         let client = try TestClient(port: server.port)
-        client.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n")
-        let seconds = trickle([UInt8](repeating: 0x31, count: 1000), piece: 10, every: 0.05, to: client)
+        client.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10000\r\n\r\n")
+        #expect(eventually { server.openConnections.map(\.phase) == [.body] })
+        for step in 1...3 {
+            offset.advance(10)
+            client.send([UInt8](repeating: 0x31, count: 500))
+            #expect(eventually { server.openConnections.first?.bodyBytesRead == 500 * step })
+            sweepNow(server)
+            #expect(!hasSomethingToRead(client), "cut after step \(step)")
+        }
+        offset.advance(10)
+        sweepNow(server)
+        #expect(hasSomethingToRead(client))
         let response = try client.readResponse()
         #expect(response.status == 408)
-        #expect(response.text.contains("not complete within 0.5 seconds"))
-        #expect((seconds ?? 0) >= 0.5)
-        #expect((seconds ?? 99) < 1.5)
+        #expect(response.text.contains("not complete within 40.0 seconds (1500 bytes received)"))
     }
 
     @Test func aStalledBodySaysItMadeNoProgress() throws {
