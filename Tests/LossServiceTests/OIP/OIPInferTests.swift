@@ -248,6 +248,27 @@ import Testing
         #expect(try TestJSON.parse(missing.body)["error"]?.string == "model 'psnr' needs input 'data_range'")
     }
 
+    @Test("a [min, max] data_range is an input of shape [2]; dim an INT64 input or an integer parameter; both as the JSON route")
+    func scalarAndIntegersMembers() throws {
+        let p = [-0.2, 0.5, 1.3, 0.2, 0.1, 0.9], t = [0.1, 0.4, 0.9, 0.2, 0.3, 0.8]
+        let inputs = [Input(name: "predictions", datatype: "FP64", shape: [2, 3], values: p),
+                      Input(name: "targets", datatype: "FP64", shape: [2, 3], values: t),
+                      Input(name: "data_range", datatype: "FP32", shape: [2], values: [0, 1])]
+        let json = harness.post("/score/psnr", #"{"predictions": [[-0.2, 0.5, 1.3], [0.2, 0.1, 0.9]], "targets": [[0.1, 0.4, 0.9], [0.2, 0.3, 0.8]], "data_range": [0, 1], "dim": 1, "reduction": "none"}"#)
+        let want = try #require(TestJSON.parse(json.body)["loss"]?.array).compactMap(\.double)
+        #expect(want.count == 2, "\(json.text)")
+        let asParameter = infer("psnr", inputs, parameters: #"{"dim":1,"reduction":"none"}"#, binary: true)
+        #expect(try Self.output(asParameter, "loss") == want, "\(asParameter.text)")
+        let asInput = infer("psnr", inputs + [Input(name: "dim", datatype: "INT64", shape: [1], values: [1])],
+                            parameters: #"{"reduction":"none"}"#, binary: false)
+        #expect(try Self.output(asInput, "loss") == want, "\(asInput.text)")
+        let fractional = infer("psnr", inputs, parameters: #"{"dim":1.5}"#, binary: false)
+        #expect(try TestJSON.parse(fractional.body)["error"]?.string == "'dim' = 1.5 is not an integer within ±2^31")
+        let model = try TestJSON.parse(harness.call(.get, "/v2/models/psnr").body)
+        #expect(model["inputs"]?.array?.map { $0["name"]?.string ?? "" } == ["predictions", "targets", "data_range", "dim"])
+        #expect(model["parameters"]?["base"]?.double == 10)
+    }
+
     @Test("an unknown model is a 404 in the protocol's form")
     func unknownModel() throws {
         let response = harness.call(.post, "/v2/models/resnet50/infer", body: "{}")
