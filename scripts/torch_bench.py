@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Elements per second of torch.nn.functional's losses (float64, one thread) on
-the same cases as the Swift LossesBenchmark, printed side by side with it.
+the same cases as the Swift LossesBenchmark, printed side by side with it: lossd
+with the kernels its CPU check picks (AVX2 where the CPU has it) and forced to the
+baseline ones (LOSSD_KERNELS=baseline), each with its ratio to torch.
 
     swift build -c release --product LossesBenchmark
     pip install torch numpy
@@ -74,32 +76,44 @@ def torch_rates(repeats=7):
     return rates
 
 
-def swift_rates(binary):
+def swift_rates(binary, kernels=None):
+    """The LossesBenchmark's rates; `kernels` forces a KernelPath (LOSSD_KERNELS), else the CPU's."""
     if not os.path.exists(binary):
         return {}
-    out = subprocess.run([binary], check=True, capture_output=True, text=True).stdout
+    env = dict(os.environ)
+    env.pop("LOSSD_KERNELS", None)
+    if kernels:
+        env["LOSSD_KERNELS"] = kernels
+    out = subprocess.run([binary], check=True, capture_output=True, text=True, env=env).stdout
     return {name: float(rate) for name, rate in (line.split("\t") for line in out.splitlines() if "\t" in line)}
 
 
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     binary = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "..", ".build", "release", "LossesBenchmark")
-    # The machine may be shared: alternate the two a few times and keep each case's best.
-    swift, ours = {}, {}
+    # The machine may be shared: alternate them a few times and keep each case's best.
+    # lossd twice: with the kernels the CPU picks (AVX2 where it has it) and forced to the baseline.
+    swift, baseline, ours = {}, {}, {}
     for _ in range(ROUNDS):
         for name, rate in swift_rates(binary).items():
             swift[name] = max(rate, swift.get(name, 0))
+        for name, rate in swift_rates(binary, "baseline").items():
+            baseline[name] = max(rate, baseline.get(name, 0))
         for name, rate in torch_rates().items():
             ours[name] = max(rate, ours.get(name, 0))
-    print(f"torch {torch.__version__}, float64, 1 thread; elements/s at 10^6 elements "
-          f"(best of {ROUNDS}x7 runs, thread CPU time)")
-    print(f"{'case':56} {'lossd Swift':>14} {'torch':>14} {'ratio':>7}")
+    print(f"torch {torch.__version__} (CPU capability {torch.backends.cpu.get_cpu_capability()}), float64, "
+          f"1 thread; elements/s at 10^6 elements (best of {ROUNDS}x7 runs, thread CPU time)")
+    print(f"{'case':56} {'lossd':>12} {'baseline':>12} {'torch':>12} {'ratio':>7} {'base':>7}")
+
+    def rate(value):
+        return f"{value / 1e6:9.1f} M/s" if value else "         n/a"
+
+    def ratio(value, t):
+        return f"{value / t:6.2f}x" if value else "    n/a"
+
     for name, _, _ in CASES:
-        s = swift.get(name)
-        t = ours[name]
-        s_text = f"{s / 1e6:11.1f} M/s" if s else "           n/a"
-        ratio = f"{s / t:6.2f}x" if s else "    n/a"
-        print(f"{name:56} {s_text} {t / 1e6:11.1f} M/s {ratio}")
+        s, b, t = swift.get(name), baseline.get(name), ours[name]
+        print(f"{name:56} {rate(s)} {rate(b)} {rate(t)} {ratio(s, t)} {ratio(b, t)}")
 
 
 if __name__ == "__main__":
