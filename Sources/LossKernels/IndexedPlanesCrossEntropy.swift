@@ -17,15 +17,16 @@
     /// but as log1p of the sum beside the maximum's own e^0 = 1, ties at the maximum counted
     /// apart, so a confident prediction's small loss keeps its digits. Each pixel's loss is the
     /// same for every lane width, and the sums run over buffers in pixel order, so the
-    /// result is too (bit for bit).
+    /// result is too (bit for bit), for one `multiplyAdd` (fused, the exp and log are each
+    /// within 1 ulp too, and the losses within the golden tolerance of the separate ones).
     ///
     /// Hot path: the target's logit and weight are picked by a compare and select per class,
     /// not by converting the target to an index (no conversion trap, no gather), and the
     /// same compares check that every target is a class index or the ignored one, so the
     /// targets take no separate validation pass.
     @inlinable @inline(__always)
-    package init<V: DoubleLanes>(
-        lanes: V.Type, predictions: UnsafePointer<Double>, targets: UnsafePointer<Double>,
+    package init<V: DoubleLanes, F: MultiplyAdd>(
+        lanes: V.Type, multiplyAdd: F.Type, predictions: UnsafePointer<Double>, targets: UnsafePointer<Double>,
         weights: UnsafePointer<Double>, batch: Int, classes: Int, inner: Int, ignoreIndex: Int,
         output: UnsafeMutablePointer<Double>?
     ) {
@@ -68,7 +69,7 @@
                 let d = load(x + c &* inner) - maximum
                 // e^0 = 1 exactly, so subtracting 1 where d = 0 leaves exactly the sum beside the maximum.
                 let atMaximum = V(repeating: 1).masked(by: d .== V(repeating: 0))
-                rest += expNonPositive(d) - atMaximum
+                rest += expNonPositive(d, F.self) - atMaximum
                 ties += atMaximum
                 // At most one class hits: OR-ing in the masked bits is the select, in fewer instructions.
                 let hit = t .== classLanes[2 &* c]
@@ -84,7 +85,7 @@
             let hit = .!(sum .< V(repeating: 0))  // a NaN sum (a NaN logit) is a taken target
             valid .&= hit .| (t .== ignored)
             taken += V(repeating: 1).masked(by: hit)  // exact up to 2^53 pixels
-            return (-(picked - logOnePlus(sum)) * weight).masked(by: hit)
+            return (-(picked - logOnePlus(sum, F.self)) * weight).masked(by: hit)
         }
 
         for sample in 0..<batch {

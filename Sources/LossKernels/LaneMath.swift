@@ -28,21 +28,48 @@ extension SIMD2: DoubleLanes where Scalar == Double { @usableFromInline package 
 extension SIMD4: DoubleLanes where Scalar == Double { @usableFromInline package typealias Bits = SIMD4<UInt64> }
 extension SIMD8: DoubleLanes where Scalar == Double { @usableFromInline package typealias Bits = SIMD8<UInt64> }
 
+/// How the lane functions compute a·b + c: with two roundings (`SeparateMultiplyAdd`, every
+/// build, and what the scalar functions do) or with one (`FusedMultiplyAdd`, one FMA instruction,
+/// only in the AVX2 build: on a CPU without FMA it is a libm call per lane).
+@usableFromInline package protocol MultiplyAdd {
+    static func apply<V: SIMD>(_ a: V, _ b: V, _ c: V) -> V where V.Scalar == Double
+}
+
+/// a·b + c rounded twice, as the scalar functions compute it.
+@usableFromInline package enum SeparateMultiplyAdd: MultiplyAdd {
+    @inlinable @inline(__always)
+    package static func apply<V: SIMD>(_ a: V, _ b: V, _ c: V) -> V where V.Scalar == Double { a * b + c }
+}
+
+/// a·b + c rounded once: fewer instructions and a shorter dependency chain in the polynomials.
+@usableFromInline package enum FusedMultiplyAdd: MultiplyAdd {
+    @inlinable @inline(__always)
+    package static func apply<V: SIMD>(_ a: V, _ b: V, _ c: V) -> V where V.Scalar == Double {
+        c.addingProduct(a, b)
+    }
+}
+
 /// `expNonPositive` in each lane (two lanes for one SSE2 register, four for two independent chains).
 @inlinable @inline(__always)
 package func expNonPositive<V: SIMD>(_ x: V) -> V where V.Scalar == Double {
+    expNonPositive(x, SeparateMultiplyAdd.self)
+}
+
+/// `expNonPositive` in each lane, its products and sums as `F` computes them (within 1 ulp either way).
+@inlinable @inline(__always)
+package func expNonPositive<V: SIMD, F: MultiplyAdd>(_ x: V, _: F.Type) -> V where V.Scalar == Double {
     let shifter = V(repeating: 6_755_399_441_055_744.0)
-    let shifted = x * V(repeating: 1.4426950408889634) + shifter
+    let shifted = F.apply(x, V(repeating: 1.4426950408889634), shifter)
     let k = shifted - shifter
-    let hi = x - k * V(repeating: 6.93147180369123816490e-01)
+    let hi = F.apply(k, V(repeating: -6.93147180369123816490e-01), x)  // exact either way: k·ln2Hi is exact
     let lo = k * V(repeating: 1.90821492927058770002e-10)
     let r = hi - lo
     let t = r * r
-    var p = t * V(repeating: 4.13813679705723846039e-08) + V(repeating: -1.65339022054652515390e-06)
-    p = t * p + V(repeating: 6.61375632143793436117e-05)
-    p = t * p + V(repeating: -2.77777777770155933842e-03)
-    p = t * p + V(repeating: 1.66666666666666019037e-01)
-    let c = r - t * p
+    var p = F.apply(t, V(repeating: 4.13813679705723846039e-08), V(repeating: -1.65339022054652515390e-06))
+    p = F.apply(t, p, V(repeating: 6.61375632143793436117e-05))
+    p = F.apply(t, p, V(repeating: -2.77777777770155933842e-03))
+    p = F.apply(t, p, V(repeating: 1.66666666666666019037e-01))
+    let c = F.apply(-t, p, r)
     let y = V(repeating: 1) - ((lo - (r * c) / (V(repeating: 2) - c)) - hi)
     // Wrapping integer arithmetic on the bits: no overflow trap in the loop (k + 1023 ≥ 1 where kept).
     let bits = unsafeBitCast(shifted, to: V.MaskStorage.self)
@@ -54,18 +81,18 @@ package func expNonPositive<V: SIMD>(_ x: V) -> V where V.Scalar == Double {
 /// ln 2's leading bits, exact) and `kLn2Low` (k times the rest, plus any correction below the
 /// result's last place).
 @inlinable @inline(__always)
-func logKernel<V: DoubleLanes>(f: V, kLn2High: V, kLn2Low: V) -> V {
+func logKernel<V: DoubleLanes, F: MultiplyAdd>(f: V, kLn2High: V, kLn2Low: V, _: F.Type = SeparateMultiplyAdd.self) -> V {
     let halfSquare = V(repeating: 0.5) * f * f
     let s = f / (V(repeating: 2) + f)
     let z = s * s
     let w = z * z
-    var t1 = w * V(repeating: 1.531383769920937332e-01) + V(repeating: 2.222219843214978396e-01)
-    t1 = w * (w * t1 + V(repeating: 3.999999999940941908e-01))
-    var t2 = w * V(repeating: 1.479819860511658591e-01) + V(repeating: 1.818357216161805012e-01)
-    t2 = w * t2 + V(repeating: 2.857142874366239149e-01)
-    t2 = z * (w * t2 + V(repeating: 6.666666666666735130e-01))
+    var t1 = F.apply(w, V(repeating: 1.531383769920937332e-01), V(repeating: 2.222219843214978396e-01))
+    t1 = w * F.apply(w, t1, V(repeating: 3.999999999940941908e-01))
+    var t2 = F.apply(w, V(repeating: 1.479819860511658591e-01), V(repeating: 1.818357216161805012e-01))
+    t2 = F.apply(w, t2, V(repeating: 2.857142874366239149e-01))
+    t2 = z * F.apply(w, t2, V(repeating: 6.666666666666735130e-01))
     let r = t2 + t1
-    return s * (halfSquare + r) + kLn2Low - halfSquare + f + kLn2High
+    return F.apply(s, halfSquare + r, kLn2Low) - halfSquare + f + kLn2High
 }
 
 /// ln 2 split as fdlibm does, so that k·ln2High is exact for any exponent k.
@@ -75,7 +102,7 @@ func logKernel<V: DoubleLanes>(f: V, kLn2High: V, kLn2Low: V) -> V {
 
 /// `logPositive` in each lane.
 @inlinable @inline(__always)
-package func logPositive<V: DoubleLanes>(_ x: V) -> V {
+package func logPositive<V: DoubleLanes, F: MultiplyAdd>(_ x: V, _: F.Type = SeparateMultiplyAdd.self) -> V {
     let bits = unsafeBitCast(x, to: V.Bits.self)
     // Wrapping arithmetic throughout: the bit fields never overflow, and no trap enters the loop.
     var high = (bits &>> 32) &+ (0x3ff0_0000 &- 0x3fe6_a09e)
@@ -83,15 +110,15 @@ package func logPositive<V: DoubleLanes>(_ x: V) -> V {
     high = (high & 0x000f_ffff) &+ 0x3fe6_a09e
     let f = unsafeBitCast((high &<< 32) | (bits & 0xffff_ffff), to: V.self) - V(repeating: 1)
     let dk = unsafeBitCast(0x4338_0000_0000_0000 &+ k, to: V.self) - V(repeating: 6_755_399_441_055_744.0)
-    let log = logKernel(f: f, kLn2High: dk * V(repeating: ln2High), kLn2Low: dk * V(repeating: ln2Low))
+    let log = logKernel(f: f, kLn2High: dk * V(repeating: ln2High), kLn2Low: dk * V(repeating: ln2Low), F.self)
     return log.replacing(with: x + x, where: .!(x .< V(repeating: .infinity)))
 }
 
 /// `logOnePlus` in each lane.
 @inlinable @inline(__always)
-package func logOnePlus<V: DoubleLanes>(_ z: V) -> V {
+package func logOnePlus<V: DoubleLanes, F: MultiplyAdd>(_ z: V, _: F.Type = SeparateMultiplyAdd.self) -> V {
     let u = V(repeating: 1) + z
-    return logPositive(u) + (z - (u - V(repeating: 1))) / u
+    return logPositive(u, F.self) + (z - (u - V(repeating: 1))) / u
 }
 
 /// Replaces each of the `count` doubles at `values` by its `logOnePlus`.

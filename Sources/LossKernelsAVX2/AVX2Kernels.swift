@@ -6,13 +6,14 @@ import LossKernels
 
 /// The AVX2 build of the kernels Losses dispatches to.
 package enum AVX2Kernels {
-    /// `IndexedPlanesCrossEntropy` in four lanes.
+    /// `IndexedPlanesCrossEntropy` in four lanes, with fused multiply-adds.
     package static func indexedPlanesCrossEntropy(
         predictions: UnsafePointer<Double>, targets: UnsafePointer<Double>, weights: UnsafePointer<Double>,
         batch: Int, classes: Int, inner: Int, ignoreIndex: Int, output: UnsafeMutablePointer<Double>?
     ) -> IndexedPlanesCrossEntropy {
         IndexedPlanesCrossEntropy(
-            lanes: SIMD4<Double>.self, predictions: predictions, targets: targets, weights: weights,
+            lanes: SIMD4<Double>.self, multiplyAdd: FusedMultiplyAdd.self, predictions: predictions, targets: targets,
+            weights: weights,
             batch: batch, classes: classes, inner: inner, ignoreIndex: ignoreIndex, output: output)
     }
 

@@ -178,7 +178,8 @@ private struct CrossEntropyKernel {
         switch KernelPath.current {
         case .baseline:
             kernel = IndexedPlanesCrossEntropy(
-                lanes: Lanes.self, predictions: predictions, targets: targets, weights: weights,
+                lanes: Lanes.self, multiplyAdd: SeparateMultiplyAdd.self, predictions: predictions, targets: targets,
+                weights: weights,
                 batch: batch, classes: classes, inner: inner, ignoreIndex: ignoreIndex, output: output)
         case .avx2:
             kernel = AVX2Kernels.indexedPlanesCrossEntropy(

@@ -3,9 +3,10 @@ import Testing
 import TestSupport
 
 /// The kernel builds (KernelPath) against each other: the AVX2 build computes each lane
-/// exactly as the baseline does and sums in the same order, so every loss, count and
-/// weight sum agrees bit for bit. (Against PyTorch each build is checked on its own in
-/// GoldenFixtureTests and HardCaseTests.)
+/// as the baseline does and sums in the same order, so MSE agrees bit for bit; the
+/// segmentation cross entropy's exp and log use fused multiply-adds there, so its losses
+/// agree within the golden tolerance (and its counts and weight sums exactly). Against
+/// PyTorch each build is checked on its own in GoldenFixtureTests and HardCaseTests.
 @Suite struct KernelPathTests {
     @Test func baselineIsAlwaysSupportedAndListedFirst() {
         #expect(KernelPath.baseline.isSupported)
@@ -25,7 +26,7 @@ import TestSupport
         [1, 3, 1, 1], [1, 3, 2, 1], [2, 4, 3, 1], [1, 10, 5, 1], [3, 5, 7, 1], [2, 2, 8, 1], [1, 7, 9, 1],
         [4, 10, 25, 20], [2, 5, 64, 64], [1, 1, 6, 1], [2, 3, 300, 1],
     ])
-    func segmentationCrossEntropyIsBitForBitTheSameOnEveryPath(_ shape: [Int]) throws {
+    func segmentationCrossEntropyAgreesWithinTheGoldenToleranceOnEveryPath(_ shape: [Int]) throws {
         var generator = SplitMix64(seed: UInt64(shape.reduce(1, *)))
         let (batch, classes) = (shape[0], shape[1])
         let pixels = shape[2] * shape[3]
@@ -40,7 +41,10 @@ import TestSupport
             let baseline = try KernelPath.$forced.withValue(.baseline) { try loss(predictions: predictions, targets: indices) }
             for path in KernelPath.supported {
                 let other = try KernelPath.$forced.withValue(path) { try loss(predictions: predictions, targets: indices) }
-                #expect(other.loss.data.map(\.bitPattern) == baseline.loss.data.map(\.bitPattern), "\(path) \(reduction)")
+                #expect(other.loss.shape == baseline.loss.shape)
+                for (index, (a, b)) in zip(other.loss.data, baseline.loss.data).enumerated() {
+                    #expect(closeEnough(a, b), "\(path) \(reduction) element \(index): \(a) vs baseline \(b)")
+                }
                 #expect(other.count == baseline.count && other.weightSum.bitPattern == baseline.weightSum.bitPattern)
             }
         }

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 @testable import Losses
+import LossKernels
 import Testing
 import TestSupport
 
@@ -104,6 +105,32 @@ import TestSupport
         #expect(clampedLogOnePlus(-1) == -100)
         #expect(clampedLogOnePlus(-0.5) == log1p(-0.5))
         #expect(clampedLogOnePlus(0) == 0)
+    }
+
+    /// The AVX2 build's lane functions round a·b + c once (FusedMultiplyAdd); they keep the scalar
+    /// functions' bounds against libm over the whole range. (Off an FMA CPU `addingProduct` is
+    /// libm's correctly rounded fma, so this runs, slower, everywhere.)
+    @Test func fusedLanesKeepTheirBoundsAgainstLibmOverTheWholeRange() {
+        typealias Fused = FusedMultiplyAdd
+        var generator = SplitMix64(seed: 11)
+        var worst = (exp: UInt64(0), log: UInt64(0), logOnePlus: UInt64(0))
+        for _ in 0..<100_000 {
+            let a = -Double.random(in: 0...708.39, using: &generator), b = -Double.random(in: 0...2, using: &generator)
+            let exps = expNonPositive(Lanes(a, b), Fused.self)
+            worst.exp = max(worst.exp, Self.ulps(exps[0], exp(a)), Self.ulps(exps[1], exp(b)))
+            let u = exp(Double.random(in: -700...700, using: &generator)), v = Double.random(in: 0.5...2, using: &generator)
+            let logs = logPositive(Lanes(u, v), Fused.self)
+            worst.log = max(worst.log, Self.ulps(logs[0], log(u)), Self.ulps(logs[1], log(v)))
+            let z = Double.random(in: 0...1e3, using: &generator) * exp(Double.random(in: -60...0, using: &generator))
+            let logOnes = logOnePlus(Lanes(z, -z / 1e3), Fused.self)
+            worst.logOnePlus = max(worst.logOnePlus, Self.ulps(logOnes[0], log1p(z)))
+            #expect(abs(logOnes[1] - log1p(-z / 1e3)) <= 2 * abs(log1p(-z / 1e3)).ulp)
+        }
+        #expect(worst.exp <= 1 && worst.log <= 1 && worst.logOnePlus <= 2, "\(worst)")
+        #expect(expNonPositive(Lanes(0, -.infinity), Fused.self) == Lanes(1, 0))
+        #expect(expNonPositive(Lanes(-745.2, .nan), Fused.self)[0] == 0)
+        #expect(expNonPositive(Lanes(-745.2, .nan), Fused.self)[1].isNaN)
+        #expect(logPositive(Lanes(1, .infinity), Fused.self) == Lanes(0, .infinity))
     }
 
     @Test func lanesComputeExactlyWhatTheScalarFunctionsCompute() {
