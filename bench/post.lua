@@ -2,6 +2,11 @@
 -- every connection, and print the figures run.sh parses.
 --
 --   wrk -t1 -c16 -d10s -s bench/post.lua http://127.0.0.1:PORT/loss/ce -- FILE
+--   wrk ... -s bench/post.lua http://127.0.0.1:PORT/v2/models/mse/infer -- FILE HEADER_LENGTH
+--
+-- With HEADER_LENGTH (other than "-") the file is an Open Inference Protocol
+-- body with binary tensors: it goes with Inference-Header-Content-Length,
+-- as tritonclient.http sends it.
 --
 -- The file is read once per wrk thread (init runs in each thread's Lua state);
 -- wrk builds the request bytes once and reuses them, so the load generator
@@ -19,7 +24,13 @@ function init(args)
   assert(path, "usage: wrk ... -s post.lua URL -- PAYLOAD_FILE")
   wrk.method = "POST"
   wrk.body = slurp(path)
-  wrk.headers["Content-Type"] = "application/json"
+  local header = args[2]
+  if header and header ~= "-" then
+    wrk.headers["Content-Type"] = "application/octet-stream"
+    wrk.headers["Inference-Header-Content-Length"] = header
+  else
+    wrk.headers["Content-Type"] = "application/json"
+  end
 end
 
 -- Machine-readable summary; latencies in microseconds.

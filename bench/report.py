@@ -18,6 +18,9 @@ import sys
 CE_SMALL = "ce_32x10"
 SEGMENTATION = ("ce_seg_2x5x64x64", "bce_logits_4x1x128x128")
 MSE_LARGE = "mse_4x3x512x512"
+# Issue 10's, on the binary forms (Open Inference Protocol, binary tensors).
+MSE_LARGE_BIN = MSE_LARGE + "_bin"
+SEGMENTATION_BIN = "ce_seg_2x5x64x64_bin"
 
 
 def load(path):
@@ -161,6 +164,24 @@ def targets(rows):
     r = ratio(lossd and lossd["peak_rss_kb"], nginx and nginx["peak_rss_kb"])
     checks.append(("%s: lossd peak RSS ≤ nginx's" % MSE_LARGE,
                    "×" + num(r, 2) if r is not None else "–", verdict(r, 1.0)))
+
+
+    lossd, nginx = get.get((MSE_LARGE_BIN, "lossd")), get.get((MSE_LARGE_BIN, "nginx"))
+    v = lossd and lossd["mb_per_cpu_s"]
+    checks.append(("%s: ≥ 1,500 MB/s of body per CPU-s" % MSE_LARGE_BIN, num(v),
+                   verdict(v, 1500, lower_is_better=False)))
+    r = ratio(lossd and lossd["cpu_us"], nginx and nginx["cpu_us"])
+    checks.append(("%s: CPU/req ≤ 1.5× nginx" % MSE_LARGE_BIN,
+                   "×" + num(r, 2) if r is not None else "–", verdict(r, 1.5)))
+    lossd, nginx = get.get((SEGMENTATION_BIN, "lossd")), get.get((SEGMENTATION_BIN, "nginx"))
+    r = ratio(lossd and lossd["cpu_us"], nginx and nginx["cpu_us"])
+    checks.append(("%s: CPU/req ≤ 3× nginx" % SEGMENTATION_BIN,
+                   "×" + num(r, 2) if r is not None else "–", verdict(r, 3.0)))
+    # The same tensors as JSON (the loss route) over binary: server CPU per request.
+    json_run, binary_run = get.get((MSE_LARGE, "lossd")), get.get((MSE_LARGE_BIN, "lossd"))
+    r = ratio(json_run and json_run["cpu_us"], binary_run and binary_run["cpu_us"])
+    checks.append(("%s: lossd CPU/req ≥ 10× less than %s (JSON)" % (MSE_LARGE_BIN, MSE_LARGE),
+                   "×" + num(r, 1) if r is not None else "–", verdict(r, 10.0, lower_is_better=False)))
 
     out = ["| target | measured | verdict |", "|---|--:|---|"]
     out += ["| %s | %s | %s |" % c for c in checks]

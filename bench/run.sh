@@ -125,14 +125,14 @@ need_gen=0
 [ -f "$MANIFEST" ] || need_gen=1
 if [ $need_gen = 0 ] && [ -n "$ONLY" ]; then
   for name in ${ONLY//,/ }; do
-    [ -f "$PAYLOAD_DIR/$name.json" ] || need_gen=1
+    [ -f "$PAYLOAD_DIR/$name.json" ] || [ -f "$PAYLOAD_DIR/$name.bin" ] || need_gen=1
   done
-elif [ $need_gen = 0 ] && [ "$(wc -l < "$MANIFEST")" -lt 5 ]; then
+elif [ $need_gen = 0 ] && [ "$(wc -l < "$MANIFEST")" -lt "$(wc -l <<<"$KNOWN")" ]; then
   need_gen=1
 fi
-# A manifest from before the expected-loss column, or older than the
+# A manifest from before the header-length column, or older than the
 # generator, is rewritten.
-if [ $need_gen = 0 ] && { awk -F'\t' 'NF < 6 {bad = 1} END {exit !bad}' "$MANIFEST" \
+if [ $need_gen = 0 ] && { awk -F'\t' 'NF < 7 {bad = 1} END {exit !bad}' "$MANIFEST" \
     || [ "$BENCH_DIR/make_payloads.py" -nt "$MANIFEST" ]; }; then
   need_gen=1
 fi
@@ -209,20 +209,26 @@ stop_server() {
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # utime + stime, whole process
 status_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
 
-run_wrk() {  # url file conns seconds out
-  taskset -c "$CLIENT_CPU" wrk -t1 -c"$3" -d"${4}s" --timeout 60s \
-    -s "$BENCH_DIR/post.lua" "$1" -- "$2" >"$5" 2>&1 </dev/null &
+run_wrk() {  # url file header-length conns seconds out
+  taskset -c "$CLIENT_CPU" wrk -t1 -c"$4" -d"${5}s" --timeout 60s \
+    -s "$BENCH_DIR/post.lua" "$1" -- "$2" "$3" >"$6" 2>&1 </dev/null &
   WRK_PID=$!
   wait "$WRK_PID" || true
   WRK_PID=""
 }
 
 # Does the JSON answer in file $1 carry "loss" within 1e-9 (relative) of $2?
+# (A loss route's {"loss": x}, or an inference answer's output "loss",
+# asked for as JSON: {"outputs": [{"name": "loss", "data": [x]}, ...]}.)
 check_loss() {
   python3 - "$1" "$2" <<'PY'
 import json, math, sys
 try:
-    got = json.load(open(sys.argv[1]))["loss"]
+    answer = json.load(open(sys.argv[1]))
+    if "outputs" in answer:
+        (got,) = [o["data"][0] for o in answer["outputs"] if o["name"] == "loss"]
+    else:
+        got = answer["loss"]
     want = float(sys.argv[2])
     ok = isinstance(got, (int, float)) and math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-15)
     print("ok" if ok else "WRONG loss %r, expected %r" % (got, want))
@@ -231,9 +237,16 @@ except Exception as e:
 PY
 }
 
-bench_one() {  # server payload route bytes size expected repeat
-  local server=$1 payload=$2 route=$3 bytes=$4 size=$5 expected=$6 rep=$7
+bench_one() {  # server payload route bytes size expected header-length repeat
+  local server=$1 payload=$2 route=$3 bytes=$4 size=$5 expected=$6 header=$7 rep=$8
   local file="$PAYLOAD_DIR/$payload.json" port conns duration log
+  # A binary Open Inference Protocol body: its JSON header's length goes in
+  # Inference-Header-Content-Length, as tritonclient sends it.
+  local -a kind=(-H 'Content-Type: application/json')
+  if [ "$header" != - ]; then
+    file="$PAYLOAD_DIR/$payload.bin"
+    kind=(-H 'Content-Type: application/octet-stream' -H "Inference-Header-Content-Length: $header")
+  fi
   if [ "$size" = large ]; then conns=$CONNS_LARGE; duration=$DURATION_LARGE
   else conns=$CONNS_SMALL; duration=$DURATION_SMALL; fi
   log="$RUN_DIR/$server-$payload"
@@ -255,7 +268,7 @@ bench_one() {  # server payload route bytes size expected repeat
   # The figures mean something only if the server accepts the payload.
   local code
   code=$(curl -s -o "$log.response.json" -w '%{http_code}' --max-time 120 -X POST \
-    -H 'Content-Type: application/json' -H 'Expect:' --data-binary "@$file" \
+    "${kind[@]}" -H 'Expect:' --data-binary "@$file" \
     "http://127.0.0.1:$port$route" || echo "curl-failed")
   if [ "$code" != 200 ]; then
     say "$server answered $payload with $code: $(head -c 300 "$log.response.json" 2>/dev/null)"
@@ -272,10 +285,10 @@ bench_one() {  # server payload route bytes size expected repeat
   fi
 
   say "$server  $payload: warm-up ${WARMUP}s, then ${duration}s with $conns connections"
-  run_wrk "http://127.0.0.1:$port$route" "$file" "$conns" "$WARMUP" "$log.warmup.txt"
+  run_wrk "http://127.0.0.1:$port$route" "$file" "$header" "$conns" "$WARMUP" "$log.warmup.txt"
   local t0 t1
   t0=$(cpu_ticks "$SERVER_PID")
-  run_wrk "http://127.0.0.1:$port$route" "$file" "$conns" "$duration" "$log.wrk.txt"
+  run_wrk "http://127.0.0.1:$port$route" "$file" "$header" "$conns" "$duration" "$log.wrk.txt"
   if ! kill -0 "$SERVER_PID" 2>/dev/null; then
     say "$server DIED during the $payload run (see $log.server.log)"
     stop_server
@@ -316,15 +329,15 @@ bench_one() {  # server payload route bytes size expected repeat
   echo
 } > "$RUN_DIR/header.md"
 
-while IFS=$'\t' read -r -u 3 payload route size bytes expected _description; do
+while IFS=$'\t' read -r -u 3 payload route size bytes expected header _description; do
   [ -n "$payload" ] || continue
   if [ -n "$ONLY" ]; then
     case ",$ONLY," in *",$payload,"*) ;; *) continue ;; esac
   fi
   # Interleaved, so that a busy neighbour hurts both servers alike.
   for rep in $(seq "$REPEAT"); do
-    if [ $want_lossd = 1 ]; then bench_one lossd "$payload" "$route" "$bytes" "$size" "$expected" "$rep"; fi
-    if [ $want_nginx = 1 ]; then bench_one nginx "$payload" "$route" "$bytes" "$size" "$expected" "$rep"; fi
+    if [ $want_lossd = 1 ]; then bench_one lossd "$payload" "$route" "$bytes" "$size" "$expected" "$header" "$rep"; fi
+    if [ $want_nginx = 1 ]; then bench_one nginx "$payload" "$route" "$bytes" "$size" "$expected" "$header" "$rep"; fi
   done
 done 3< "$MANIFEST"
 
