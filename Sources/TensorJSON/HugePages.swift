@@ -11,14 +11,14 @@ import Glibc
 /// 45 ms of CPU with 4 KiB pages and 20 ms with huge pages. Untouched memory
 /// is still never faulted in, so RSS grows by at most one huge page per
 /// buffer beyond what is written.
-enum HugePages {
+public enum HugePages {
     /// Buffers smaller than this are left alone: 4 MiB, two huge pages.
     static let minimumBytes = 4 << 20
     private static let size = 2 << 20
 
     /// Advises the 2 MiB-aligned part of `bytes` bytes at `base`. Only a hint:
     /// a kernel with transparent huge pages off, or another system, ignores it.
-    static func advise(_ base: UnsafeRawPointer?, bytes: Int) {
+    public static func advise(_ base: UnsafeRawPointer?, bytes: Int) {
         #if os(Linux)
         guard let base, bytes >= minimumBytes else { return }
         let start = UInt(bitPattern: base)
