@@ -29,6 +29,9 @@ public struct LossResponder: Responder {
     /// event loop at a time. So small requests are never starved by large
     /// ones. Default 64 KiB, the server's default.
     public let budgetExemptBytes: Int
+    /// The arrays of large binary inference inputs, kept from one request
+    /// for the next (at most an eighth of `memoryBudget`, 256 MiB).
+    let storagePool: OIPStoragePool
     /// Called after each exchange is recorded, with its route label (a route
     /// path or `unmatched`): the executable's access log.
     private let onCompleted: (@Sendable (Exchange, String) -> Void)?
@@ -45,6 +48,7 @@ public struct LossResponder: Responder {
         self.maxTensorBytes = maxTensorBytes
         self.memoryBudget = memoryBudget
         self.budgetExemptBytes = budgetExemptBytes
+        self.storagePool = OIPStoragePool(maxRetainedBytes: OIPStoragePool.maxRetainedBytes(budget: memoryBudget))
         self.onCompleted = onCompleted
     }
 
@@ -129,7 +133,7 @@ public struct LossResponder: Responder {
             }
             return .body(OIPBodyHandler(declaration: declaration, metrics: metrics, headerLength: headerLength,
                                         maxTensorBytes: maxTensorBytes, budget: budget(for: head),
-                                        bodyLength: LossResponder.bodyLength(head)))
+                                        bodyLength: LossResponder.bodyLength(head), storagePool: storagePool))
         }
     }
 

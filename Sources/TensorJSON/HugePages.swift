@@ -13,7 +13,7 @@ import Glibc
 /// buffer beyond what is written.
 public enum HugePages {
     /// Buffers smaller than this are left alone: 4 MiB, two huge pages.
-    static let minimumBytes = 4 << 20
+    public static let minimumBytes = 4 << 20
     private static let size = 2 << 20
 
     /// Advises the 2 MiB-aligned part of `bytes` bytes at `base`. Only a hint:

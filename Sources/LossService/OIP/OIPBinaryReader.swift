@@ -47,9 +47,30 @@ final class OIPBinaryReader {
     private var filled = 0
     private var carry: (UInt64, Int) = (0, 0)
 
-    init(headerLength: Int) {
+    /// Gives each binary input its storage: an array of the count asked for,
+    /// whose elements the reader overwrites, every one.
+    private let storage: (Int) -> [Double]
+
+    /// - Parameter storage: where each binary input's array comes from
+    ///   (`freshStorage` by default; lossd reuses them, `OIPStoragePool`).
+    init(headerLength: Int, storage: @escaping (Int) -> [Double] = OIPBinaryReader.freshStorage) {
         self.headerLength = headerLength
+        self.storage = storage
         header.reserveCapacity(min(headerLength, 1 << 20))
+    }
+
+    /// A new array of `count` elements not yet written, advised for huge pages.
+    ///
+    /// Full count at once, elements not yet written: the reader writes each
+    /// exactly once before `takeTensors` hands them out (it refuses to while
+    /// a part is incomplete), so no page is touched twice and an untouched
+    /// one never (zero-filling first would double the memory traffic of a
+    /// large request). Double is a trivial type: there is nothing to
+    /// initialise but the bits.
+    static func freshStorage(count: Int) -> [Double] {
+        let storage = [Double](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+        storage.withUnsafeBufferPointer { HugePages.advise($0.baseAddress, bytes: count * 8) }
+        return storage
     }
 
     /// Whether the JSON request's bytes are all in.
@@ -60,16 +81,10 @@ final class OIPBinaryReader {
         precondition(self.parts == nil && headerComplete)
         self.parts = parts
         tensors = parts.map { part in
-            // Full count at once, elements not yet written: the reader writes
-            // each exactly once before `takeTensors` hands them out (it
-            // refuses to while a part is incomplete), so no page is touched
-            // twice and an untouched one never (zero-filling first would
-            // double the memory traffic of a large request). Double is a
-            // trivial type: there is nothing to initialise but the bits.
             let count = part.size / part.datatype.size
-            let storage = [Double](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
-            storage.withUnsafeBufferPointer { HugePages.advise($0.baseAddress, bytes: count * 8) }
-            return storage
+            let array = storage(count)
+            precondition(array.count == count)
+            return array
         }
         header = []
         skipFilled()
@@ -154,6 +169,11 @@ final class OIPBinaryReader {
             let name = current < names.count ? "input '\(names[current])'" : "binary input \(current)"
             throw FramingError(message: "the body ended at byte \(offset), with \(currentBytes) of \(name)'s \(parts[current].size) binary bytes")
         }
+    }
+
+    /// Forgets the tensors, complete or not (a request refused midway).
+    func dropTensors() {
+        tensors = []
     }
 
     /// Hands the tensors over (and forgets them), once `finish` has found

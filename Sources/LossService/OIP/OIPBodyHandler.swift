@@ -23,6 +23,8 @@ final class OIPBodyHandler: BodyHandler {
     private let maxTensorBytes: Int
     /// The binary framing, with the extension; nil for a JSON body.
     private let reader: OIPBinaryReader?
+    /// Where the binary inputs' arrays come from and go back to, or nil for new ones each time.
+    private let storagePool: OIPStoragePool?
 
     /// The JSON body read so far (without the extension).
     private var json: [UInt8] = []
@@ -40,14 +42,20 @@ final class OIPBodyHandler: BodyHandler {
     /// At most how many values the JSON part holds (`MemoryCharge.valueBound`), counted as it arrives.
     private var jsonValues = 1
 
-    /// - Parameter budget: the server's memory budget, or nil for none (a
-    ///   request small enough to run on an event loop).
+    /// - Parameters:
+    ///   - budget: the server's memory budget, or nil for none (a request
+    ///     small enough to run on an event loop).
+    ///   - storagePool: the pool of large binary inputs' arrays (the
+    ///     responder's), or nil to allocate them afresh.
     init(declaration: LossDeclaration, metrics: ServiceMetrics, headerLength: Int?, maxTensorBytes: Int,
-         budget: MemoryBudget? = nil, bodyLength: Int? = nil) {
+         budget: MemoryBudget? = nil, bodyLength: Int? = nil, storagePool: OIPStoragePool? = nil) {
         self.declaration = declaration
         self.metrics = metrics
         self.maxTensorBytes = maxTensorBytes
-        reader = headerLength.map(OIPBinaryReader.init(headerLength:))
+        self.storagePool = storagePool
+        reader = headerLength.map { length in
+            OIPBinaryReader(headerLength: length, storage: storagePool.map { $0.take(count:) } ?? OIPBinaryReader.freshStorage)
+        }
         charge = MemoryCharge(budget: budget)
         self.bodyLength = bodyLength
     }
@@ -62,7 +70,7 @@ final class OIPBodyHandler: BodyHandler {
             // What was read is dropped, and its reservation given back, at once.
             inline = [:]
             json = []
-            _ = reader?.takeTensors()
+            reader?.dropTensors()
             charge.releaseAll()
             return failure
         }
@@ -166,12 +174,13 @@ final class OIPBodyHandler: BodyHandler {
     /// Scores the request's tensors and options as the loss route would.
     private func answer(_ request: OIPInferRequest) throws(OIPError) -> Response {
         var members = request.options
-        var binary = reader?.takeTensors() ?? []
+        let binary = reader?.takeTensors() ?? []
+        // The binary inputs' storage goes back to the pool for the next request.
+        defer { if let storagePool { for array in binary { storagePool.recycle(array) } } }
         for (index, input) in request.inputs.enumerated() {
-            var data: [Double]
+            let data: [Double]
             if let position = binaryInputs.firstIndex(of: index) {
-                data = []
-                swap(&data, &binary[position])
+                data = binary[position]
             } else {
                 data = inline.removeValue(forKey: index) ?? []
             }
