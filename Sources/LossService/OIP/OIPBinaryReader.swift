@@ -1,6 +1,4 @@
-#if canImport(TensorJSON)
-import TensorJSON  // HugePages (scripts/fuzz.sh oip compiles HugePages.swift into its one module instead)
-#endif
+import TensorJSON
 
 /// The framing of Triton's binary tensor data extension, with nothing of
 /// HTTP or the losses in it (so a fuzz target can drive it alone): the

@@ -54,7 +54,8 @@ final class OIPBodyHandler: BodyHandler {
         self.maxTensorBytes = maxTensorBytes
         self.storagePool = storagePool
         reader = headerLength.map { length in
-            OIPBinaryReader(headerLength: length, storage: storagePool.map { $0.take(count:) } ?? OIPBinaryReader.freshStorage)
+            guard let storagePool else { return OIPBinaryReader(headerLength: length) }
+            return OIPBinaryReader(headerLength: length, storage: { storagePool.take(count: $0) })
         }
         charge = MemoryCharge(budget: budget)
         self.bodyLength = bodyLength
