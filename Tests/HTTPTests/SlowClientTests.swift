@@ -28,6 +28,19 @@ func trickle(_ bytes: [UInt8], piece: Int, every interval: Double, to client: Te
     return nil
 }
 
+/// On a server whose clock is moved by hand: `steps` times, moves the clock 10 s,
+/// sends 500 body bytes, waits until the server has read them, sweeps, and expects
+/// the connection not yet cut.
+func sendBodySteps(_ steps: Int, to client: TestClient, of server: Server, movingClock offset: ClockOffset) {
+    for step in 1...steps {
+        offset.advance(10)
+        client.send([UInt8](repeating: 0x31, count: 500))
+        #expect(eventually { server.openConnections.first?.bodyBytesRead == 500 * step })
+        sweepNow(server)
+        #expect(!hasSomethingToRead(client), "cut after step \(step)")
+    }
+}
+
 /// Clients that send or read too slowly: a minimum rate after a grace, and a
 /// total deadline, so no client holds a connection by trickling bytes.
 @Suite struct SlowClientTests {
@@ -45,13 +58,7 @@ func trickle(_ bytes: [UInt8], piece: Int, every interval: Double, to client: Te
         let client = try TestClient(port: server.port)
         client.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10000\r\n\r\n")
         #expect(eventually { server.openConnections.map(\.phase) == [.body] })
-        for step in 1...5 {
-            offset.advance(10)
-            client.send([UInt8](repeating: 0x31, count: 500))
-            #expect(eventually { server.openConnections.first?.bodyBytesRead == 500 * step })
-            sweepNow(server)
-            #expect(!hasSomethingToRead(client), "cut after step \(step)")
-        }
+        sendBodySteps(5, to: client, of: server, movingClock: offset)
         offset.advance(10)
         sweepNow(server)
         #expect(hasSomethingToRead(client))  // answered by that sweep
@@ -95,13 +102,7 @@ func trickle(_ bytes: [UInt8], piece: Int, every interval: Double, to client: Te
         let client = try TestClient(port: server.port)
         client.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10000\r\n\r\n")
         #expect(eventually { server.openConnections.map(\.phase) == [.body] })
-        for step in 1...3 {
-            offset.advance(10)
-            client.send([UInt8](repeating: 0x31, count: 500))
-            #expect(eventually { server.openConnections.first?.bodyBytesRead == 500 * step })
-            sweepNow(server)
-            #expect(!hasSomethingToRead(client), "cut after step \(step)")
-        }
+        sendBodySteps(3, to: client, of: server, movingClock: offset)
         offset.advance(10)
         sweepNow(server)
         #expect(hasSomethingToRead(client))
