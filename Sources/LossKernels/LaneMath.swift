@@ -23,6 +23,14 @@
 /// the lane width the kernels are generic over (SIMD2 for SSE2, SIMD4 for one AVX2 register).
 @usableFromInline package protocol DoubleLanes: SIMD where Scalar == Double {
     associatedtype Bits: SIMD where Bits.Scalar == UInt64
+    // The comparisons as requirements, so that generic kernels reach the standard library's concrete
+    // SIMD2/SIMD4 versions (one compare instruction); SIMD's generic ones compare lane by lane, and
+    // the compiler turned them into a scalar compare and branch per lane (BCE's kernel ran 2× slower).
+    static func .== (a: Self, b: Self) -> SIMDMask<MaskStorage>
+    static func .< (a: Self, b: Self) -> SIMDMask<MaskStorage>
+    static func .<= (a: Self, b: Self) -> SIMDMask<MaskStorage>
+    static func .> (a: Self, b: Self) -> SIMDMask<MaskStorage>
+    static func .>= (a: Self, b: Self) -> SIMDMask<MaskStorage>
 }
 extension SIMD2: DoubleLanes where Scalar == Double { @usableFromInline package typealias Bits = SIMD2<UInt64> }
 extension SIMD4: DoubleLanes where Scalar == Double { @usableFromInline package typealias Bits = SIMD4<UInt64> }
@@ -58,6 +66,26 @@ package func expNonPositive<V: SIMD>(_ x: V) -> V where V.Scalar == Double {
 /// `expNonPositive` in each lane, its products and sums as `F` computes them (within 1 ulp either way).
 @inlinable @inline(__always)
 package func expNonPositive<V: SIMD, F: MultiplyAdd>(_ x: V, _: F.Type) -> V where V.Scalar == Double {
+    let (y, shifted) = expNonPositiveParts(x, F.self)
+    // Wrapping integer arithmetic on the bits: no overflow trap in the loop (k + 1023 ≥ 1 where kept).
+    let bits = unsafeBitCast(shifted, to: V.MaskStorage.self)
+    let scale = unsafeBitCast((bits &+ 1023) &<< 52, to: V.self)
+    return (y * scale).replacing(with: 0, where: x .< V(repeating: -708.39))
+}
+
+/// `expNonPositiveGradual` in each lane (subnormal results kept, for BCE), its products and sums as `F`
+/// computes them: 2^(k+64) as the scale, then 2^-64, as the scalar function does.
+@inlinable @inline(__always)
+package func expNonPositiveGradual<V: SIMD, F: MultiplyAdd>(_ x: V, _: F.Type) -> V where V.Scalar == Double {
+    let (y, shifted) = expNonPositiveParts(x, F.self)
+    let bits = unsafeBitCast(shifted, to: V.MaskStorage.self)
+    let scale = unsafeBitCast((bits &+ (1023 + 64)) &<< 52, to: V.self)
+    return (y * scale * V(repeating: 0x1p-64)).replacing(with: 0, where: x .< V(repeating: -745.1332191019412))
+}
+
+/// The scalar `expNonPositiveParts` in each lane: e^r, and `shifted`, whose low bits hold k.
+@inlinable @inline(__always)
+func expNonPositiveParts<V: SIMD, F: MultiplyAdd>(_ x: V, _: F.Type) -> (y: V, shifted: V) where V.Scalar == Double {
     let shifter = V(repeating: 6_755_399_441_055_744.0)
     let shifted = F.apply(x, V(repeating: 1.4426950408889634), shifter)
     let k = shifted - shifter
@@ -70,11 +98,7 @@ package func expNonPositive<V: SIMD, F: MultiplyAdd>(_ x: V, _: F.Type) -> V whe
     p = F.apply(t, p, V(repeating: -2.77777777770155933842e-03))
     p = F.apply(t, p, V(repeating: 1.66666666666666019037e-01))
     let c = F.apply(-t, p, r)
-    let y = V(repeating: 1) - ((lo - (r * c) / (V(repeating: 2) - c)) - hi)
-    // Wrapping integer arithmetic on the bits: no overflow trap in the loop (k + 1023 ≥ 1 where kept).
-    let bits = unsafeBitCast(shifted, to: V.MaskStorage.self)
-    let scale = unsafeBitCast((bits &+ 1023) &<< 52, to: V.self)
-    return (y * scale).replacing(with: 0, where: x .< V(repeating: -708.39))
+    return (V(repeating: 1) - ((lo - (r * c) / (V(repeating: 2) - c)) - hi), shifted)
 }
 
 /// fdlibm's log of 1 + f for f in [√2/2 - 1, √2 - 1], plus k·ln 2 given as `kLn2High` (k times
@@ -142,7 +166,7 @@ package func formLogOnePlus(_ values: UnsafeMutablePointer<Double>, count: Int) 
 /// k = 1. The first is exact; the second, z - 1, is exact from z = 0.5 on (Sterbenz) and
 /// otherwise off by the error Fast2Sum recovers. No rounded 1 + z, so no division to correct it.
 @inlinable @inline(__always)
-package func logOnePlusUnit<V: DoubleLanes>(_ z: V) -> V {
+package func logOnePlusUnit<V: DoubleLanes, F: MultiplyAdd>(_ z: V, _: F.Type = SeparateMultiplyAdd.self) -> V {
     let upper = z .>= V(repeating: 0.41421356237309503)  // the double nearest √2 - 1
     let d = z - V(repeating: 1)
     let error = z - (d + V(repeating: 1))  // Fast2Sum, |-1| ≥ |z|: z - 1 = d + error exactly
@@ -151,7 +175,7 @@ package func logOnePlusUnit<V: DoubleLanes>(_ z: V) -> V {
     // where 1/(1 + z) is 0.6866 within 3 %: far below the result's last place.
     let low = error * V(repeating: 0.6866) + V(repeating: ln2Low)
     // k is 0 or 1: k·ln 2 is ln 2's parts masked, not multiplied.
-    return logKernel(f: f, kLn2High: V(repeating: ln2High).masked(by: upper), kLn2Low: low.masked(by: upper))
+    return logKernel(f: f, kLn2High: V(repeating: ln2High).masked(by: upper), kLn2Low: low.masked(by: upper), F.self)
 }
 
 extension SIMD where Scalar == Double {

@@ -26,4 +26,15 @@ package enum AVX2Kernels {
             lanes: SIMD4<Double>.self, predictions: predictions, targets: targets, weights: weights, count: count,
             keepElements: keepElements)
     }
+
+    /// `LogitsBinaryCrossEntropy.run` in four lanes, with fused multiply-adds in its exp and log.
+    package static func logitsBinaryCrossEntropy(
+        predictions: UnsafePointer<Double>, targets: UnsafePointer<Double>, weights: UnsafePointer<Double>?,
+        posWeights: UnsafePointer<Double>?, count: Int, patternLength: Int, keepElements: Bool
+    ) -> (elements: [Double], sum: Double, inRange: Bool) {
+        LogitsBinaryCrossEntropy.run(
+            lanes: SIMD4<Double>.self, multiplyAdd: FusedMultiplyAdd.self, predictions: predictions, targets: targets,
+            weights: weights, posWeights: posWeights, count: count, patternLength: patternLength,
+            keepElements: keepElements)
+    }
 }

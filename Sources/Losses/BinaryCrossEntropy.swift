@@ -1,7 +1,10 @@
+import LossKernelsAVX2
+
 /// Binary cross entropy, as `torch.nn.functional.binary_cross_entropy`
 /// (probabilities, logs clamped at -100) or, with `fromLogits`,
 /// `binary_cross_entropy_with_logits`, in float64; with logits in a form
-/// without cancellation (see `logitsKernel`), within a few ulps where ATen's loses digits.
+/// without cancellation (see `LogitsBinaryCrossEntropy`, in the build `KernelPath.current`
+/// names), within a few ulps where ATen's loses digits.
 public struct BinaryCrossEntropy: Sendable {
     /// Per-element weights, broadcast (NumPy rules, never growing the shape) to the predictions.
     public var weight: Tensor?
@@ -40,36 +43,28 @@ public struct BinaryCrossEntropy: Sendable {
         let count = predictions.count
         let keep = reduction == .none
         let outcome: (elements: [Double], sum: Double, inRange: Bool)
-        if fromLogits && weight == nil && posWeight == nil {
-            outcome = predictions.data.withUnsafeBufferPointer { p in
-                targets.data.withUnsafeBufferPointer { t in
-                    ElementwiseLoss.run(count: count, patternLength: count, keepElements: keep) { start, _, out, length in
-                        Self.logitsKernel(x: p.baseAddress! + start, y: t.baseAddress! + start, out: out, length: length) {
-                            y, positive, negative, log, _ in
-                            // pw = 1: (1 - y)·softplus(x) + y·softplus(-x), the shared log1p added once.
-                            (Lanes(repeating: 1) - y) * positive + y * negative + log
-                        }
-                    }
-                }
-            }
-        } else if fromLogits {
-            let patternLength = BroadcastOperand.commonLength([weightOperand, posWeightOperand], total: count)
-            let weights = weightOperand.tiled(to: patternLength)
-            let posWeights = posWeightOperand.tiled(to: patternLength)
+        if fromLogits {
+            // Without weights the kernel takes the shorter pw = 1 form; with either, both are tiled.
+            let weighted = weight != nil || posWeight != nil
+            let patternLength = weighted ? BroadcastOperand.commonLength([weightOperand, posWeightOperand], total: count) : count
+            let weights = weighted ? weightOperand.tiled(to: patternLength) : []
+            let posWeights = weighted ? posWeightOperand.tiled(to: patternLength) : []
             outcome = predictions.data.withUnsafeBufferPointer { p in
                 targets.data.withUnsafeBufferPointer { t in
                     weights.withUnsafeBufferPointer { w in
                         posWeights.withUnsafeBufferPointer { pw in
-                            ElementwiseLoss.run(count: count, patternLength: patternLength, keepElements: keep) {
-                                start, offset, out, length in
-                                let w = w.baseAddress! + offset, pw = pw.baseAddress! + offset
-                                return Self.logitsKernel(
-                                    x: p.baseAddress! + start, y: t.baseAddress! + start, out: out, length: length
-                                ) { y, positive, negative, log, operand in
-                                    let softplus = positive + log, softplusOfNegative = negative + log
-                                    let negativeTerm = (Lanes(repeating: 1) - y) * softplus
-                                    return (negativeTerm + operand(pw) * y * softplusOfNegative) * operand(w)
-                                }
+                            let (p, t) = (p.baseAddress!, t.baseAddress!)
+                            let (w, pw) = weighted ? (w.baseAddress!, pw.baseAddress!) : (nil, nil)
+                            return switch KernelPath.current {
+                            case .baseline:
+                                LogitsBinaryCrossEntropy.run(
+                                    lanes: Lanes.self, multiplyAdd: SeparateMultiplyAdd.self, predictions: p, targets: t,
+                                    weights: w, posWeights: pw, count: count, patternLength: patternLength,
+                                    keepElements: keep)
+                            case .avx2:
+                                AVX2Kernels.logitsBinaryCrossEntropy(
+                                    predictions: p, targets: t, weights: w, posWeights: pw, count: count,
+                                    patternLength: patternLength, keepElements: keep)
                             }
                         }
                     }
@@ -102,66 +97,5 @@ public struct BinaryCrossEntropy: Sendable {
         return LossResult(
             reducing: (outcome.elements, outcome.sum), reduction: reduction, shape: shape,
             count: count, weightSum: Double(count))
-    }
-
-    /// BCE with logits over `length` elements, written to `out`:
-    /// `loss(y, max(x, 0), max(-x, 0), log1p(e^-|x|), operand)` for the elements
-    /// in lanes (softplus(±x) is `max(±x, 0) + log1p(e^-|x|)`), where `operand(p)`
-    /// reads the lanes' elements of another buffer at `p`.
-    /// Returns `false` when some target lies outside [0, 1] (or is NaN).
-    ///
-    /// Exactness: the loss is `(1 - y)·softplus(x) + pw·y·softplus(-x)`
-    /// (−log σ(x) = softplus(-x), −log(1 - σ(x)) = softplus(x)), and each
-    /// softplus is `max(±x, 0) + log1p(e^-|x|)`: for y in [0, 1] and pw ≥ 0
-    /// every term is non-negative, so nothing cancels and each loss is within
-    /// a few ulps (HardCaseTests). ATen's `(1 - y)·x + log1p(e^-|x|) + max(-x, 0)`
-    /// adds -700 and 700 for x = -700, y = 0, losing the whole e^-700.
-    /// Below x = -708.39 the loss is subnormal, and kept (`expNonPositiveGradual`).
-    ///
-    /// Hot path: exp and log1p inlined as polynomials (no call per element),
-    /// the exp loop vectorised by the compiler, the rest two elements per step
-    /// in SSE2 lanes, where the targets' range check rides along instead of
-    /// taking a pass of its own.
-    @inline(__always)
-    private static func logitsKernel(
-        x: UnsafePointer<Double>, y: UnsafePointer<Double>, out: UnsafeMutablePointer<Double>, length: Int,
-        _ loss: (
-            _ y: Lanes, _ positive: Lanes, _ negative: Lanes, _ log: Lanes,
-            _ operand: (UnsafePointer<Double>) -> Lanes
-        ) -> Lanes
-    ) -> Bool {
-        // exp(-|x|) in a pass of its own, into `out`: see the note on Lanes. Subnormal where it is
-        // (|x| > 708.39): for x = -740, y = 0 the loss is e^-740 itself.
-        for i in 0..<length { out[i] = expNonPositiveGradual(-abs(x[i])) }
-        /// The parts of softplus(x) and softplus(-x): max(x, 0) and max(-x, 0) by a mask (an AND, exact;
-        /// a NaN x gives 0 there, and NaN through the log1p), and their shared log1p(e^-|x|).
-        @inline(__always) func softplusParts(_ x: Lanes, _ exponential: Lanes) -> (Lanes, Lanes, Lanes) {
-            let zero = Lanes(repeating: 0)
-            return (x.masked(by: x .> zero), (-x).masked(by: x .< zero), logOnePlusUnit(exponential))
-        }
-        var inRange = SIMDMask<SIMD2<Int64>>(repeating: true)
-        var i = 0
-        // Wrapping index arithmetic: i + lanes ≤ length cannot overflow, and no trap enters the loop.
-        while i &+ Lanes.scalarCount <= length {
-            let x = Lanes.load(x + i), y = Lanes.load(y + i)
-            inRange .&= (y .>= Lanes(repeating: 0)) .& (y .<= Lanes(repeating: 1))
-            let (positive, negative, log) = softplusParts(x, Lanes.load(out + i))
-            loss(y, positive, negative, log) { Lanes.load($0 + i) }.store(to: out + i)
-            i &+= Lanes.scalarCount
-        }
-        if i < length {  // the last few elements, the unused lanes scoring a harmless x = 0, y = 0
-            let rest = length - i
-            func partial(_ p: UnsafePointer<Double>) -> Lanes {
-                var lanes = Lanes(repeating: 0)
-                for j in 0..<rest { lanes[j] = p[i + j] }
-                return lanes
-            }
-            let x = partial(x), y = partial(y)
-            inRange .&= (y .>= Lanes(repeating: 0)) .& (y .<= Lanes(repeating: 1))
-            let (positive, negative, log) = softplusParts(x, partial(out))
-            let losses = loss(y, positive, negative, log) { partial($0) }
-            for j in 0..<rest { out[i + j] = losses[j] }
-        }
-        return all(inRange)
     }
 }

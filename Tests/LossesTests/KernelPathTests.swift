@@ -4,8 +4,8 @@ import TestSupport
 
 /// The kernel builds (KernelPath) against each other: the AVX2 build computes each lane
 /// as the baseline does and sums in the same order, so MSE agrees bit for bit; the
-/// segmentation cross entropy's exp and log use fused multiply-adds there, so its losses
-/// agree within the golden tolerance (and its counts and weight sums exactly). Against
+/// segmentation cross entropy's and BCE with logits' exp and log use fused multiply-adds there,
+/// so their losses agree within the golden tolerance (and its counts and weight sums exactly). Against
 /// PyTorch each build is checked on its own in GoldenFixtureTests and HardCaseTests.
 @Suite struct KernelPathTests {
     @Test func baselineIsAlwaysSupportedAndListedFirst() {
@@ -67,6 +67,49 @@ import TestSupport
                     #expect(other.weightSum.bitPattern == baseline.weightSum.bitPattern)
                 }
             }
+        }
+    }
+
+    /// Lengths around the block length (2048) and the lane counts, logits out to ±800 (subnormal
+    /// e^-|x| kept), soft targets; without weights, and with a weight and a broadcast pos_weight.
+    @Test(arguments: [1, 3, 4, 5, 7, 2047, 2048, 2049, 10_001])
+    func bceWithLogitsAgreesWithinTheGoldenToleranceOnEveryPath(_ count: Int) throws {
+        var generator = SplitMix64(seed: UInt64(count) &+ 7)
+        let logits = (0..<count).map { i in
+            i % 5 == 0 ? Double.random(in: -800...800, using: &generator) : Double.random(in: -20...20, using: &generator)
+        }
+        let targets = (0..<count).map { i in i % 3 == 0 ? Double(i % 2) : Double.random(in: 0...1, using: &generator) }
+        let predictions = tensor([count, 1], logits), labels = tensor([count, 1], targets)
+        let weight = tensor([count, 1], (0..<count).map { _ in Double.random(in: 0...2, using: &generator) })
+        let posWeight = tensor([1], [Double.random(in: 0.5...3, using: &generator)])
+        for reduction in [Reduction.none, .mean, .sum] {
+            for loss in [
+                BinaryCrossEntropy(fromLogits: true, reduction: reduction),
+                BinaryCrossEntropy(weight: weight, posWeight: posWeight, fromLogits: true, reduction: reduction),
+            ] {
+                let baseline = try KernelPath.$forced.withValue(.baseline) { try loss(predictions: predictions, targets: labels) }
+                for path in KernelPath.supported {
+                    let other = try KernelPath.$forced.withValue(path) { try loss(predictions: predictions, targets: labels) }
+                    #expect(other.loss.shape == baseline.loss.shape)
+                    for (index, (a, b)) in zip(other.loss.data, baseline.loss.data).enumerated() {
+                        #expect(closeEnough(a, b), "\(path) \(reduction) element \(index): \(a) vs baseline \(b)")
+                    }
+                    #expect(other.count == baseline.count && other.weightSum.bitPattern == baseline.weightSum.bitPattern)
+                }
+            }
+        }
+    }
+
+    @Test func aBCETargetOutsideTheUnitIntervalIsNamedOnEveryPath() {
+        let predictions = tensor([6], [0, 1, -2, 3, 4, 5])
+        let targets = tensor([6], [0, 1, 0.5, 1, 1.5, 0])
+        for path in KernelPath.supported {
+            let message = KernelPath.$forced.withValue(path) {
+                errorMessage { () throws(LossError) in
+                    try BinaryCrossEntropy(fromLogits: true)(predictions: predictions, targets: targets)
+                }
+            }
+            #expect(message?.contains("1.5") == true, "\(path): \(message ?? "no error")")
         }
     }
 

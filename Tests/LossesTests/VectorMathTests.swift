@@ -178,4 +178,29 @@ import TestSupport
         #expect(logOnePlusUnit(Lanes(repeating: 1e-300))[0] == 1e-300)
         #expect(logOnePlusUnit(Lanes(repeating: .nan))[0].isNaN)
     }
+
+    /// BCE with logits' lanes (LogitsBinaryCrossEntropy): the gradual exp computes exactly the scalar
+    /// function's bits with separate multiply-adds, keeps 1 ulp against libm with fused ones (down into
+    /// the subnormals), and the fused log1p of [0, 1] keeps 1 ulp too.
+    @Test func bceLanesAgreeWithTheScalarFunctionsAndLibm() {
+        typealias Fused = FusedMultiplyAdd
+        var generator = SplitMix64(seed: 12)
+        var worst = (exp: UInt64(0), logOnePlus: UInt64(0))
+        for _ in 0..<100_000 {
+            let a = -Double.random(in: 0...746, using: &generator), b = -Double.random(in: 0...2, using: &generator)
+            let separate = expNonPositiveGradual(Lanes(a, b), SeparateMultiplyAdd.self)
+            #expect(separate[0].bitPattern == expNonPositiveGradual(a).bitPattern)
+            #expect(separate[1].bitPattern == expNonPositiveGradual(b).bitPattern)
+            let fused = expNonPositiveGradual(Lanes(a, b), Fused.self)
+            worst.exp = max(worst.exp, Self.ulps(fused[0], exp(a)), Self.ulps(fused[1], exp(b)))
+            let z = Double.random(in: 0...1, using: &generator), w = exp(-Double.random(in: 0...750, using: &generator))
+            let logs = logOnePlusUnit(Lanes(z, w), Fused.self)
+            worst.logOnePlus = max(worst.logOnePlus, Self.ulps(logs[0], log1p(z)), Self.ulps(logs[1], log1p(w)))
+        }
+        #expect(worst.exp <= 1 && worst.logOnePlus <= 1, "\(worst)")
+        for x: Double in [0, -0.0, -708.39, -745, -745.2, -.infinity] {
+            #expect(expNonPositiveGradual(Lanes(repeating: x), Fused.self)[0] == exp(x))
+        }
+        #expect(expNonPositiveGradual(Lanes(repeating: .nan), Fused.self)[0].isNaN)
+    }
 }
