@@ -8,7 +8,8 @@
 #
 # Usage: scripts/check-runtime-deps.sh [BINARY...]
 #   default: .build/release/lossd (built with `swift build -c release
-#   --static-swift-stdlib --product lossd`) and the toolchain's
+#   --product lossd`: release builds link the Swift runtime statically,
+#   Package.swift's -static-stdlib) and the toolchain's
 #   swift-backtrace-static, the crash backtracer the image also ships.
 #   RUNTIME_PACKAGES overrides the list (default deploy/runtime-packages.txt).
 #
@@ -62,7 +63,7 @@ owner() {
 needed=()
 unowned=()
 for binary in "${binaries[@]}"; do
-    [ -x "$binary" ] || fail "no executable at $binary (build it with: swift build -c release --static-swift-stdlib --product lossd)"
+    [ -x "$binary" ] || fail "no executable at $binary (build it with: swift build -c release --product lossd)"
     # `ldd` prints "not found" for a library the loader cannot resolve here;
     # that is a broken build, not a list to compare.
     ldd_out=$(ldd "$binary") || fail "ldd failed on $binary (a static binary needs no list; this one should be dynamic)"
