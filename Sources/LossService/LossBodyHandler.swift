@@ -15,6 +15,8 @@ final class LossBodyHandler: BodyHandler {
     private let metrics: ServiceMetrics
     /// The early answer already given, if any: the decoder is not fed again.
     private var failure: Response?
+    /// Where large tensors' arrays come from and go back to, or nil.
+    private let storagePool: OIPStoragePool?
 
     /// - Parameter declaration: the loss the body is for.
     /// - Parameter bodyLength: the body's `Content-Length`, when sent: the
@@ -25,11 +27,17 @@ final class LossBodyHandler: BodyHandler {
     /// - Parameter budget: the server's memory budget, which the decoded
     ///   tensors reserve from as they grow (and may wait for), or nil for
     ///   none (a request small enough to run on an event loop).
+    /// - Parameter storagePool: the arrays kept from earlier requests: a
+    ///   tensor of 4 MiB or more is decoded into one, and every large tensor's
+    ///   array goes back to it once the loss is scored (so the kernel does
+    ///   not zero fresh pages for each request), or nil for fresh arrays.
     init(declaration: LossDeclaration, metrics: ServiceMetrics, bodyLength: Int? = nil, maxTensorBytes: Int = TensorDecoder.defaultMaxTensorBytes,
-         budget: MemoryBudget? = nil) {
+         budget: MemoryBudget? = nil, storagePool: OIPStoragePool? = nil) {
         self.declaration = declaration
         self.metrics = metrics
-        decoder = TensorDecoder(maxTensorBytes: maxTensorBytes, bodyLength: bodyLength, budget: budget)
+        self.storagePool = storagePool
+        decoder = TensorDecoder(maxTensorBytes: maxTensorBytes, bodyLength: bodyLength, budget: budget,
+                                storage: storagePool.map { pool in { pool.takeEmpty(capacity: $0) } })
     }
 
     func consume(_ bytes: UnsafeRawBufferPointer) -> Response? {
@@ -50,7 +58,7 @@ final class LossBodyHandler: BodyHandler {
         // ends otherwise (its client gone) gives it back when the server
         // drops this handler (`MemoryReservation.deinit`).
         defer { decoder.releaseMemory() }
-        let members: [String: JSONMember]
+        var members: [String: JSONMember]
         do {
             members = try decoder.finish()  // a number cut at the body's end is stored here: it may reserve too
         } catch {
@@ -61,6 +69,14 @@ final class LossBodyHandler: BodyHandler {
             scored = try declaration.evaluate(members)
         } catch {
             return Problem(status: .unprocessableContent, detail: error.message).response
+        }
+        if let storagePool {
+            // Back to the pool once no member holds them, so the next request's decoder has them to itself.
+            var arrays = members.values.compactMap { member -> [Double]? in
+                if case .tensor(let tensor) = member { tensor.data } else { nil }
+            }
+            members = [:]
+            while let array = arrays.popLast() { storagePool.recycle(array) }
         }
         metrics.recordScored(declaration, elements: scored.elements)
         var response = Response(status: .ok, body: JSONWriter.lossResponse(scored.result, reduction: scored.reduction))

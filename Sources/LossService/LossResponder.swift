@@ -104,7 +104,7 @@ public struct LossResponder: Responder {
         case .loss(let declaration):
             return lossReply(head, LossBodyHandler(
                 declaration: declaration, metrics: metrics, bodyLength: LossResponder.bodyLength(head),
-                maxTensorBytes: maxTensorBytes, budget: budget(for: head)))
+                maxTensorBytes: maxTensorBytes, budget: budget(for: head), storagePool: storagePool))
         }
     }
 

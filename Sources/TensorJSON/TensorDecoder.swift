@@ -70,6 +70,11 @@ public struct TensorDecoder {
     /// `bodyLength`), then in steps as a tensor reaches it; the wait for it is
     /// `MemoryBudget`'s, and a refusal throws `.overBudget` (a 503).
     private let reservation: MemoryReservation?
+    /// Where the storage of a tensor reserved at `HugePages.minimumBytes` or
+    /// more comes from (the initializer's `storage`: an empty array with room
+    /// for at least the count asked, e.g. one kept from an earlier request),
+    /// or nil to allocate each afresh. Default nil.
+    private let storage: TensorShapeTracker.Storage?
 
     // MARK: Syntax state
 
@@ -167,9 +172,11 @@ public struct TensorDecoder {
         maxMembers: Int = TensorDecoder.defaultMaxMembers,
         maxTensorBytes: Int = TensorDecoder.defaultMaxTensorBytes,
         bodyLength: Int? = nil,
-        budget: MemoryBudget? = nil
+        budget: MemoryBudget? = nil,
+        storage: ((Int) -> [Double]?)? = nil
     ) {
         self.bodyLength = bodyLength
+        self.storage = storage
         reservation = budget.map(MemoryReservation.init)
         self.maxTensorBytes = max(0, maxTensorBytes)
         maxNumbers = self.maxTensorBytes / 8
@@ -633,7 +640,9 @@ public struct TensorDecoder {
             for size in shape { product = product.multipliedReportingOverflow(by: size).partialValue }
             reserve = min(max(product, 0), 1 << 20)
         } else if let bodyLength {
-            reserve = max(0, bodyLength - consumed) / 8
+            // From the tensor's own offset, not the chunk's: the same body plans
+            // the same capacity however it was cut, so a kept array fits it again.
+            reserve = max(0, bodyLength - offset) / 8
         }
         let limitRoom = maxNumbers - storedNumbers
         if let reservation {
@@ -646,7 +655,7 @@ public struct TensorDecoder {
         }
         // (Scalar members count in `storedNumbers` but not in the reservation: hence `max(0, …)`.)
         tracker.start(path: path, reserve: reserve, maxCount: max(0, min(limitRoom, budgetedNumbers - storedNumbers)),
-                      capacityLimit: limitRoom)
+                      capacityLimit: limitRoom, storage: storage)
         trackerBase = depth + 1
         trackerTarget = target
     }

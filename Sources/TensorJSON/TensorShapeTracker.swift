@@ -29,6 +29,11 @@ struct TensorShapeTracker {
     /// memory reservation does not copy the storage again.
     var capacityLimit = Int.max
 
+    /// A source of storage for large tensors: an empty array with room for at
+    /// least the given count of numbers (say, one kept from an earlier
+    /// request, whose pages are already mapped), or nil to allocate afresh.
+    typealias Storage = (Int) -> [Double]?
+
     /// A tracker for arrays nested at most `maxDepth` levels deep.
     init(maxDepth: Int) {
         dims = Array(repeating: -1, count: maxDepth + 2)
@@ -39,8 +44,9 @@ struct TensorShapeTracker {
     /// reserved for `reserve` numbers: at most `maxCount`, and `maxCount`
     /// itself when `reserve` is past three quarters of it (as `grow` does:
     /// pages never written cost nothing, and growing a storage that large
-    /// would copy more than 3/4 of the limit).
-    mutating func start(path: String, reserve: Int, maxCount: Int, capacityLimit: Int? = nil) {
+    /// would copy more than 3/4 of the limit). A reserve of
+    /// `HugePages.minimumBytes` or more comes from `storage` when it has one.
+    mutating func start(path: String, reserve: Int, maxCount: Int, capacityLimit: Int? = nil, storage: Storage? = nil) {
         self.path = path
         rank = -1
         for k in dims.indices {
@@ -52,7 +58,11 @@ struct TensorShapeTracker {
         let capacityLimit = capacityLimit ?? maxCount
         self.capacityLimit = capacityLimit
         let reserve = reserve > capacityLimit - capacityLimit / 4 ? capacityLimit : reserve
-        if reserve > 0 {
+        if reserve >= HugePages.minimumBytes / 8, let storage, let kept = storage(reserve) {
+            data = kept
+            if !data.isEmpty { data.removeAll(keepingCapacity: true) }
+            if data.capacity < reserve { data.reserveCapacity(reserve) }
+        } else if reserve > 0 {
             data.reserveCapacity(reserve)
             data.withUnsafeBufferPointer { HugePages.advise($0.baseAddress, bytes: data.capacity * 8) }
         }

@@ -1,15 +1,16 @@
 import HTTP
 import TensorJSON
 
-/// Keeps the arrays of large binary tensors after their request, to hand
-/// them to the next one, so that a stream of large binary requests writes
-/// into memory that is already mapped.
+/// Keeps the arrays of large tensors (binary inputs, and JSON tensors of
+/// 4 MiB or more) after their request, to hand them to the next one, so that
+/// a stream of large requests writes into memory that is already mapped.
 ///
 /// Why: a new array of 4 MiB or more is mapped afresh (`MemoryPolicy`), and
 /// the kernel zeroes every page of it on first touch. With binary inputs
 /// that zeroing was the largest single cost of a request: on the
 /// (4,3,512,512) FP32 MSE benchmark about 5 of 18.6 ms of CPU, more than
-/// reading the body from the socket. Written for speed; what it costs is
+/// reading the body from the socket; with the JSON form of that request,
+/// 18.6 % of the server's CPU (perf, `clear_page_erms`). Written for speed; what it costs is
 /// memory kept: at most `maxRetainedBytes` stay resident while no request
 /// uses them. That memory is outside the memory budget (which counts what
 /// requests hold), like the read buffers, so it is kept to an eighth of the
@@ -46,32 +47,54 @@ final class OIPStoragePool: Sendable {
     /// An array of `count` elements to be overwritten: a kept one whose
     /// capacity fits (at most twice what is needed), else a new one.
     func take(count: Int) -> [Double] {
-        if count * 8 >= OIPStoragePool.minimumBytes {
-            let kept: [Double]? = state.withLock { state in
-                var best: Int? = nil
-                for (index, array) in state.arrays.enumerated()
-                where array.capacity >= count && array.capacity / 2 <= count
-                    && best.map({ array.capacity < state.arrays[$0].capacity }) ?? true {
-                    best = index
-                }
-                guard let best else { return nil }
-                state.arrays.swapAt(best, state.arrays.count - 1)
-                let array = state.arrays.removeLast()
-                state.bytes -= array.capacity * 8
-                return array
+        if count * 8 >= OIPStoragePool.minimumBytes, var array = kept(fitting: count, atMost: 2 * count + 1) {
+            // Every element was written by its last request; shorten or
+            // lengthen the count without touching the elements kept.
+            if array.count > count {
+                array.removeLast(array.count - count)
+            } else if array.count < count {
+                array.append(contentsOf: repeatElement(0, count: count - array.count))
             }
-            if var array = kept {
-                // Every element was written by its last request; shorten or
-                // lengthen the count without touching the elements kept.
-                if array.count > count {
-                    array.removeLast(array.count - count)
-                } else if array.count < count {
-                    array.append(contentsOf: repeatElement(0, count: count - array.count))
-                }
-                return array
-            }
+            return array
         }
         return OIPBinaryReader.freshStorage(count: count)
+    }
+
+    /// An empty array with room for at least `capacity` elements (at most a
+    /// quarter more), kept from an earlier request, for a JSON tensor to
+    /// append its numbers to (`TensorDecoder`'s `storage`); nil when none fits
+    /// or the tensor is too small to keep. Its pages are already mapped.
+    ///
+    /// The fit is tight because a JSON tensor's capacity is planned from the
+    /// rest of the body's length, not its count: with `take`'s "at most
+    /// twice", a (4,3,512,512) MSE request's targets (planned at half the
+    /// predictions' capacity) could take the predictions' array, the next
+    /// predictions were then allocated afresh, and the pool kept arrays that
+    /// no request took (peak RSS 217 → 310 MB on the 4-connection benchmark).
+    func takeEmpty(capacity: Int) -> [Double]? {
+        guard capacity * 8 >= OIPStoragePool.minimumBytes,
+            var array = kept(fitting: capacity, atMost: capacity + capacity / 4)
+        else { return nil }
+        array.removeAll(keepingCapacity: true)
+        return array
+    }
+
+    /// The kept array of the least capacity that holds `count` elements, if
+    /// that capacity is at most `most`, taken out of the pool.
+    private func kept(fitting count: Int, atMost most: Int) -> [Double]? {
+        state.withLock { state in
+            var best: Int? = nil
+            for (index, array) in state.arrays.enumerated()
+            where array.capacity >= count && array.capacity <= most
+                && best.map({ array.capacity < state.arrays[$0].capacity }) ?? true {
+                best = index
+            }
+            guard let best else { return nil }
+            state.arrays.swapAt(best, state.arrays.count - 1)
+            let array = state.arrays.removeLast()
+            state.bytes -= array.capacity * 8
+            return array
+        }
     }
 
     /// Keeps `array` for a later request, if it is large and there is room.

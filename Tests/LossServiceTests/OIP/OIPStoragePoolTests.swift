@@ -34,6 +34,27 @@ import TensorJSON
         #expect(pool.retainedBytes == 0)
     }
 
+    @Test("takeEmpty gives a recycled array emptied, its storage kept; nil when none fits or the capacity asked is small")
+    func takeEmptyKeepsTheStorage() {
+        let pool = OIPStoragePool(maxRetainedBytes: 64 << 20)
+        #expect(pool.takeEmpty(capacity: Self.large) == nil)
+        // Recycled with no other holder (one still held would be copied on its first write).
+        let storage = { () -> UnsafeRawPointer? in
+            var first = [Double](repeating: 1, count: Self.large + 100)
+            let storage = address(first)
+            pool.recycle(first)
+            first = []
+            return storage
+        }()
+        #expect(pool.takeEmpty(capacity: 1000) == nil)
+        #expect(pool.takeEmpty(capacity: 3 * Self.large) == nil)
+        let again = pool.takeEmpty(capacity: Self.large)
+        #expect(again?.isEmpty == true)
+        #expect((again?.capacity ?? 0) >= Self.large + 100)
+        #expect(again.map(address) == storage)
+        #expect(pool.retainedBytes == 0)
+    }
+
     @Test("an array more than twice as large as needed is not handed out for it")
     func noLargeWaste() {
         let pool = OIPStoragePool(maxRetainedBytes: 64 << 20)
