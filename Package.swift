@@ -2,7 +2,7 @@
 import PackageDescription
 
 // The dependency arrow points one way:
-//   lossd (executable) → LossService → HTTP, TensorJSON → Losses
+//   lossd (executable) → CommandLineOptions, and → LossService → HTTP, TensorJSON → Losses
 // Losses knows nothing of JSON or HTTP; HTTP knows nothing of losses.
 // C and C++ live only in the small C-prefixed shim targets.
 
@@ -21,7 +21,6 @@ let package = Package(
         .executable(name: "lossd", targets: ["lossd"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
@@ -63,20 +62,21 @@ let package = Package(
         .plugin(name: "RevisionPlugin", capability: .buildTool()),
         .plugin(name: "EmbedPlugin", capability: .buildTool()),
 
+        // The command-line parser behind lossd's flags, subcommands and --help. Our own and free of
+        // Foundation: swift-argument-parser linked FoundationEssentials in, and every mapped page is idle RSS.
+        .target(name: "CommandLineOptions"),
+
         // The executable: configuration, logging, signals, start-up.
         .executableTarget(
             name: "lossd",
             dependencies: [
-                "LossService", "TensorJSON", "HTTP", "COpenSSL", "CMalloc",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "LossService", "TensorJSON", "HTTP", "COpenSSL", "CMalloc", "CommandLineOptions",
                 .product(name: "Logging", package: "swift-log"),
             ],
             // Release builds carry the Swift runtime inside (what `--static-swift-stdlib` does, for
             // `swift run -c release` too): no libswiftCore.so and friends mapped, 3 MB less idle RSS,
             // and a binary that runs where Swift is not installed. Debug builds and tests link it shared.
-            // FoundationEssentials (ArgumentParser's) needs its two static helper libraries named.
-            linkerSettings: [.unsafeFlags(["-static-stdlib", "-Xlinker", "-l_FoundationCShims",
-                                           "-Xlinker", "-l_FoundationCollections"], .when(configuration: .release))]
+            linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]
         ),
 
         .executableTarget(name: "LossesBenchmark", dependencies: ["Losses", "TestSupport"]),  // elements/s of each loss, release build
@@ -87,6 +87,7 @@ let package = Package(
         .testTarget(name: "LossesTests", dependencies: ["Losses", "LossKernels", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "COpenSSL", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TensorJSONTests", dependencies: ["TensorJSON", "Losses", "TestSupport"]),
+        .testTarget(name: "CommandLineOptionsTests", dependencies: ["CommandLineOptions"]),
         .testTarget(name: "LossServiceTests", dependencies: ["LossService", "TensorJSON", "HTTP", "Losses", "TestSupport"]),
     ],
     cxxLanguageStandard: .cxx17

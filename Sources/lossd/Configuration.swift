@@ -1,4 +1,4 @@
-import ArgumentParser
+import CommandLineOptions
 import HTTP
 import LossService
 import Logging
@@ -39,7 +39,7 @@ struct Configuration {
         var server = ServerConfiguration()
         server.host = try env.pick(flags.host, "LOSSD_HOST", "0.0.0.0") { $0.isEmpty ? nil : $0 }
         server.port = try env.pick(flags.port, "LOSSD_PORT", 8080, Int.init)
-        guard (0...65535).contains(server.port) else { throw ValidationError("port \(server.port) is not in 0...65535") }
+        guard (0...65535).contains(server.port) else { throw UsageError("port \(server.port) is not in 0...65535") }
 
         var limits = Limits()
         limits.maxBodyBytes = try env.positive(flags.maxBodyBytes, "LOSSD_MAX_BODY_BYTES", 134_217_728)
@@ -60,11 +60,11 @@ struct Configuration {
         server.gzipMinimumBytes = try env.pick(flags.gzipMinBytes, "LOSSD_GZIP_MIN_BYTES", 1024) { Int($0).flatMap { $0 >= 0 ? $0 : nil } }
         server.drainAcceptGrace = try env.pick(flags.drainAcceptGrace, "LOSSD_DRAIN_ACCEPT_GRACE", 0) { Double($0) }
         guard server.drainAcceptGrace >= 0, server.drainAcceptGrace.isFinite else {
-            throw ValidationError("LOSSD_DRAIN_ACCEPT_GRACE (or its flag) must be 0 or a positive number of seconds, got \(server.drainAcceptGrace)")
+            throw UsageError("LOSSD_DRAIN_ACCEPT_GRACE (or its flag) must be 0 or a positive number of seconds, got \(server.drainAcceptGrace)")
         }
         server.drainIdleGrace = try env.pick(flags.drainIdleGrace, "LOSSD_DRAIN_IDLE_GRACE", 1) { Double($0) }
         guard server.drainIdleGrace >= 0, server.drainIdleGrace.isFinite else {
-            throw ValidationError("LOSSD_DRAIN_IDLE_GRACE (or its flag) must be 0 or a positive number of seconds, got \(server.drainIdleGrace)")
+            throw UsageError("LOSSD_DRAIN_IDLE_GRACE (or its flag) must be 0 or a positive number of seconds, got \(server.drainIdleGrace)")
         }
         server.eventLoops = try env.positive(flags.eventLoops, "LOSSD_EVENT_LOOPS", container.cpus)
         eventLoopsSource = flags.eventLoops != nil || !(environment["LOSSD_EVENT_LOOPS"] ?? "").isEmpty
@@ -74,7 +74,7 @@ struct Configuration {
             ? "configured" : container.memoryBudgetSource
         memoryWait = try env.pick(flags.memoryWait, "LOSSD_MEMORY_WAIT", 2) { Double($0) }
         guard memoryWait >= 0, memoryWait.isFinite else {
-            throw ValidationError("LOSSD_MEMORY_WAIT (or its flag) must be 0 or a positive number of seconds, got \(memoryWait)")
+            throw UsageError("LOSSD_MEMORY_WAIT (or its flag) must be 0 or a positive number of seconds, got \(memoryWait)")
         }
         server.tls = try Configuration.tls(flags: flags, env: env)
         self.server = server
@@ -82,17 +82,17 @@ struct Configuration {
         drainTimeout = try env.seconds(flags.drainTimeout, "LOSSD_DRAIN_TIMEOUT", 20)
         let corsSetting = try env.pick(flags.corsOrigins, "LOSSD_CORS_ORIGINS", "*") { $0 }
         if let problem = CORSPolicy.problem(inSetting: corsSetting) {
-            throw ValidationError("--cors-origins (LOSSD_CORS_ORIGINS): \(problem)")
+            throw UsageError("--cors-origins (LOSSD_CORS_ORIGINS): \(problem)")
         }
         cors = CORSPolicy(setting: corsSetting)
         let level = try env.pick(flags.logLevel, "LOSSD_LOG_LEVEL", "info") { $0 }
         guard let logLevel = Logger.Level(rawValue: level.lowercased()) else {
-            throw ValidationError("log level '\(level)' is not one of trace, debug, info, notice, warning, error, critical")
+            throw UsageError("log level '\(level)' is not one of trace, debug, info, notice, warning, error, critical")
         }
         self.logLevel = logLevel
         let format = try env.pick(flags.logFormat, "LOSSD_LOG_FORMAT", "text") { $0 }
         guard let logFormat = LogFormat(rawValue: format.lowercased()) else {
-            throw ValidationError("log format '\(format)' is not text or json")
+            throw UsageError("log format '\(format)' is not text or json")
         }
         self.logFormat = logFormat
         logBufferBytes = try env.positive(flags.logBufferBytes, "LOSSD_LOG_BUFFER_BYTES", LogWriter.defaultCapacity)
@@ -108,9 +108,9 @@ struct Configuration {
         case (false, false):
             return TLSConfiguration(certificateChainPath: certificate, privateKeyPath: key)
         case (false, true):
-            throw ValidationError("--tls-cert (LOSSD_TLS_CERT) is set but --tls-key (LOSSD_TLS_KEY) is not: HTTPS needs both, plain HTTP neither")
+            throw UsageError("--tls-cert (LOSSD_TLS_CERT) is set but --tls-key (LOSSD_TLS_KEY) is not: HTTPS needs both, plain HTTP neither")
         case (true, false):
-            throw ValidationError("--tls-key (LOSSD_TLS_KEY) is set but --tls-cert (LOSSD_TLS_CERT) is not: HTTPS needs both, plain HTTP neither")
+            throw UsageError("--tls-key (LOSSD_TLS_KEY) is set but --tls-cert (LOSSD_TLS_CERT) is not: HTTPS needs both, plain HTTP neither")
         }
     }
 
@@ -145,7 +145,7 @@ struct Environment {
             return flag
         }
         guard let raw = values[variable], !raw.isEmpty else { return defaultValue }
-        guard let value = parse(raw) else { throw ValidationError("\(variable)='\(raw)' is not a valid value") }
+        guard let value = parse(raw) else { throw UsageError("\(variable)='\(raw)' is not a valid value") }
         return value
     }
 
@@ -156,20 +156,20 @@ struct Environment {
 
     func positive(_ flag: Int?, _ variable: String, _ defaultValue: Int) throws -> Int {
         let value = try pick(flag, variable, defaultValue) { Int($0) }
-        guard value > 0 else { throw ValidationError("\(Environment.flag(variable)) (\(variable)) must be a positive whole number, got \(value)") }
+        guard value > 0 else { throw UsageError("\(Environment.flag(variable)) (\(variable)) must be a positive whole number, got \(value)") }
         return value
     }
 
     func nonNegative(_ flag: Int?, _ variable: String, _ defaultValue: Int) throws -> Int {
         let value = try pick(flag, variable, defaultValue) { Int($0) }
-        guard value >= 0 else { throw ValidationError("\(variable) (or its flag) must be 0 or positive, got \(value)") }
+        guard value >= 0 else { throw UsageError("\(variable) (or its flag) must be 0 or positive, got \(value)") }
         return value
     }
 
     func seconds(_ flag: Double?, _ variable: String, _ defaultValue: Double) throws -> Double {
         let value = try pick(flag, variable, defaultValue) { Double($0) }
         guard value > 0, value.isFinite else {
-            throw ValidationError("\(Environment.flag(variable)) (\(variable)) must be a positive number of seconds, got \(value)")
+            throw UsageError("\(Environment.flag(variable)) (\(variable)) must be a positive number of seconds, got \(value)")
         }
         return value
     }

@@ -1,4 +1,4 @@
-import ArgumentParser
+import CommandLineOptions
 import COpenSSL
 
 #if canImport(Glibc)
@@ -7,17 +7,32 @@ import Glibc
 
 /// `lossd healthcheck`: asks the local server's `/livez` and exits 0 when it
 /// answers 200, 1 otherwise. For a container's HEALTHCHECK, which has no curl.
-struct Healthcheck: ParsableCommand {
-    static let configuration = CommandConfiguration(
+struct Healthcheck {
+    static let command = CommandDeclaration(
+        name: "healthcheck",
         abstract: "Exit 0 when the lossd on this machine answers GET /livez with 200, else say why and exit 1.",
-        discussion: "Asks 127.0.0.1 on --port, else LOSSD_PORT, else 8080; over TLS when --tls-cert and --tls-key (or LOSSD_TLS_CERT and LOSSD_TLS_KEY) are set.")
+        discussion: """
+            Asks 127.0.0.1 on --port, else LOSSD_PORT, else 8080; over TLS when --tls-cert and --tls-key \
+            (or LOSSD_TLS_CERT and LOSSD_TLS_KEY) are set. Accepts every option of lossd itself.
+            """,
+        options: [OptionDeclaration("timeout", valueName: "seconds", kind: .number,
+                                    help: "Seconds to wait for the answer. (default: \(Int(defaultTimeout)))")])
+
+    /// Seconds the healthcheck waits for the answer when --timeout is not given: 3.
+    static let defaultTimeout: Double = 3
 
     /// `--port` is the server's own option (`lossd healthcheck --port 9000`):
     /// one port setting, whichever command reads it.
-    @ParentCommand var lossd: Lossd
+    var lossd: Lossd
+    var timeout: Double
 
-    @Option(help: "Seconds to wait for the answer.")
-    var timeout: Double = 3
+    init(lossd: Lossd, options: ParsedOptions) throws(UsageError) {
+        self.lossd = lossd
+        timeout = options.number("timeout") ?? Healthcheck.defaultTimeout
+        guard timeout > 0, timeout.isFinite else {
+            throw UsageError("--timeout must be a positive number of seconds, got \(timeout)", path: [Healthcheck.command.name])
+        }
+    }
 
     func run() throws {
         let environment = Environment(values: Configuration.processEnvironment())

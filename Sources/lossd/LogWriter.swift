@@ -234,7 +234,8 @@ final class LogWriter: @unchecked Sendable {
     }
 
     /// Writes `text` at once, on the caller's thread: only for the start-up
-    /// line on standard output, before serving.
+    /// line on standard output and the command line's help, version and
+    /// errors, before serving.
     static func writeNow(_ text: String, to fd: Int32) {
         var text = text
         text.withUTF8 { _ = writeAll(UnsafeRawBufferPointer($0), to: fd) }

@@ -1,4 +1,4 @@
-import ArgumentParser
+import CommandLineOptions
 import Dispatch
 import HTTP
 import LossService
@@ -13,105 +13,180 @@ import Glibc
 /// drains and exits 0; SIGHUP reloads the TLS certificate. Every option is also read from an environment
 /// variable (for containers); a flag on the command line wins.
 @main
-struct Lossd: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "lossd",
+struct Lossd {
+    static let command = CommandDeclaration(
+        name: "lossd",
         abstract: "Scores model predictions against targets over HTTP, exactly as PyTorch does.",
         discussion: """
             Every option can also be set with the environment variable named in its help; \
             a flag on the command line wins over the variable.
             """,
-        version: BuildInfo.description,
-        subcommands: [Healthcheck.self, PrintOpenAPI.self])
+        options: options,
+        subcommands: [Healthcheck.command, PrintOpenAPI.command])
 
-    @Option(help: ArgumentHelp("Address to listen on. (default: 0.0.0.0, env: LOSSD_HOST)", valueName: "address"))
+    /// Every option of the server, which the subcommands accept too (`lossd healthcheck --port 9000`).
+    static let options: [OptionDeclaration] = [
+        OptionDeclaration("host", valueName: "address", kind: .text,
+                          help: "Address to listen on. (default: 0.0.0.0, env: LOSSD_HOST)"),
+        OptionDeclaration("port", valueName: "port", kind: .integer,
+                          help: "TCP port to listen on; 0 picks a free port. (default: 8080, env: LOSSD_PORT)"),
+        OptionDeclaration("max-body-bytes", valueName: "bytes", kind: .integer,
+                          help: "Largest request body in bytes, on the wire and after gzip decoding; 413 past it. (default: 134217728, env: LOSSD_MAX_BODY_BYTES)"),
+        OptionDeclaration("max-tensor-bytes", valueName: "bytes", kind: .integer,
+                          help: "Most bytes one loss request's decoded tensors may take, 8 per number, all its tensors together; 413 past it, while the body streams (a small gzip body of short numbers decodes to many times its size). (default: the body limit, env: LOSSD_MAX_TENSOR_BYTES)"),
+        OptionDeclaration("memory-budget", valueName: "bytes", kind: .integer,
+                          help: "Most bytes all loss requests' decoded tensors may take together; a request that finds it spent waits up to --memory-wait seconds, then gets 503 with Retry-After (counted in lossd_rejected_requests_total{reason=\"memory\"}). Requests small enough to run on an event loop (identity body up to 64 KiB) bypass it. (default: 70% of the cgroup's memory.max when set, else 25% of physical memory, env: LOSSD_MEMORY_BUDGET)"),
+        OptionDeclaration("memory-wait", valueName: "seconds", kind: .number,
+                          help: "Most seconds a loss request waits for room in the memory budget before its 503. (default: 2, env: LOSSD_MEMORY_WAIT)"),
+        OptionDeclaration("max-request-line-bytes", valueName: "bytes", kind: .integer,
+                          help: "Longest request line in bytes, CRLF included; 414 past it. (default: 8192, env: LOSSD_MAX_REQUEST_LINE_BYTES)"),
+        OptionDeclaration("max-header-bytes", valueName: "bytes", kind: .integer,
+                          help: "Largest request header section in bytes, CRLFs included; 431 past it. (default: 32768, env: LOSSD_MAX_HEADER_BYTES)"),
+        OptionDeclaration("max-header-count", valueName: "count", kind: .integer,
+                          help: "Most request header fields, Host included; 431 past it. (default: 100, env: LOSSD_MAX_HEADER_COUNT)"),
+        OptionDeclaration("head-timeout", valueName: "seconds", kind: .number,
+                          help: "Seconds within which a request head must arrive after its first byte; 408 past it. (default: 10, env: LOSSD_HEAD_TIMEOUT)"),
+        OptionDeclaration("body-timeout", valueName: "seconds", kind: .number,
+                          help: "Seconds a request body may go without progress; 408 past it. (default: 10, env: LOSSD_BODY_TIMEOUT)"),
+        OptionDeclaration("min-body-rate", valueName: "bytes", kind: .integer,
+                          help: "Bytes per second a request body must average once its first --body-timeout seconds have passed; 408 below it. 0 turns it off. (default: 1024, env: LOSSD_MIN_BODY_RATE)"),
+        OptionDeclaration("max-body-duration", valueName: "seconds", kind: .number,
+                          help: "Most seconds a request body may take in all, however steadily it arrives; 408 past it. (default: 300, env: LOSSD_MAX_BODY_DURATION)"),
+        OptionDeclaration("min-send-rate", valueName: "bytes", kind: .integer,
+                          help: "Bytes per second a client must read a response at once it has waited --write-timeout seconds; the connection is closed below it. 0 turns it off. (default: 1024, env: LOSSD_MIN_SEND_RATE)"),
+        OptionDeclaration("write-timeout", valueName: "seconds", kind: .number,
+                          help: "Seconds a response may wait for the client's socket to take a byte before the connection is closed; past them --min-send-rate applies too. (default: 60, env: LOSSD_WRITE_TIMEOUT)"),
+        OptionDeclaration("idle-timeout", valueName: "seconds", kind: .number,
+                          help: "Seconds an idle connection is kept open. (default: 60, env: LOSSD_IDLE_TIMEOUT)"),
+        OptionDeclaration("max-connections", valueName: "count", kind: .integer,
+                          help: "Most open connections; at it a new client takes the place of the connection idle longest, else gets 503 with Retry-After. (default: 1024, env: LOSSD_MAX_CONNECTIONS)"),
+        OptionDeclaration("overflow-connections", valueName: "count", kind: .integer,
+                          help: "Connections past --max-connections still accepted to answer 503 with Retry-After (evicted ones still closing count too); past them new ones are closed at once. (default: 64, env: LOSSD_OVERFLOW_CONNECTIONS)"),
+        OptionDeclaration("drain-timeout", valueName: "seconds", kind: .number,
+                          help: "Seconds a graceful drain on SIGTERM/SIGINT may take before remaining connections are closed. (default: 20, env: LOSSD_DRAIN_TIMEOUT)"),
+        OptionDeclaration("drain-accept-grace", valueName: "seconds", kind: .number,
+                          help: "Seconds after SIGTERM/SIGINT during which new connections are still accepted (each answered with Connection: close, /readyz with 503) before the listener closes, within the drain timeout; for load balancers that notice a drain by health checks. (default: 0, env: LOSSD_DRAIN_ACCEPT_GRACE)"),
+        OptionDeclaration("drain-idle-grace", valueName: "seconds", kind: .number,
+                          help: "Seconds a connection idle at SIGTERM/SIGINT is kept for a request its client may already have sent (answered with Connection: close) before it is half-closed, within the drain timeout. (default: 1, env: LOSSD_DRAIN_IDLE_GRACE)"),
+        OptionDeclaration("gzip-min-bytes", valueName: "bytes", kind: .integer,
+                          help: "Smallest response body in bytes that is gzip-compressed for clients that accept it. (default: 1024, env: LOSSD_GZIP_MIN_BYTES)"),
+        OptionDeclaration("event-loops", valueName: "count", kind: .integer,
+                          help: "Event-loop threads waiting for socket readiness and answering small requests. (default: the CPUs lossd may run on, lowered to the cgroup's cpu.max quota rounded up, env: LOSSD_EVENT_LOOPS)"),
+        OptionDeclaration("cors-origins", valueName: "origins", kind: .text,
+                          help: "Origins allowed to call from a browser: * or a comma-separated list such as https://dash.example. (default: *, env: LOSSD_CORS_ORIGINS)"),
+        OptionDeclaration("tls-cert", valueName: "path", kind: .text,
+                          help: "PEM file with the TLS certificate chain (server certificate first); with --tls-key, serves HTTPS (TLS 1.2+) instead of HTTP. (default: none, env: LOSSD_TLS_CERT)"),
+        OptionDeclaration("tls-key", valueName: "path", kind: .text,
+                          help: "PEM file with the certificate's unencrypted private key; goes with --tls-cert. (default: none, env: LOSSD_TLS_KEY)"),
+        OptionDeclaration("log-level", valueName: "level", kind: .text,
+                          help: "Lowest log level written: trace, debug, info, notice, warning, error or critical. (default: info, env: LOSSD_LOG_LEVEL)"),
+        OptionDeclaration("log-format", valueName: "format", kind: .text,
+                          help: "Log line format on standard error: text or json. (default: text, env: LOSSD_LOG_FORMAT)"),
+        OptionDeclaration("log-buffer-bytes", valueName: "bytes", kind: .integer,
+                          help: "Most bytes of log lines waiting for standard error; while it is full (standard error read too slowly), further lines are dropped and counted in lossd_log_lines_dropped_total rather than making requests wait. (default: 1048576, env: LOSSD_LOG_BUFFER_BYTES)"),
+    ]
+
     var host: String?
-
-    @Option(help: ArgumentHelp("TCP port to listen on; 0 picks a free port. (default: 8080, env: LOSSD_PORT)", valueName: "port"))
     var port: Int?
-
-    @Option(help: ArgumentHelp("Largest request body in bytes, on the wire and after gzip decoding; 413 past it. (default: 134217728, env: LOSSD_MAX_BODY_BYTES)", valueName: "bytes"))
     var maxBodyBytes: Int?
-
-    @Option(help: ArgumentHelp("Most bytes one loss request's decoded tensors may take, 8 per number, all its tensors together; 413 past it, while the body streams (a small gzip body of short numbers decodes to many times its size). (default: the body limit, env: LOSSD_MAX_TENSOR_BYTES)", valueName: "bytes"))
     var maxTensorBytes: Int?
-
-    @Option(help: ArgumentHelp("Most bytes all loss requests' decoded tensors may take together; a request that finds it spent waits up to --memory-wait seconds, then gets 503 with Retry-After (counted in lossd_rejected_requests_total{reason=\"memory\"}). Requests small enough to run on an event loop (identity body up to 64 KiB) bypass it. (default: 70% of the cgroup's memory.max when set, else 25% of physical memory, env: LOSSD_MEMORY_BUDGET)", valueName: "bytes"))
     var memoryBudget: Int?
-
-    @Option(help: ArgumentHelp("Most seconds a loss request waits for room in the memory budget before its 503. (default: 2, env: LOSSD_MEMORY_WAIT)", valueName: "seconds"))
     var memoryWait: Double?
-
-    @Option(help: ArgumentHelp("Longest request line in bytes, CRLF included; 414 past it. (default: 8192, env: LOSSD_MAX_REQUEST_LINE_BYTES)", valueName: "bytes"))
     var maxRequestLineBytes: Int?
-
-    @Option(help: ArgumentHelp("Largest request header section in bytes, CRLFs included; 431 past it. (default: 32768, env: LOSSD_MAX_HEADER_BYTES)", valueName: "bytes"))
     var maxHeaderBytes: Int?
-
-    @Option(help: ArgumentHelp("Most request header fields, Host included; 431 past it. (default: 100, env: LOSSD_MAX_HEADER_COUNT)", valueName: "count"))
     var maxHeaderCount: Int?
-
-    @Option(help: ArgumentHelp("Seconds within which a request head must arrive after its first byte; 408 past it. (default: 10, env: LOSSD_HEAD_TIMEOUT)", valueName: "seconds"))
     var headTimeout: Double?
-
-    @Option(help: ArgumentHelp("Seconds a request body may go without progress; 408 past it. (default: 10, env: LOSSD_BODY_TIMEOUT)", valueName: "seconds"))
     var bodyTimeout: Double?
-
-    @Option(help: ArgumentHelp("Bytes per second a request body must average once its first --body-timeout seconds have passed; 408 below it. 0 turns it off. (default: 1024, env: LOSSD_MIN_BODY_RATE)", valueName: "bytes"))
     var minBodyRate: Int?
-
-    @Option(help: ArgumentHelp("Most seconds a request body may take in all, however steadily it arrives; 408 past it. (default: 300, env: LOSSD_MAX_BODY_DURATION)", valueName: "seconds"))
     var maxBodyDuration: Double?
-
-    @Option(help: ArgumentHelp("Bytes per second a client must read a response at once it has waited --write-timeout seconds; the connection is closed below it. 0 turns it off. (default: 1024, env: LOSSD_MIN_SEND_RATE)", valueName: "bytes"))
     var minSendRate: Int?
-
-    @Option(help: ArgumentHelp("Seconds a response may wait for the client's socket to take a byte before the connection is closed; past them --min-send-rate applies too. (default: 60, env: LOSSD_WRITE_TIMEOUT)", valueName: "seconds"))
     var writeTimeout: Double?
-
-    @Option(help: ArgumentHelp("Seconds an idle connection is kept open. (default: 60, env: LOSSD_IDLE_TIMEOUT)", valueName: "seconds"))
     var idleTimeout: Double?
-
-    @Option(help: ArgumentHelp("Most open connections; at it a new client takes the place of the connection idle longest, else gets 503 with Retry-After. (default: 1024, env: LOSSD_MAX_CONNECTIONS)", valueName: "count"))
     var maxConnections: Int?
-
-    @Option(help: ArgumentHelp("Connections past --max-connections still accepted to answer 503 with Retry-After (evicted ones still closing count too); past them new ones are closed at once. (default: 64, env: LOSSD_OVERFLOW_CONNECTIONS)", valueName: "count"))
     var overflowConnections: Int?
-
-    @Option(help: ArgumentHelp("Seconds a graceful drain on SIGTERM/SIGINT may take before remaining connections are closed. (default: 20, env: LOSSD_DRAIN_TIMEOUT)", valueName: "seconds"))
     var drainTimeout: Double?
-
-    @Option(help: ArgumentHelp("Seconds after SIGTERM/SIGINT during which new connections are still accepted (each answered with Connection: close, /readyz with 503) before the listener closes, within the drain timeout; for load balancers that notice a drain by health checks. (default: 0, env: LOSSD_DRAIN_ACCEPT_GRACE)", valueName: "seconds"))
     var drainAcceptGrace: Double?
-
-    @Option(help: ArgumentHelp("Seconds a connection idle at SIGTERM/SIGINT is kept for a request its client may already have sent (answered with Connection: close) before it is half-closed, within the drain timeout. (default: 1, env: LOSSD_DRAIN_IDLE_GRACE)", valueName: "seconds"))
     var drainIdleGrace: Double?
-
-    @Option(help: ArgumentHelp("Smallest response body in bytes that is gzip-compressed for clients that accept it. (default: 1024, env: LOSSD_GZIP_MIN_BYTES)", valueName: "bytes"))
     var gzipMinBytes: Int?
-
-    @Option(help: ArgumentHelp("Event-loop threads waiting for socket readiness and answering small requests. (default: the CPUs lossd may run on, lowered to the cgroup's cpu.max quota rounded up, env: LOSSD_EVENT_LOOPS)", valueName: "count"))
     var eventLoops: Int?
-
-    @Option(help: ArgumentHelp("Origins allowed to call from a browser: * or a comma-separated list such as https://dash.example. (default: *, env: LOSSD_CORS_ORIGINS)", valueName: "origins"))
     var corsOrigins: String?
-
-    @Option(help: ArgumentHelp("PEM file with the TLS certificate chain (server certificate first); with --tls-key, serves HTTPS (TLS 1.2+) instead of HTTP. (default: none, env: LOSSD_TLS_CERT)", valueName: "path"))
     var tlsCert: String?
-
-    @Option(help: ArgumentHelp("PEM file with the certificate's unencrypted private key; goes with --tls-cert. (default: none, env: LOSSD_TLS_KEY)", valueName: "path"))
     var tlsKey: String?
-
-    @Option(help: ArgumentHelp("Lowest log level written: trace, debug, info, notice, warning, error or critical. (default: info, env: LOSSD_LOG_LEVEL)", valueName: "level"))
     var logLevel: String?
-
-    @Option(help: ArgumentHelp("Log line format on standard error: text or json. (default: text, env: LOSSD_LOG_FORMAT)", valueName: "format"))
     var logFormat: String?
-
-    @Option(help: ArgumentHelp("Most bytes of log lines waiting for standard error; while it is full (standard error read too slowly), further lines are dropped and counted in lossd_log_lines_dropped_total rather than making requests wait. (default: 1048576, env: LOSSD_LOG_BUFFER_BYTES)", valueName: "bytes"))
     var logBufferBytes: Int?
 
-    mutating func run() throws {
+    /// The options as given; nil for each one not given (the environment or the default decides).
+    init(options: ParsedOptions) {
+        host = options.text("host")
+        port = options.integer("port")
+        maxBodyBytes = options.integer("max-body-bytes")
+        maxTensorBytes = options.integer("max-tensor-bytes")
+        memoryBudget = options.integer("memory-budget")
+        memoryWait = options.number("memory-wait")
+        maxRequestLineBytes = options.integer("max-request-line-bytes")
+        maxHeaderBytes = options.integer("max-header-bytes")
+        maxHeaderCount = options.integer("max-header-count")
+        headTimeout = options.number("head-timeout")
+        bodyTimeout = options.number("body-timeout")
+        minBodyRate = options.integer("min-body-rate")
+        maxBodyDuration = options.number("max-body-duration")
+        minSendRate = options.integer("min-send-rate")
+        writeTimeout = options.number("write-timeout")
+        idleTimeout = options.number("idle-timeout")
+        maxConnections = options.integer("max-connections")
+        overflowConnections = options.integer("overflow-connections")
+        drainTimeout = options.number("drain-timeout")
+        drainAcceptGrace = options.number("drain-accept-grace")
+        drainIdleGrace = options.number("drain-idle-grace")
+        gzipMinBytes = options.integer("gzip-min-bytes")
+        eventLoops = options.integer("event-loops")
+        corsOrigins = options.text("cors-origins")
+        tlsCert = options.text("tls-cert")
+        tlsKey = options.text("tls-key")
+        logLevel = options.text("log-level")
+        logFormat = options.text("log-format")
+        logBufferBytes = options.integer("log-buffer-bytes")
+    }
+
+    /// The command line, parsed once. A static, not a local of `main()`:
+    /// lossd's main thread ends in `dispatchMain()`, which exits that thread,
+    /// so what only its stack referred to (the option values) would be
+    /// reported as leaked by LeakSanitizer (scripts/sanitize.sh address).
+    private static let commandLine = Result { () throws(UsageError) in
+        try CommandLineParser(root: command).parse(Array(CommandLine.arguments.dropFirst()))
+    }
+
+    /// Runs what the command line asks for and exits: 0 when it is done,
+    /// 64 (`UsageError.exitStatus`) for a command line it cannot act on, 1 on another failure.
+    static func main() {
+        do {
+            switch try commandLine.get() {
+            case .help(let text):
+                LogWriter.writeNow(text, to: 1)
+            case .version:
+                LogWriter.writeNow(BuildInfo.description + "\n", to: 1)
+            case .run(let path, let options):
+                let lossd = Lossd(options: options)
+                switch path.first {
+                case Healthcheck.command.name?: try Healthcheck(lossd: lossd, options: options).run()
+                case PrintOpenAPI.command.name?: try PrintOpenAPI(options: options).run()
+                default: try lossd.run()
+                }
+            }
+        } catch let error as UsageError {
+            LogWriter.writeNow(CommandLineParser(root: command).errorText(error), to: 2)
+            exit(UsageError.exitStatus)
+        } catch let failure as ExitCode {
+            exit(failure.status)
+        } catch {
+            LogWriter.writeNow("Error: \(error)\n", to: 2)
+            exit(ExitCode.failure.status)
+        }
+        exit(0)
+    }
+
+    func run() throws {
         let configuration = try Configuration(flags: self, environment: Configuration.processEnvironment())
         MemoryPolicy.apply()
         let level = configuration.logLevel

@@ -1,4 +1,4 @@
-import ArgumentParser
+import CommandLineOptions
 import LossService
 
 #if canImport(Glibc)
@@ -11,14 +11,19 @@ import Glibc
 /// file's own hand-written parts are kept (it is the template, when it
 /// exists); without it the document the binary serves is the template and
 /// the result goes to standard output.
-struct PrintOpenAPI: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "print-openapi",
+struct PrintOpenAPI {
+    static let command = CommandDeclaration(
+        name: "print-openapi",
         abstract: "Print openapi.yaml with its loss parts generated from the declared losses.",
-        discussion: "swift run lossd print-openapi --output openapi.yaml regenerates the committed document.")
+        discussion: "swift run lossd print-openapi --output openapi.yaml regenerates the committed document.",
+        options: [OptionDeclaration("output", valueName: "file",
+                                    help: "Write the document to this file, keeping its hand-written parts.")])
 
-    @Option(help: ArgumentHelp("Write the document to this file, keeping its hand-written parts.", valueName: "file"))
     var output: String?
+
+    init(options: ParsedOptions) {
+        output = options.text("output")
+    }
 
     func run() throws {
         let template = try output.flatMap(PrintOpenAPI.read) ?? OpenAPIRenderer.servedDocument
@@ -26,7 +31,7 @@ struct PrintOpenAPI: ParsableCommand {
         do {
             document = try OpenAPIRenderer().render(into: template)
         } catch {
-            throw ValidationError(error.description)
+            throw UsageError(error.description, path: [PrintOpenAPI.command.name])
         }
         if let output {
             try PrintOpenAPI.write(document, to: output)
@@ -39,7 +44,7 @@ struct PrintOpenAPI: ParsableCommand {
     static func read(_ path: String) throws -> String? {
         guard let file = fopen(path, "rb") else {
             if errno == ENOENT { return nil }
-            throw ValidationError("cannot read \(path): \(String(cString: strerror(errno)))")
+            throw UsageError("cannot read \(path): \(String(cString: strerror(errno)))", path: [PrintOpenAPI.command.name])
         }
         defer { fclose(file) }
         var bytes: [UInt8] = []
@@ -54,12 +59,12 @@ struct PrintOpenAPI: ParsableCommand {
 
     static func write(_ text: String, to path: String) throws {
         guard let file = fopen(path, "wb") else {
-            throw ValidationError("cannot write \(path): \(String(cString: strerror(errno)))")
+            throw UsageError("cannot write \(path): \(String(cString: strerror(errno)))", path: [PrintOpenAPI.command.name])
         }
         let bytes = Array(text.utf8)
         let written = fwrite(bytes, 1, bytes.count, file)
         guard fclose(file) == 0, written == bytes.count else {
-            throw ValidationError("cannot write \(path): \(String(cString: strerror(errno)))")
+            throw UsageError("cannot write \(path): \(String(cString: strerror(errno)))", path: [PrintOpenAPI.command.name])
         }
     }
 }
