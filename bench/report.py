@@ -159,11 +159,11 @@ def targets(rows):
                    verdict(v, 400, 700, lower_is_better=False)))
     idle = [mb(r["idle_rss_kb"]) for (p, s), r in get.items() if s == "lossd" and r["idle_rss_kb"]]
     v = max(idle) if idle else None
-    checks.append(("lossd idle RSS ≤ 15 MB (largest of its starts)", num(v, 1), verdict(v, 15.0)))
+    checks.append(("lossd idle RSS ≤ 12 MB (largest of its starts)", num(v, 1), verdict(v, 12.0)))
     lossd, nginx = get.get((MSE_LARGE, "lossd")), get.get((MSE_LARGE, "nginx"))
     r = ratio(lossd and lossd["peak_rss_kb"], nginx and nginx["peak_rss_kb"])
-    checks.append(("%s: lossd peak RSS ≤ nginx's" % MSE_LARGE,
-                   "×" + num(r, 2) if r is not None else "–", verdict(r, 1.0)))
+    checks.append(("%s: lossd peak RSS ≤ 0.8× nginx's" % MSE_LARGE,
+                   "×" + num(r, 2) if r is not None else "–", verdict(r, 0.8)))
 
 
     lossd, nginx = get.get((MSE_LARGE_BIN, "lossd")), get.get((MSE_LARGE_BIN, "nginx"))
