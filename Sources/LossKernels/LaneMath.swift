@@ -41,12 +41,15 @@ extension SIMD8: DoubleLanes where Scalar == Double { @usableFromInline package 
 /// only in the AVX2 build: on a CPU without FMA it is a libm call per lane).
 @usableFromInline package protocol MultiplyAdd {
     static func apply<V: SIMD>(_ a: V, _ b: V, _ c: V) -> V where V.Scalar == Double
+    /// Whether `apply` rounds once: the exp then takes its division-free polynomial (`expPolynomial`).
+    static var isFused: Bool { get }
 }
 
 /// a·b + c rounded twice, as the scalar functions compute it.
 @usableFromInline package enum SeparateMultiplyAdd: MultiplyAdd {
     @inlinable @inline(__always)
     package static func apply<V: SIMD>(_ a: V, _ b: V, _ c: V) -> V where V.Scalar == Double { a * b + c }
+    @inlinable package static var isFused: Bool { false }
 }
 
 /// a·b + c rounded once: fewer instructions and a shorter dependency chain in the polynomials.
@@ -55,6 +58,7 @@ extension SIMD8: DoubleLanes where Scalar == Double { @usableFromInline package 
     package static func apply<V: SIMD>(_ a: V, _ b: V, _ c: V) -> V where V.Scalar == Double {
         c.addingProduct(a, b)
     }
+    @inlinable package static var isFused: Bool { true }
 }
 
 /// `expNonPositive` in each lane (two lanes for one SSE2 register, four for two independent chains).
@@ -83,13 +87,19 @@ package func expNonPositiveGradual<V: SIMD, F: MultiplyAdd>(_ x: V, _: F.Type) -
     return (y * scale * V(repeating: 0x1p-64)).replacing(with: 0, where: x .< V(repeating: -745.1332191019412))
 }
 
-/// The scalar `expNonPositiveParts` in each lane: e^r, and `shifted`, whose low bits hold k.
+/// e^r with x = k·ln 2 + r, and `shifted`, whose low bits hold k. With separate multiply-adds, the
+/// scalar `expNonPositiveParts` in each lane (fdlibm's rational form, bit for bit); fused, the
+/// division-free `expPolynomial`.
 @inlinable @inline(__always)
 func expNonPositiveParts<V: SIMD, F: MultiplyAdd>(_ x: V, _: F.Type) -> (y: V, shifted: V) where V.Scalar == Double {
     let shifter = V(repeating: 6_755_399_441_055_744.0)
     let shifted = F.apply(x, V(repeating: 1.4426950408889634), shifter)
     let k = shifted - shifter
     let hi = F.apply(k, V(repeating: -6.93147180369123816490e-01), x)  // exact either way: k·ln2Hi is exact
+    if F.isFused {  // a constant once specialised: one branch is compiled
+        // r = hi - k·ln2Lo rounded once; the polynomial needs no separate low part.
+        return (expPolynomial(F.apply(k, V(repeating: -1.90821492927058770002e-10), hi)), shifted)
+    }
     let lo = k * V(repeating: 1.90821492927058770002e-10)
     let r = hi - lo
     let t = r * r
@@ -99,6 +109,24 @@ func expNonPositiveParts<V: SIMD, F: MultiplyAdd>(_ x: V, _: F.Type) -> (y: V, s
     p = F.apply(t, p, V(repeating: 1.66666666666666019037e-01))
     let c = F.apply(-t, p, r)
     return (V(repeating: 1) - ((lo - (r * c) / (V(repeating: 2) - c)) - hi), shifted)
+}
+
+/// e^r for |r| ≤ ln2/2 as 1 + r + r²·Q(r), Q of degree 9 fitted for relative error (2^-56 after
+/// rounding, scripts/make_exp_polynomial.py), in fused multiply-adds: no division, and Estrin's
+/// scheme (pairs, then r², r⁴, r⁸) makes its dependency chain about half fdlibm's rational form's,
+/// which bounded the segmentation cross entropy's class loop.
+@inlinable @inline(__always)
+func expPolynomial<V: SIMD>(_ r: V) -> V where V.Scalar == Double {
+    typealias F = FusedMultiplyAdd
+    let r2 = r * r, r4 = r2 * r2, r8 = r4 * r4
+    let q01 = F.apply(r, V(repeating: 0.16666666666666413), V(repeating: 0.5000000000000011))
+    let q23 = F.apply(r, V(repeating: 0.008333333333494335), V(repeating: 0.041666666666530267))
+    let q45 = F.apply(r, V(repeating: 0.00019841269506777653), V(repeating: 0.0013888888943598013))
+    let q67 = F.apply(r, V(repeating: 2.7557586267482642e-06), V(repeating: 2.48014931358244e-05))
+    let q89 = F.apply(r, V(repeating: 2.500007218526422e-08), V(repeating: 2.7630234059594197e-07))
+    let q03 = F.apply(r2, q23, q01), q47 = F.apply(r2, q67, q45)
+    let q = F.apply(r8, q89, F.apply(r4, q47, q03))
+    return V(repeating: 1) + F.apply(r2, q, r)
 }
 
 /// fdlibm's log of 1 + f for f in [√2/2 - 1, √2 - 1], plus k·ln 2 given as `kLn2High` (k times
