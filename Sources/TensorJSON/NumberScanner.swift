@@ -66,6 +66,13 @@ enum NumberScanner {
     ) -> (count: Int, position: Int, afterNumber: Bool) {
         var position = position
         var count = 0
+        // Written for speed. A run that starts with a one-digit number (class
+        // indices, 0/1 targets) is read by `scanDigitRun`, four numbers at a
+        // time where it can; other runs pay one byte compare per run, not per
+        // number (checked per number it cost MSE's floats 3 %; per run, 1.5 %).
+        if position < limit && p[position &+ 1] == UInt8(ascii: ",") {
+            return scanDigitRun(p, from: position, limit: limit, into: out, capacity: capacity, powers, integerPowers)
+        }
         while position < limit && count < capacity {
             guard let (end, value) = scanShort(p, position, powers, integerPowers) else { break }
             out[count] = value
@@ -76,6 +83,44 @@ enum NumberScanner {
             position = end &+ 1
             // Python's json.dumps writes ", ": one space after the comma costs a byte compare.
             if p[position] == UInt8(ascii: " ") { position &+= 1 }
+        }
+        return (count, position, false)
+    }
+
+    /// `scanRun` for a run of mostly one-digit numbers: the same loop, and
+    /// after each one-digit number, four more at a time while eight bytes
+    /// read `d,d,d,d,` (each number as the loop alone would read it, and the
+    /// same checks of `limit` and `capacity` before each). Out of line, as
+    /// `scanRun` is, so that neither loop's registers crowd the other's.
+    @inline(never)
+    static func scanDigitRun(
+        _ p: UnsafePointer<UInt8>, from position: Int, limit: Int, into out: UnsafeMutablePointer<Double>, capacity: Int,
+        _ powers: UnsafePointer<Double>, _ integerPowers: UnsafePointer<UInt64>
+    ) -> (count: Int, position: Int, afterNumber: Bool) {
+        var position = position
+        var count = 0
+        while position < limit && count < capacity {
+            let start = position
+            guard let (end, value) = scanShort(p, position, powers, integerPowers) else { break }
+            out[count] = value
+            count &+= 1
+            guard p[end] == UInt8(ascii: ",") else { return (count, end, true) }
+            position = end &+ 1
+            if p[position] == UInt8(ascii: " ") { position &+= 1 }
+            if end &- start == 1 {
+                // The fourth number starts 6 bytes on: it must start before `limit` too.
+                while position &+ 6 < limit && capacity &- count >= 4 {
+                    let bytes = load(p + position)
+                    guard isFourDigitsAndCommas(bytes) else { break }
+                    out[count] = Double(bytes & 0x0F)
+                    out[count &+ 1] = Double((bytes >> 16) & 0x0F)
+                    out[count &+ 2] = Double((bytes >> 32) & 0x0F)
+                    out[count &+ 3] = Double((bytes >> 48) & 0x0F)
+                    count &+= 4
+                    position &+= 8
+                    if p[position] == UInt8(ascii: " ") { position &+= 1 }
+                }
+            }
         }
         return (count, position, false)
     }
@@ -345,6 +390,20 @@ enum NumberScanner {
             _ = cff_parse_double(chars, chars + (last - first), &converted)
         }
         return converted
+    }
+
+    /// Whether eight bytes (first in memory the lowest) read `d,d,d,d,`: an
+    /// ASCII digit in each even byte, a comma in each odd one (SWAR, in 16-bit
+    /// lanes, so no carry crosses from one byte pair to the next).
+    @inline(__always)
+    static func isFourDigitsAndCommas(_ bytes: UInt64) -> Bool {
+        let lanes: UInt64 = 0x0001_0001_0001_0001
+        guard (bytes & 0xFF00_FF00_FF00_FF00) == 0x2C00_2C00_2C00_2C00 else { return false }
+        let digits = bytes & 0x00FF_00FF_00FF_00FF
+        // Bit 8 of a lane: set by + 0xD0 when the byte is at least '0', by + 0xC6 when it is past '9'.
+        let atLeastZero = (digits &+ 0xD0 &* lanes) & (0x100 &* lanes)
+        let pastNine = (digits &+ 0xC6 &* lanes) & (0x100 &* lanes)
+        return atLeastZero == 0x100 &* lanes && pastNine == 0
     }
 
     /// Eight bytes at `p`, the first in memory the lowest.

@@ -115,6 +115,72 @@ import TestSupport
         #expect(decode(json, splits: [json.utf8.count / 2]) == .failure(expected))
     }
 
+    /// A row of mostly one-digit numbers, as class indices and 0/1 targets are
+    /// written: runs of `d,d,d,d,` (read four at a time), broken by a 255
+    /// (an ignore_index), a negative, a fraction, an exponent, a spaced comma.
+    static func digitRow(_ count: Int, seed: UInt64) -> [String] {
+        var random = SplitMix64(seed: seed)
+        let others = ["255", "-1", "0.5", "1e2", "10", "7"]
+        return (0..<count).map { _ in
+            let r = Int.random(in: 0..<100, using: &random)
+            return r < 90 ? String(r % 10) : others[r % others.count]
+        }
+    }
+
+    @Test(arguments: [false, true])
+    func runsOfOneDigitNumbersReadAsStrtodDoesWholeSplitAndByteByByte(_ spaced: Bool) throws {
+        let spellings = Self.digitRow(3000, seed: 11)
+        let document = Array("{\"p\":[\(Self.row(spellings, spaced: spaced))]}".utf8)
+        let expected = spellings.map { Double($0)!.bitPattern }
+        #expect(try #require(tensor(decode(document))).data.map(\.bitPattern) == expected)
+        var random = SplitMix64(seed: 12)
+        for _ in 0..<20 {
+            let splits = (0..<4).map { _ in Int.random(in: 0...document.count, using: &random) }.sorted()
+            #expect(try #require(tensor(decode(document, splits: splits))).data.map(\.bitPattern) == expected)
+        }
+        #expect(decodeBytewise(document) == decode(document))
+    }
+
+    @Test("rows of one-digit numbers keep their shape, compact and as json.dumps writes them")
+    func rowsOfOneDigitNumbersKeepTheirShape() throws {
+        for (comma, between) in [(",", "],["), (", ", "], [")] {
+            let rows = (0..<5).map { row in (0..<13).map { column in String((row * 13 + column) % 10) } }
+            let json = #"{"p":[["# + rows.map { $0.joined(separator: comma) }.joined(separator: between) + "]]}"
+            let whole = try #require(tensor(decode(json)))
+            #expect(whole.shape == [5, 13])
+            #expect(whole.data == rows.joined().map { Double($0)! })
+            #expect(decodeBytewise(Array(json.utf8)) == decode(json))
+        }
+    }
+
+    @Test(arguments: ["01", "1.", "1e", "-", "1,,2", "1 2", "a", "1]"])
+    func aMalformedNumberInADigitRunIsReportedAsByteByByte(_ bad: String) {
+        for position in [9, 10, 11, 12, 13, 40] {
+            var numbers = (0..<60).map { String($0 % 2) }
+            numbers[position] = bad
+            let bytes = Array((#"{"p":["# + numbers.joined(separator: ",") + "]}").utf8)
+            let expected = decodeBytewise(bytes)
+            guard case .failure = expected else {
+                Issue.record("\(bad) at \(position) decoded")
+                continue
+            }
+            #expect(decode(bytes) == expected, "\(bad) at \(position)")
+        }
+    }
+
+    @Test("the tensor limit stops a digit run at its number, whatever the group of four it falls in")
+    func theLimitStopsADigitRunAtItsNumber() {
+        let bytes = Array((#"{"p":["# + (0..<200).map { String($0 % 10) }.joined(separator: ",") + "]}").utf8)
+        for limit in [5, 6, 7, 8, 9, 10, 11, 129, 130, 131, 132, 133] {
+            let result = decode(bytes, maxTensorBytes: limit * 8)
+            #expect(result == decode(bytes, splits: Array(0...bytes.count), maxTensorBytes: limit * 8), "limit \(limit)")
+            guard case .failure(.tooLarge) = result else {
+                Issue.record("limit \(limit): \(result)")
+                continue
+            }
+        }
+    }
+
     /// Compact, and as Python's `json.dumps` writes it (`, ` and `], [`).
     @Test(arguments: [(",", "],["), (", ", "], ["), (" ,", "] ,["), (",  ", "],  [")])
     func rowsOfShortNumbersKeepTheirShapeWholeAndByteByByte(_ comma: String, _ between: String) throws {
