@@ -606,6 +606,14 @@ final class Connection: @unchecked Sendable {
     /// Writes head and body with one system call; what the socket does not
     /// take is kept and written when it can take more, with reading paused.
     private func enqueue(_ head: [UInt8], body: [UInt8], exchange: Exchange?) {
+        if runningInline && tls == nil && loop.defersWrites {
+            // Written at the end of the loop's round with its other answers (see EventLoop.run):
+            // the slow path's pending write, reading paused until then.
+            pending = PendingWrite(head: head, body: body, written: 0, exchange: exchange)
+            _ = machine.wrote(0, of: head.count + body.count)
+            loop.deferWrite(self)
+            return
+        }
         let written = sendVectors(head, body, from: 0)
         switch machine.wrote(written, of: head.count + body.count) {
         case .close:

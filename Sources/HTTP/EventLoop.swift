@@ -35,6 +35,12 @@ final class EventLoop: Sendable {
     /// Event data → connection. Ids are never reused, so an event for a
     /// closed connection finds nothing, even if its descriptor number was.
     private let registrations = Locked<[UInt64: Connection]>([:])
+    /// True while the loop runs one wake-up's events: a connection answering
+    /// inline then leaves its answer for the end of the round (`deferWrite`).
+    /// Read and written only on the loop's thread.
+    nonisolated(unsafe) private(set) var defersWrites = false
+    /// Connections whose answers wait for the end of this round; only on the loop's thread.
+    nonisolated(unsafe) private var deferredWrites: [Connection] = []
 
     /// Events, as `epoll_event.events` bits, that mean "try reading".
     static let readEvents = EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue
@@ -96,6 +102,12 @@ final class EventLoop: Sendable {
     }
 
     /// Ends the loop's thread and closes its descriptors.
+    /// Has the loop write `connection`'s pending answer at the end of this
+    /// round (as a writable event), with the round's other answers.
+    func deferWrite(_ connection: Connection) {
+        deferredWrites.append(connection)
+    }
+
     func stop() {
         var one: UInt64 = 1
         _ = write(wakeup, &one, 8)
@@ -125,9 +137,18 @@ final class EventLoop: Sendable {
                     }
                 }
             }
+            defersWrites = true
             for (connection, flags) in ready {
                 connection.handle(flags)
             }
+            defersWrites = false
+            // The round's answers go out together, at its end: a client holding many connections
+            // (a proxy, a load generator) is woken once per round rather than once per answer, a
+            // cross-CPU wake-up that cost as much as a fifth of a small request's CPU.
+            for connection in deferredWrites {
+                connection.handle(EPOLLOUT.rawValue)
+            }
+            deferredWrites.removeAll(keepingCapacity: true)
             ready.removeAll(keepingCapacity: true)
         }
         Glibc.close(wakeup)
