@@ -164,7 +164,9 @@ public struct DiceLoss: Sendable {
     private func activate(_ x: UnsafePointer<Double>, into p: UnsafeMutablePointer<Double>, channels: Int, inner: Int) {
         let total = channels * inner
         switch activation {
-        case .none, .softmax where channels == 1:
+        case .none:
+            p.update(from: x, count: total)
+        case .softmax where channels == 1:  // MONAI ignores softmax for a single channel
             p.update(from: x, count: total)
         case .sigmoid:
             for i in 0..<total {
