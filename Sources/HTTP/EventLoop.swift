@@ -101,13 +101,13 @@ final class EventLoop: Sendable {
         registrations.withLock { _ = $0.removeValue(forKey: id) }
     }
 
-    /// Ends the loop's thread and closes its descriptors.
     /// Has the loop write `connection`'s pending answer at the end of this
     /// round (as a writable event), with the round's other answers.
     func deferWrite(_ connection: Connection) {
         deferredWrites.append(connection)
     }
 
+    /// Ends the loop's thread and closes its descriptors.
     func stop() {
         var one: UInt64 = 1
         _ = write(wakeup, &one, 8)
