@@ -70,7 +70,7 @@ let package = Package(
         .executableTarget(
             name: "lossd",
             dependencies: [
-                "LossService", "TensorJSON", "HTTP", "COpenSSL", "CMalloc", "CommandLineOptions",
+                "LossService", "Losses", "TensorJSON", "HTTP", "COpenSSL", "CMalloc", "CommandLineOptions",
                 .product(name: "Logging", package: "swift-log"),
             ],
             // Release builds carry the Swift runtime inside (what `--static-swift-stdlib` does, for

@@ -2,6 +2,7 @@ import CommandLineOptions
 import Dispatch
 import HTTP
 import LossService
+import Losses
 import TensorJSON
 import Logging
 
@@ -235,6 +236,7 @@ struct Lossd {
             "version": "\(BuildInfo.version)", "revision": "\(BuildInfo.revision)",
             "event_loops": "\(configuration.server.eventLoops)", "event_loops_from": "\(configuration.eventLoopsSource)",
             "memory_budget": "\(configuration.memoryBudget)", "memory_budget_from": "\(configuration.memoryBudgetSource)",
+            "kernels": "\(KernelPath.detected.rawValue)",  // avx2, or baseline (the CPU lacks it, or LOSSD_KERNELS)
         ])
         withExtendedLifetime((shutdown, certificateReload)) { dispatchMain() }
     }

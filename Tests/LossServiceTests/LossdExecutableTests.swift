@@ -388,12 +388,12 @@ import TestSupport
         #expect(try TestClient(port: port).get("/livez").status == 200)
     }
 
-    @Test("the start-up line logs the event loops and the memory budget with where each came from; the flag wins over LOSSD_MEMORY_BUDGET",
+    @Test("the start-up line logs the event loops and the memory budget with where each came from, and the loss kernels taken; the flag wins over LOSSD_MEMORY_BUDGET",
           .enabled(if: binary != nil, "lossd is not built beside the tests; run swift build first"))
     func startUpLogsLoopsAndBudget() throws {
         for (arguments, environment, budget) in [
             (["--memory-budget", "268435456"], ["LOSSD_MEMORY_BUDGET": "1000"], "268435456"),
-            ([], ["LOSSD_MEMORY_BUDGET": "1000", "LOSSD_EVENT_LOOPS": "3"], "1000"),
+            ([], ["LOSSD_MEMORY_BUDGET": "1000", "LOSSD_EVENT_LOOPS": "3", "LOSSD_KERNELS": "baseline"], "1000"),
         ] as [([String], [String: String], String)] {
             let running = try Running(["--host", "127.0.0.1", "--port", "0"] + arguments, environment: environment)
             try Self.answerOnce(running)
@@ -401,6 +401,7 @@ import TestSupport
             let log = running.standardError
             #expect(log.contains("memory_budget=\(budget)") && log.contains("memory_budget_from=configured"), "\(log)")
             #expect(log.contains("event_loops="), "\(log)")
+            #expect(log.contains(environment["LOSSD_KERNELS"] == nil ? "kernels=" : "kernels=baseline"), "\(log)")
         }
         let running = try Running(["--host", "127.0.0.1", "--port", "0"], environment: [:])
         try Self.answerOnce(running)

@@ -7,6 +7,20 @@ import TestSupport
 /// segmentation cross entropy's and BCE with logits' exp and log use fused multiply-adds there,
 /// so their losses agree within the golden tolerance (and its counts and weight sums exactly). Against
 /// PyTorch each build is checked on its own in GoldenFixtureTests and HardCaseTests.
+/// Scores with `score` on the baseline path and then on every supported path, and expects the
+/// same loss shape, every element within the golden tolerance, and the count and weight sum bit for bit.
+private func expectEveryPathAgreesWithBaseline(_ label: String, _ score: () throws -> LossResult) throws {
+    let baseline = try KernelPath.$forced.withValue(.baseline) { try score() }
+    for path in KernelPath.supported {
+        let other = try KernelPath.$forced.withValue(path) { try score() }
+        #expect(other.loss.shape == baseline.loss.shape)
+        for (index, (a, b)) in zip(other.loss.data, baseline.loss.data).enumerated() {
+            #expect(closeEnough(a, b), "\(path) \(label) element \(index): \(a) vs baseline \(b)")
+        }
+        #expect(other.count == baseline.count && other.weightSum.bitPattern == baseline.weightSum.bitPattern)
+    }
+}
+
 @Suite struct KernelPathTests {
     @Test func baselineIsAlwaysSupportedAndListedFirst() {
         #expect(KernelPath.baseline.isSupported)
@@ -38,15 +52,7 @@ import TestSupport
         let predictions = tensor(shape, logits), indices = tensor([batch] + shape[2...], targets)
         for reduction in [Reduction.none, .mean, .sum] {
             let loss = CrossEntropy(weight: weight, ignoreIndex: 255, reduction: reduction)
-            let baseline = try KernelPath.$forced.withValue(.baseline) { try loss(predictions: predictions, targets: indices) }
-            for path in KernelPath.supported {
-                let other = try KernelPath.$forced.withValue(path) { try loss(predictions: predictions, targets: indices) }
-                #expect(other.loss.shape == baseline.loss.shape)
-                for (index, (a, b)) in zip(other.loss.data, baseline.loss.data).enumerated() {
-                    #expect(closeEnough(a, b), "\(path) \(reduction) element \(index): \(a) vs baseline \(b)")
-                }
-                #expect(other.count == baseline.count && other.weightSum.bitPattern == baseline.weightSum.bitPattern)
-            }
+            try expectEveryPathAgreesWithBaseline("\(reduction)") { try loss(predictions: predictions, targets: indices) }
         }
     }
 
@@ -87,15 +93,7 @@ import TestSupport
                 BinaryCrossEntropy(fromLogits: true, reduction: reduction),
                 BinaryCrossEntropy(weight: weight, posWeight: posWeight, fromLogits: true, reduction: reduction),
             ] {
-                let baseline = try KernelPath.$forced.withValue(.baseline) { try loss(predictions: predictions, targets: labels) }
-                for path in KernelPath.supported {
-                    let other = try KernelPath.$forced.withValue(path) { try loss(predictions: predictions, targets: labels) }
-                    #expect(other.loss.shape == baseline.loss.shape)
-                    for (index, (a, b)) in zip(other.loss.data, baseline.loss.data).enumerated() {
-                        #expect(closeEnough(a, b), "\(path) \(reduction) element \(index): \(a) vs baseline \(b)")
-                    }
-                    #expect(other.count == baseline.count && other.weightSum.bitPattern == baseline.weightSum.bitPattern)
-                }
+                try expectEveryPathAgreesWithBaseline("\(reduction)") { try loss(predictions: predictions, targets: labels) }
             }
         }
     }
