@@ -606,10 +606,15 @@ final class Connection: @unchecked Sendable {
     /// Writes head and body with one system call; what the socket does not
     /// take is kept and written when it can take more, with reading paused.
     private func enqueue(_ head: [UInt8], body: [UInt8], exchange: Exchange?) {
-        // An answer given inline during the loop's round goes out at the round's end with the
-        // round's other answers (see EventLoop.run): nothing is written now, so it takes the slow path.
-        let deferred = runningInline && tls == nil && loop.defersWrites
-        let written = deferred ? 0 : sendVectors(head, body, from: 0)
+        if runningInline && tls == nil && loop.defersWrites {
+            // Written at the end of the loop's round with its other answers (see EventLoop.run):
+            // the slow path's pending write, reading paused until then.
+            pending = PendingWrite(head: head, body: body, written: 0, exchange: exchange)
+            _ = machine.wrote(0, of: head.count + body.count)
+            loop.deferWrite(self)
+            return
+        }
+        let written = sendVectors(head, body, from: 0)
         switch machine.wrote(written, of: head.count + body.count) {
         case .close:
             if let exchange { report(exchange) }
@@ -623,7 +628,6 @@ final class Connection: @unchecked Sendable {
             // The slow path: keep the rest and wait until the socket takes more.
             // Reading pauses; the loop's next writable edge resumes the write.
             pending = PendingWrite(head: head, body: body, written: written, exchange: exchange)
-            if deferred { loop.deferWrite(self) }
         }
     }
 
