@@ -10,9 +10,9 @@ import Losses
 
 private func decode(
     _ body: UnsafeRawBufferPointer, chunkSizes: (inout SplitMix64) -> Int, seed: UInt64, bodyLength: Int? = nil,
-    budget: MemoryBudget? = nil, maxNumberLength: Int = TensorDecoder.defaultMaxNumberLength
+    budget: MemoryBudget? = nil, maxNumberLength: Int = TensorDecoder.defaultMaxNumberLength, fold: DifferenceFold? = nil
 ) -> Result<[String: JSONMember], DecodeError> {
-    var decoder = TensorDecoder(maxNumberLength: maxNumberLength, bodyLength: bodyLength, budget: budget)
+    var decoder = TensorDecoder(maxNumberLength: maxNumberLength, bodyLength: bodyLength, budget: budget, fold: fold)
     var random = SplitMix64(seed: seed)
     var start = 0
     do throws(DecodeError) {
@@ -58,6 +58,37 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
                           bodyLength: hint, budget: budget)
     precondition(whole == budgeted, "the memory budget changed the result: \(whole) vs \(budgeted)")
     precondition(budget.reservedBytes == 0, "\(budget.reservedBytes) bytes of the budget not given back")
+    // Folding member "b" into "a" (or "a" into "b", whichever came first) as a difference loss
+    // does: the same errors, the same other members, and a - b where the two have one shape,
+    // however the body is cut.
+    let fold = DifferenceFold(minuend: "a", subtrahend: "b")
+    let folded = decode(body, chunkSizes: { _ in Int.max }, seed: seed, fold: fold)
+    let foldedChunked = decode(body, chunkSizes: { Int($0.next() % UInt64(maxChunk)) + 1 }, seed: seed ^ 0x29,
+                               bodyLength: hint, budget: budget, fold: fold)
+    precondition(folded == foldedChunked, "chunking changed the folded result: \(folded) vs \(foldedChunked)")
+    precondition(budget.reservedBytes == 0, "\(budget.reservedBytes) bytes of the budget not given back after a fold")
+    switch (whole, folded) {
+    case (.failure(let error), _):
+        precondition(folded == .failure(error), "the fold changed an error: \(error) vs \(folded)")
+    case (.success(let members), .success(var foldedMembers)):
+        for (first, second) in [("a", "b"), ("b", "a")] {
+            guard case .foldedTensor(let shape)? = foldedMembers[second] else { continue }
+            guard case .tensor(let a)? = members["a"], case .tensor(let b)? = members["b"] else {
+                preconditionFailure("a fold without two tensors")
+            }
+            precondition(shape == (second == "a" ? a.shape : b.shape), "the folded member's shape changed")
+            guard case .tensor(let differences)? = foldedMembers[first] else { preconditionFailure("no differences") }
+            precondition(differences.shape == (first == "a" ? a.shape : b.shape), "the differences' shape changed")
+            if a.shape == b.shape {
+                precondition(differences.data == zip(a.data, b.data).map { $0 - $1 }, "the differences are not a - b")
+            }
+            foldedMembers["a"] = members["a"]
+            foldedMembers["b"] = members["b"]
+        }
+        precondition(foldedMembers == members, "the fold changed other members: \(members) vs \(foldedMembers)")
+    case (.success, .failure(let error)):
+        preconditionFailure("the fold made an error of a success: \(error)")
+    }
     switch whole {
     case .success(let members):
         for case .tensor(let tensor) in members.values {

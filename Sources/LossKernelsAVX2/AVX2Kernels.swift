@@ -27,6 +27,15 @@ package enum AVX2Kernels {
             keepElements: keepElements)
     }
 
+    /// `SquaredError.run(differences:)` with AVX2 code generation.
+    package static func squaredError(
+        differences: UnsafePointer<Double>, weights: UnsafePointer<Double>?, count: Int, keepElements: Bool
+    ) -> (elements: [Double], sum: Double) {
+        SquaredError.run(
+            lanes: SIMD4<Double>.self, differences: differences, weights: weights, count: count,
+            keepElements: keepElements)
+    }
+
     /// `LogitsBinaryCrossEntropy.run` in four lanes, with fused multiply-adds in its exp and log.
     package static func logitsBinaryCrossEntropy(
         predictions: UnsafePointer<Double>, targets: UnsafePointer<Double>, weights: UnsafePointer<Double>?,

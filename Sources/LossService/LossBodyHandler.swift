@@ -7,7 +7,9 @@ import TensorJSON
 /// malformed byte stops the upload early with 400 (tensors past their limit
 /// with 413, tensors the memory budget cannot hold with 503), and the end of
 /// the body checks the members against the loss's declaration, scores the
-/// loss and writes the result.
+/// loss and writes the result. For a difference loss (the declaration's
+/// `differenceFold`) the decoder folds the second of predictions and targets
+/// into the first as it streams, so one tensor is held instead of two.
 final class LossBodyHandler: BodyHandler {
     /// The loss the body is for.
     private let declaration: LossDeclaration
@@ -37,7 +39,8 @@ final class LossBodyHandler: BodyHandler {
         self.metrics = metrics
         self.storagePool = storagePool
         decoder = TensorDecoder(maxTensorBytes: maxTensorBytes, bodyLength: bodyLength, budget: budget,
-                                storage: storagePool.map { pool in { pool.takeEmpty(capacity: $0) } })
+                                storage: storagePool.map { pool in { pool.takeEmpty(capacity: $0) } },
+                                fold: declaration.differenceFold)
     }
 
     func consume(_ bytes: UnsafeRawBufferPointer) -> Response? {

@@ -32,10 +32,15 @@ public struct LossDeclaration: Sendable {
     /// Scores checked members; the loss checks shapes and ranges (`LossError`).
     /// `elements` feeds `lossd_loss_elements_total`.
     let score: @Sendable (MemberValues) throws(LossError) -> (result: LossResult, elements: Int)
+    /// For a `DifferenceLoss`, `predictions - targets`: a loss body's decoder folds the
+    /// second of the two into the first as it streams (one tensor held, not two). nil for others.
+    let differenceFold: DifferenceFold?
 
     init(name: String, kind: Kind = .loss, summary: String, reference: String, members: [MemberDeclaration],
          documentation: LossDocumentation,
+         differenceFold: DifferenceFold? = nil,
          score: @escaping @Sendable (MemberValues) throws(LossError) -> (result: LossResult, elements: Int)) {
+        self.differenceFold = differenceFold
         self.name = name
         self.kind = kind
         path = "/\(kind.rawValue)/\(name)"
@@ -53,6 +58,25 @@ public struct LossDeclaration: Sendable {
         self.init(name: name, kind: kind, summary: summary, reference: reference, members: members,
                   documentation: documentation) { values throws(LossError) in
             (try compute(values), values.predictions.count)
+        }
+    }
+
+    /// A `DifferenceLoss` (`loss` makes it from the checked members): scored from the folded
+    /// differences when the decoder folded them, else from the two tensors; it counts the
+    /// predictions' elements.
+    init<Loss: DifferenceLoss>(
+        name: String, summary: String, reference: String, members: [MemberDeclaration],
+        documentation: LossDocumentation, differenceLoss: @escaping @Sendable (MemberValues) -> Loss
+    ) {
+        self.init(name: name, summary: summary, reference: reference, members: members, documentation: documentation,
+                  differenceFold: DifferenceFold(minuend: "predictions", subtrahend: "targets")) { values throws(LossError) in
+            let loss = differenceLoss(values)
+            if let differences = values.foldedDifferences {
+                let result = try loss.callAsFunction(differences: differences)
+                return (result, differences.data.count)
+            }
+            let result = try loss.callAsFunction(predictions: values.predictions, targets: values.targets)
+            return (result, values.predictions.count)
         }
     }
 

@@ -45,12 +45,16 @@ struct MemberValues {
         }
         switch member.type {
         case .tensor:
-            guard case .tensor(let tensor) = value else {
+            let shape: [Int]
+            switch value {
+            case .tensor(let tensor): shape = tensor.shape
+            case .foldedTensor(let folded): shape = folded
+            default:
                 throw InvalidRequest("'\(name)' must be a tensor (a number, a nested array of numbers or a {\"shape\", \"data\"} object), got \(MemberValues.describe(value))")
             }
             // Contract rule 8: an empty tensor leaves nothing to score.
-            guard tensor.count > 0 else {
-                throw InvalidRequest("'\(name)' is empty (shape \(tensor.shape)): there is nothing to score")
+            guard !shape.contains(0) else {
+                throw InvalidRequest("'\(name)' is empty (shape \(shape)): there is nothing to score")
             }
         case .bool:
             guard case .bool = value else {
@@ -130,6 +134,18 @@ struct MemberValues {
     func requiredTensor(_ name: String) -> Tensor {
         guard let tensor = tensor(name) else { preconditionFailure("'\(name)' is not a required tensor") }
         return tensor
+    }
+
+    /// `predictions - targets` when the decoder folded one into the other (the declaration's
+    /// `differenceFold`), nil when both are tensors.
+    var foldedDifferences: Differences? {
+        switch (value("predictions"), value("targets")) {
+        case (.foldedTensor(let shape)?, .tensor(let targets)?):
+            Differences(data: targets.data, predictionsShape: shape, targetsShape: targets.shape)
+        case (.tensor(let predictions)?, .foldedTensor(let shape)?):
+            Differences(data: predictions.data, predictionsShape: predictions.shape, targetsShape: shape)
+        default: nil
+        }
     }
 
     /// The required `predictions`.
@@ -212,6 +228,8 @@ struct MemberValues {
         case .tensor(let tensor):
             if tensor.rank == 0 { return "a number (\(formatNumber(tensor.data[0])))" }
             return "an array of shape \(tensor.shape)"
+        case .foldedTensor(let shape):
+            return "an array of shape \(shape)"
         }
     }
 }

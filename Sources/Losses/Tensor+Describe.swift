@@ -34,18 +34,28 @@ public func formatNumber(_ value: Double) -> String {
 
 /// Throws unless `tensor` has at least one element.
 func requireNonEmpty(_ tensor: Tensor, name: String) throws(LossError) {
-    if tensor.isEmpty {
-        throw LossError("\(name) has shape \(tensor.shape), which is empty: there is nothing to score")
+    try requireNonEmpty(shape: tensor.shape, name: name)
+}
+
+/// Throws unless a tensor of `shape` has at least one element.
+func requireNonEmpty(shape: [Int], name: String) throws(LossError) {
+    if shape.contains(0) {
+        throw LossError("\(name) has shape \(shape), which is empty: there is nothing to score")
     }
 }
 
 /// Throws unless `tensor` is non-empty and has exactly the predictions' shape:
 /// the elementwise losses never broadcast.
 func requireNonEmptySameShape(_ tensor: Tensor, name: String, as predictions: Tensor) throws(LossError) {
-    try requireNonEmpty(tensor, name: name)
-    guard tensor.shape == predictions.shape else {
+    try requireNonEmptySameShape(shape: tensor.shape, name: name, as: predictions.shape)
+}
+
+/// Throws unless a tensor of `shape` is non-empty and of exactly the predictions' shape.
+func requireNonEmptySameShape(shape: [Int], name: String, as predictionsShape: [Int]) throws(LossError) {
+    try requireNonEmpty(shape: shape, name: name)
+    guard shape == predictionsShape else {
         let verb = name.hasSuffix("s") ? "have" : "has"  // "targets have", "weight has"
-        throw LossError("\(name) \(verb) shape \(tensor.shape) but predictions have shape \(predictions.shape); they must be the same")
+        throw LossError("\(name) \(verb) shape \(shape) but predictions have shape \(predictionsShape); they must be the same")
     }
 }
 

@@ -8,4 +8,8 @@ public enum JSONMember: Equatable, Sendable {
     case string(String)
     case bool(Bool)
     case null
+    /// A tensor of this shape whose numbers were folded into the other member of the
+    /// decoder's `DifferenceFold` as they arrived (that member holds `minuend - subtrahend`
+    /// where the shapes agree); they were never stored.
+    case foldedTensor(shape: [Int])
 }

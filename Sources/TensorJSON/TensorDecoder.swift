@@ -75,6 +75,12 @@ public struct TensorDecoder {
     /// for at least the count asked, e.g. one kept from an earlier request),
     /// or nil to allocate each afresh. Default nil.
     private let storage: TensorShapeTracker.Storage?
+    /// The members of a difference loss, the second of which (to arrive, as a nested array
+    /// or a tensor object's `data` array) is folded into the first instead of stored: its
+    /// numbers take no storage and no memory reservation, only their place under
+    /// `maxTensorBytes`, as before. The first member then holds `minuend - subtrahend`, the
+    /// second is a `JSONMember.foldedTensor`; every error stays the one it was. Default nil.
+    private let differenceFold: DifferenceFold?
 
     // MARK: Syntax state
 
@@ -173,9 +179,11 @@ public struct TensorDecoder {
         maxTensorBytes: Int = TensorDecoder.defaultMaxTensorBytes,
         bodyLength: Int? = nil,
         budget: MemoryBudget? = nil,
-        storage: ((Int) -> [Double]?)? = nil
+        storage: ((Int) -> [Double]?)? = nil,
+        fold: DifferenceFold? = nil
     ) {
         self.bodyLength = bodyLength
+        differenceFold = fold
         self.storage = storage
         reservation = budget.map(MemoryReservation.init)
         self.maxTensorBytes = max(0, maxTensorBytes)
@@ -202,6 +210,7 @@ public struct TensorDecoder {
             failure = error
             members = [:]
             tracker.data = []
+            tracker.fold = nil
             reservation?.releaseAll()
             throw error
         }
@@ -479,6 +488,7 @@ public struct TensorDecoder {
         failure = error
         members = [:]
         tracker.data = []
+        tracker.fold = nil
         object = TensorObject()
         reservation?.releaseAll()
         return error
@@ -510,7 +520,7 @@ public struct TensorDecoder {
             let more = min(step, limitRoom - tracker.maxCount, (reservation.budget.limit - reservation.bytes) / 8)
             try reserveNumbers(max(more, 1), at: offset)
             tracker.maxCount = max(0, min(limitRoom, budgetedNumbers - storedNumbers))
-        } while tracker.maxCount <= tracker.data.count
+        } while tracker.maxCount <= tracker.count
         return true
     }
 
@@ -526,6 +536,7 @@ public struct TensorDecoder {
         failure = error
         members = [:]
         tracker.data = []
+        tracker.fold = nil
         object = TensorObject()
         reservation.releaseAll()
         throw error
@@ -546,6 +557,7 @@ public struct TensorDecoder {
         failure = error
         members = [:]
         tracker.data = []
+        tracker.fold = nil
         return error
     }
 
@@ -555,6 +567,7 @@ public struct TensorDecoder {
         problem = .invalid(message)
         members = [:]
         tracker.data = []
+        tracker.fold = nil
         object = TensorObject()
         reservation?.releaseAll()  // nothing more is kept
     }
@@ -632,6 +645,15 @@ public struct TensorDecoder {
     }
 
     private mutating func startTensor(path: String, target: Slot, at offset: Int) throws(DecodeError) {
+        if let fold = foldInto(target == .data ? object.name : memberName, target: target) {
+            // The numbers become differences in the first member's storage: nothing to reserve.
+            let limitRoom = maxNumbers - storedNumbers
+            tracker.start(path: path, reserve: 0, maxCount: limitRoom, capacityLimit: limitRoom)
+            tracker.fold = fold
+            trackerBase = depth + 1
+            trackerTarget = target
+            return
+        }
         var reserve = 0
         if target == .data, let shape = object.shape {
             // The shape came first: reserve the data exactly, up to 2^20
@@ -680,11 +702,42 @@ public struct TensorDecoder {
         state = depth == 0 ? .done : .afterValue
     }
 
+    /// The fold a tensor of member `name` starting now goes into, taking the first member's
+    /// storage out of `members` (it goes back when the tensor completes): when `name` is one
+    /// of `differenceFold`'s members and the other is already a non-empty tensor.
+    private mutating func foldInto(_ name: String, target: Slot) -> TensorShapeTracker.Fold? {
+        guard let differenceFold, target == .member || target == .data else { return nil }
+        let first: String
+        if name == differenceFold.minuend {
+            first = differenceFold.subtrahend
+        } else if name == differenceFold.subtrahend {
+            first = differenceFold.minuend
+        } else {
+            return nil
+        }
+        guard case .tensor(let tensor)? = members[first], tensor.count > 0 else { return nil }
+        members[first] = nil
+        return TensorShapeTracker.Fold(
+            name: first, shape: tensor.shape, into: tensor.data, firstIsMinuend: first == differenceFold.minuend)
+    }
+
+    /// A folded tensor of member `name` and `shape` is complete: its first member goes back
+    /// to `members`, holding the differences, and it is recorded by its shape alone.
+    private mutating func completeFold(_ fold: TensorShapeTracker.Fold, name: String, shape: [Int]) {
+        guard let differences = try? Tensor(shape: fold.shape, data: fold.into) else {
+            preconditionFailure("the first member's shape and storage came from a checked Tensor")
+        }
+        members[fold.name] = .tensor(differences)
+        members[name] = .foldedTensor(shape: shape)
+    }
+
     private mutating func completeTensor() {
         let shape = tracker.shape
         let data = tracker.data
+        let fold = tracker.fold
         tracker.data = []
-        storedNumbers += data.count
+        tracker.fold = nil
+        storedNumbers += data.count + (fold?.written ?? 0)
         switch trackerTarget {
         case .shape:
             guard shape.count == 1 else { return invalidate(object.shapeMessage) }
@@ -699,7 +752,9 @@ public struct TensorDecoder {
             object.shape = sizes
         case .data:
             object.data = data
+            object.fold = fold
         default:
+            if let fold { return completeFold(fold, name: memberName, shape: shape) }
             do throws(LossError) {
                 members[memberName] = .tensor(try Tensor(shape: shape, data: data))
             } catch {
@@ -718,8 +773,14 @@ public struct TensorDecoder {
             guard !overflow else { return invalidate("\(name) has shape \(shape), which has too many elements") }
             count = product
         }
-        guard count == data.count else {
-            return invalidate("\(name) has shape \(shape) (\(count) elements) but data has \(data.count)")
+        let dataCount = data.count + (object.fold?.written ?? 0)
+        guard count == dataCount else {
+            return invalidate("\(name) has shape \(shape) (\(count) elements) but data has \(dataCount)")
+        }
+        if let fold = object.fold {
+            completeFold(fold, name: name, shape: shape)
+            object = TensorObject()
+            return
         }
         do throws(LossError) {
             members[name] = .tensor(try Tensor(shape: shape, data: data))
@@ -891,6 +952,10 @@ public struct TensorDecoder {
         swap(&data, &tracker.data)
         swap(&dims, &tracker.dims)
         swap(&counts, &tracker.counts)
+        // A folded tensor's numbers go into the first member's storage instead (`data` stays empty).
+        var fold = tracker.fold
+        tracker.fold = nil
+        let already = fold?.written ?? 0
         var cursor = i
         var failure: DecodeError?
         let maxCount = tracker.maxCount
@@ -914,16 +979,16 @@ public struct TensorDecoder {
             // `room` is what the tensor may still take, and a batch is full at
             // `batchEnd`, which is below `batchSize` only when the limit comes
             // first. Then the next number finds no room and is refused at its byte.
-            var room = maxCount &- data.count
+            var room = maxCount &- data.count &- already
             var batchEnd = min(Self.batchSize, room)
             defer {
                 cursor = position
                 counts[level] = numbers
-                Self.flush(batch, filled, into: &data, maxCount: capacityLimit)
+                Self.flush(batch, filled, into: &data, fold: &fold, maxCount: capacityLimit)
             }
             while true {
                 if filled == batchEnd && filled > 0 {
-                    Self.flush(batch, filled, into: &data, maxCount: capacityLimit)
+                    Self.flush(batch, filled, into: &data, fold: &fold, maxCount: capacityLimit)
                     room &-= filled
                     filled = 0
                     batchEnd = min(Self.batchSize, room)
@@ -991,6 +1056,7 @@ public struct TensorDecoder {
         swap(&data, &tracker.data)
         swap(&dims, &tracker.dims)
         swap(&counts, &tracker.counts)
+        tracker.fold = fold
         i = cursor
         switch outcome {
         case .failed:
@@ -1023,11 +1089,16 @@ public struct TensorDecoder {
     }
 
     /// Appends a batch's first `filled` numbers to `data`, growing it first
-    /// (as `TensorShapeTracker.grow` does) when it is full.
+    /// (as `TensorShapeTracker.grow` does) when it is full; or folds them (`fold`).
     @inline(__always)
     private static func flush(
-        _ batch: UnsafeMutableBufferPointer<Double>, _ filled: Int, into data: inout [Double], maxCount: Int
+        _ batch: UnsafeMutableBufferPointer<Double>, _ filled: Int, into data: inout [Double],
+        fold: inout TensorShapeTracker.Fold?, maxCount: Int
     ) {
+        if fold != nil {
+            fold!.absorb(batch.baseAddress!, filled)
+            return
+        }
         if data.count &+ filled > data.capacity {
             TensorShapeTracker.grow(&data, toHold: data.count &+ filled, maxCount: maxCount)
         }
@@ -1289,6 +1360,8 @@ private struct TensorObject {
     var current = Member.parameters
     var shape: [Int]?
     var data: [Double]?
+    /// `data` was folded into the first member of the decoder's `DifferenceFold` (and is empty).
+    var fold: TensorShapeTracker.Fold?
 
     var shapeMessage: String { "\(name).shape must be an array of non-negative integers" }
     var dataMessage: String { "\(name).data must be a number or an array of numbers" }

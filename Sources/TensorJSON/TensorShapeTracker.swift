@@ -29,6 +29,48 @@ struct TensorShapeTracker {
     /// memory reservation does not copy the storage again.
     var capacityLimit = Int.max
 
+    /// Where this tensor's numbers go when it is the second member of a `DifferenceFold`:
+    /// into the first one's storage, as differences, instead of into `data` (which stays empty).
+    struct Fold {
+        /// The first member's name and shape.
+        var name: String
+        var shape: [Int]
+        /// The first member's numbers, each replaced by `minuend - subtrahend` as its
+        /// counterpart arrives.
+        var into: [Double]
+        /// True when the first member is the minuend (`into[i] - value`), false when it is
+        /// the subtrahend (`value - into[i]`): the same double either way.
+        var firstIsMinuend: Bool
+        /// This tensor's numbers so far; those past `into.count` are only counted.
+        var written = 0
+
+        /// Folds `count` numbers in. Hot path (per 128-number batch): one uniqueness check,
+        /// then a straight loop over contiguous storage, never past the first tensor's end.
+        @inline(__always)
+        mutating func absorb(_ values: UnsafePointer<Double>, _ count: Int) {
+            let inside = min(count, max(0, into.count &- written))
+            if inside > 0 {
+                let start = written
+                let minuend = firstIsMinuend
+                into.withUnsafeMutableBufferPointer { buffer in
+                    let first = buffer.baseAddress! + start
+                    if minuend {
+                        for i in 0..<inside { first[i] = first[i] - values[i] }
+                    } else {
+                        for i in 0..<inside { first[i] = values[i] - first[i] }
+                    }
+                }
+            }
+            written &+= count
+        }
+    }
+
+    /// Set while this tensor is folded into an earlier one (see `Fold`).
+    var fold: Fold?
+
+    /// The numbers read so far, stored or folded.
+    var count: Int { data.count + (fold?.written ?? 0) }
+
     /// A source of storage for large tensors: an empty array with room for at
     /// least the given count of numbers (say, one kept from an earlier
     /// request, whose pages are already mapped), or nil to allocate afresh.
@@ -54,6 +96,7 @@ struct TensorShapeTracker {
             counts[k] = 0
         }
         data = []
+        fold = nil
         self.maxCount = maxCount
         let capacityLimit = capacityLimit ?? maxCount
         self.capacityLimit = capacityLimit
@@ -89,7 +132,11 @@ struct TensorShapeTracker {
     /// Appends one number, growing the storage as `grow` does. Returns false,
     /// appending nothing, when the tensor already holds `maxCount` numbers.
     mutating func append(_ value: Double) -> Bool {
-        guard data.count < maxCount else { return false }
+        guard count < maxCount else { return false }
+        if fold != nil {
+            withUnsafePointer(to: value) { fold!.absorb($0, 1) }
+            return true
+        }
         if data.count == data.capacity { Self.grow(&data, toHold: data.count + 1, maxCount: capacityLimit) }
         data.append(value)
         return true

@@ -67,10 +67,17 @@ private func expectEveryPathAgreesWithBaseline(_ label: String, _ score: () thro
         for reduction in [Reduction.none, .mean, .sum] {
             for loss in [MeanSquaredError(reduction: reduction), MeanSquaredError(weight: weight, reduction: reduction)] {
                 let baseline = try KernelPath.$forced.withValue(.baseline) { try loss(predictions: predictions, targets: targets) }
+                // Scored from the differences (as a folded request is), the same bits too.
+                let differences = Differences(
+                    data: zip(predictions.data, targets.data).map { $0 - $1 }, predictionsShape: [count], targetsShape: [count])
                 for path in KernelPath.supported {
                     let other = try KernelPath.$forced.withValue(path) { try loss(predictions: predictions, targets: targets) }
                     #expect(other.loss.data.map(\.bitPattern) == baseline.loss.data.map(\.bitPattern), "\(path) \(reduction)")
                     #expect(other.weightSum.bitPattern == baseline.weightSum.bitPattern)
+                    let folded = try KernelPath.$forced.withValue(path) { try loss(differences: differences) }
+                    #expect(folded.loss.data.map(\.bitPattern) == baseline.loss.data.map(\.bitPattern), "\(path) \(reduction) from differences")
+                    #expect(folded.loss.shape == baseline.loss.shape && folded.count == baseline.count)
+                    #expect(folded.weightSum.bitPattern == baseline.weightSum.bitPattern)
                 }
             }
         }
