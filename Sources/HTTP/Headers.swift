@@ -55,6 +55,8 @@ public struct Headers: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         // Hot path (every lookup by name scans the fields): most names differ
         // in length, and a native string knows its UTF-8 length without a scan.
         guard a.utf8.count == b.utf8.count else { return false }
+        // Names are nearly always spelled as looked up: String's == compares short strings as two words.
+        if a == b { return true }
         var ia = a.utf8.makeIterator()
         var ib = b.utf8.makeIterator()
         while true {

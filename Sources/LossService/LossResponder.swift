@@ -99,12 +99,14 @@ public struct LossResponder: Responder {
         case .oip(let route):
             return oipReply(route, head: head)
         case .batch:
+            let body = BodyFields(head)
             return lossReply(head, BatchBodyHandler(metrics: metrics, maxTensorBytes: maxTensorBytes,
-                                                    budget: budget(for: head), bodyLength: LossResponder.bodyLength(head)))
+                                                    budget: budget(for: body), bodyLength: body.length))
         case .loss(let declaration):
+            let body = BodyFields(head)
             return lossReply(head, LossBodyHandler(
-                declaration: declaration, metrics: metrics, bodyLength: LossResponder.bodyLength(head),
-                maxTensorBytes: maxTensorBytes, budget: budget(for: head), storagePool: storagePool))
+                declaration: declaration, metrics: metrics, bodyLength: body.length,
+                maxTensorBytes: maxTensorBytes, budget: budget(for: body), storagePool: storagePool))
         }
     }
 
@@ -121,38 +123,60 @@ public struct LossResponder: Responder {
         case .model(let declaration): return .response(OIPResponses.model(declaration))
         case .modelReady(let declaration): return .response(OIPResponses.health("ready", ready, model: declaration.name))
         case .infer(let declaration):
+            let body = BodyFields(head)
             var headerLength: Int? = nil
             if let field = head.headers["Inference-Header-Content-Length"] {
                 guard let length = Int(field), length >= 0, field.allSatisfy(\.isASCII) else {
                     return .response(OIPError("Inference-Header-Content-Length must be a whole number of bytes, got '\(field)'").response)
                 }
-                if let bodyLength = LossResponder.bodyLength(head), length > bodyLength {
+                if let bodyLength = body.length, length > bodyLength {
                     return .response(OIPError("Inference-Header-Content-Length \(length) is past the end of the \(bodyLength)-byte body").response)
                 }
                 headerLength = length
             }
             return .body(OIPBodyHandler(declaration: declaration, metrics: metrics, headerLength: headerLength,
-                                        maxTensorBytes: maxTensorBytes, budget: budget(for: head),
-                                        bodyLength: LossResponder.bodyLength(head), storagePool: storagePool))
+                                        maxTensorBytes: maxTensorBytes, budget: budget(for: body),
+                                        bodyLength: body.length, storagePool: storagePool))
         }
     }
 
-    /// The `Content-Length` of an identity-coded body, or nil (chunked, or
-    /// gzip, whose decoded length is unknown).
-    private static func bodyLength(_ head: RequestHead) -> Int? {
-        guard head.headers["Content-Encoding"] == nil, let length = head.headers["Content-Length"] else { return nil }
-        return Int(length)
+    /// A request's first `Content-Length` and `Content-Encoding` fields, read
+    /// in one pass over its head (each lookup by name scans every field, and
+    /// a small request had made four).
+    private struct BodyFields {
+        private var contentLength: String?
+        private var contentEncoding: String?
+
+        init(_ head: RequestHead) {
+            for field in head.headers {
+                if contentLength == nil && Headers.equalsIgnoringCase(field.name, "Content-Length") {
+                    contentLength = field.value
+                } else if contentEncoding == nil && Headers.equalsIgnoringCase(field.name, "Content-Encoding") {
+                    contentEncoding = field.value
+                }
+            }
+        }
+
+        /// The `Content-Length` of an identity-coded body, or nil (chunked, or
+        /// gzip, whose decoded length is unknown).
+        var length: Int? {
+            guard contentEncoding == nil, let contentLength else { return nil }
+            return Int(contentLength)
+        }
+
+        /// True when the body may run inline (`Connection.begin`'s rule):
+        /// `Content-Length` at most `limit` and no gzip coding (x-gzip contains gzip).
+        func isInline(limit: Int) -> Bool {
+            guard let contentLength, let length = Int(contentLength), length <= limit else { return false }
+            return contentEncoding?.lowercased().contains("gzip") != true
+        }
     }
 
     /// The budget a loss request reserves from: none when it is small enough
     /// to run inline (identity-coded, `Content-Length` at most `budgetExemptBytes`).
-    private func budget(for head: RequestHead) -> MemoryBudget? {
+    private func budget(for body: BodyFields) -> MemoryBudget? {
         guard let memoryBudget else { return nil }
-        // The server's own rule for running a body inline (Connection.begin); x-gzip contains gzip.
-        guard let field = head.headers["Content-Length"], let length = Int(field), length <= budgetExemptBytes,
-              head.headers["Content-Encoding"]?.lowercased().contains("gzip") != true
-        else { return memoryBudget }
-        return nil
+        return body.isInline(limit: budgetExemptBytes) ? nil : memoryBudget
     }
 
     /// Reads the body into `handler` once the content type is JSON (rule 11);

@@ -8,38 +8,62 @@ import TensorJSON
 /// declared JSON type, and `null` meaning absent. Once built, the typed
 /// accessors cannot fail: they read the member or its declared default.
 ///
-/// Hot path (every loss request): the checks read the decoder's dictionary
-/// in place; nothing is copied or allocated unless a check fails.
+/// Hot path (every loss request): the decoder's few members are matched to
+/// their declarations by name (length first) and kept by the declaration's
+/// index, so nothing is hashed: looking each declared member up in the
+/// dictionary cost about 350 instructions a name, and a loss declares up to
+/// a dozen.
 struct MemberValues {
-    private let members: [String: JSONMember]
+    /// `values[i]` is the member `declarations[i]` names, nil when absent or `null`.
+    private let values: [JSONMember?]
     private let declarations: [MemberDeclaration]
 
     /// Checks `members` against `declaration`'s members, in their declared
     /// order (so the first error is always the same one): unknown members
     /// first, then each member's presence and type.
     init(_ members: [String: JSONMember], declaration: LossDeclaration) throws(InvalidRequest) {
-        self.members = members
         declarations = declaration.members
-        if members.keys.contains(where: { !declaration.declares($0) }) {
+        var values = [JSONMember?](repeating: nil, count: declarations.count)
+        var allDeclared = true
+        for (name, member) in members {
+            guard let index = MemberValues.index(of: name, in: declarations) else {
+                allDeclared = false
+                break
+            }
+            if case .null = member { continue }  // null is absent (contract rule 10)
+            values[index] = member
+        }
+        guard allDeclared else {
             let unknown = members.keys.filter { !declaration.declares($0) }.sorted()
             let names = unknown.map { "'\($0)'" }.joined(separator: ", ")
             let allowed = declarations.map(\.name).joined(separator: ", ")
             throw InvalidRequest("unknown member\(unknown.count == 1 ? "" : "s") \(names) (allowed: \(allowed))")
         }
-        for member in declarations { try check(member) }
+        self.values = values
+        for index in declarations.indices { try MemberValues.check(declarations[index], values[index]) }
     }
 
-    /// The member, with `null` read as absent (contract rule 10).
+    /// The index of the declared member `name`, nil for a name the loss does not declare.
+    private func index(_ name: String) -> Int? {
+        MemberValues.index(of: name, in: declarations)
+    }
+
+    /// The index of `name` among `declarations`. Lengths first: String's == takes a slow path for any two
+    /// different strings, and most names differ in length.
+    private static func index(of name: String, in declarations: [MemberDeclaration]) -> Int? {
+        let length = name.utf8.count
+        return declarations.firstIndex { $0.name.utf8.count == length && $0.name == name }
+    }
+
+    /// The member, with `null` read as absent (contract rule 10); nil for an undeclared name.
     private func value(_ name: String) -> JSONMember? {
-        switch members[name] {
-        case nil, .null?: return nil
-        case let member?: return member
-        }
+        guard let index = index(name) else { return nil }
+        return values[index]
     }
 
-    private func check(_ member: MemberDeclaration) throws(InvalidRequest) {
+    private static func check(_ member: MemberDeclaration, _ value: JSONMember?) throws(InvalidRequest) {
         let name = member.name
-        guard let value = value(name) else {
+        guard let value else {
             if member.type.isRequired { throw InvalidRequest("missing required member '\(name)'") }
             return
         }
@@ -116,10 +140,8 @@ struct MemberValues {
 
     /// The declaration of `name`; a name the loss does not declare is a programming error.
     private func declaration(_ name: String) -> MemberDeclaration {
-        guard let member = declarations.first(where: { $0.name == name }) else {
-            preconditionFailure("'\(name)' is not a declared member")
-        }
-        return member
+        guard let index = index(name) else { preconditionFailure("'\(name)' is not a declared member") }
+        return declarations[index]
     }
 
     // ----- the typed accessors: the members were checked in init --------------
