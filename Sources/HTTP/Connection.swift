@@ -170,6 +170,12 @@ final class Connection: @unchecked Sendable {
     /// Never call it on `queue`.
     var bodyBytesRead: Int { queue.sync { machine.timer.bodyWireBytes } }
 
+    /// When the drain's idle grace ends (monotonic nanoseconds on the
+    /// server's clock), 0 until the drain armed it; read on `queue` (for the
+    /// tests: the published `deadline` may be another rule's meanwhile, such
+    /// as a pending answer's write timeout). Never call it on `queue`.
+    var drainIdleDeadline: UInt64 { queue.sync { machine.timer.drainIdleDeadline } }
+
     /// Stores the machine's deadline where the sweeper reads it. Every event
     /// ends with it (a `defer` in each entry point on `queue`), so the sweeper
     /// sees each event's last deadline; one that it saw pass meanwhile is

@@ -566,6 +566,29 @@ import Testing
         ])
     }
 
+    @Test func aDrainWhileAnAnswerWaitsForTheEndOfTheLoopsRoundArmsTheIdleGraceOnceItIsWritten() {
+        // An answer given inline during an epoll round is sent at the round's end: until then it is a
+        // pending write (written: 0) under the write timeout. A drain that comes between is not lost:
+        // the write timeout rules until the answer is written, then the idle grace, from then.
+        var script = Script()
+        _ = script.machine.started(draining: false, tls: false, bufferEmpty: true)
+        ConnectionStateMachineTests.check(&script, [
+            (.next(buffered: true), "parse a new head, deadline in 10.0 s"),
+            (.head(ConnectionStateMachineTests.get), "respond"),
+            (.answer, "send"),
+            (.respond(close: false), "keep-alive"),
+            (.wrote(0, of: 40), "wait writable, reads paused: true, deadline in 20.0 s"),
+            (.drain(buffered: false), "go on"),
+            (.deadline, "in 20.0 s"),  // still the write's
+            (.advance(5), ""),
+            (.sent(upTo: 40, complete: true), "resume, deadline in 60.0 s"),
+            (.next(buffered: false), "await request, deadline in 1.0 s"),  // asked at once after the write
+            (.advance(1), ""),
+            (.sweep, "end idle drain"),
+            (.idleDrainReadDone(buffered: false), "linger"),
+        ])
+    }
+
     @Test func aConnectionAcceptedDuringTheDrainGetsTheIdleGraceNotTheIdleTimeout() {
         var script = Script()
         #expect(script.machine.started(draining: true, tls: false, bufferEmpty: true) == nil)

@@ -129,28 +129,38 @@ import TestSupport
     }
 
     @Test func anIdleConnectionIsKeptForTheIdleGraceThenHalfClosedWithAFIN() throws {
-        // On the server's clock, moved by hand: kept for 29 s of a 30 s grace, half-closed at 30 s.
+        // On the server's clock, moved by hand: kept 20 s into a 30 s grace, half-closed at its end.
+        // Only the grace can send the FIN: the drain's hard deadline (on the wall clock) is far past
+        // any run, and the lingering close after the FIN lasts until the test moves the clock past it.
         let offset = ClockOffset()
         let (server, _) = try startServer(clock: SystemClock(offset: offset)) {
             $0.drainIdleGrace = 30
             $0.limits.idleTimeout = 600
+            $0.lingerTimeout = 60
         }
         let idle = try TestClient(port: server.port)
         idle.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
         #expect(try idle.readResponse().header("Connection") == nil)
+        let connection = try #require(server.openConnections.first)
         let drained = DispatchSemaphore(value: 0)
-        server.drain(deadline: 5) { drained.signal() }
-        // Told of the drain once the listener is closed: its deadline becomes the grace's, not the idle timeout's.
-        #expect(eventually {
-            server.openConnections.first.map { $0.deadline.load(ordering: .relaxed) < server.clock.now() + 60_000_000_000 } ?? false
-        })
-        offset.advance(29)
+        let drainCalled = server.clock.now()
+        server.drain(deadline: 600) { drained.signal() }
+        // Told of the drain once the listener is closed: the grace is armed from then. Not read from the
+        // published deadline, which may still be the answer's write timeout (the answer is sent at the end
+        // of the loop's round, and the test may read before that event ends).
+        try #require(eventually { connection.drainIdleDeadline != 0 })
+        let graceEnds = connection.drainIdleDeadline
+        #expect(graceEnds >= drainCalled + 30_000_000_000 && graceEnds <= server.clock.now() + 30_000_000_000)
+        #expect(connection.deadline.load(ordering: .relaxed) == graceEnds)  // what the sweeper checks
+
+        moveClock(offset, of: server, to: graceEnds - 10_000_000_000)
         sweepNow(server)
-        _ = server.openConnections.map(\.phase)  // whatever the sweep started on the connection's queue is done
+        #expect(connection.phase == .idle)  // also: whatever the sweep started on the connection's queue is done
         #expect(!hasSomethingToRead(idle))
-        offset.advance(1)
+        moveClock(offset, of: server, to: graceEnds)
         sweepNow(server)
         #expect(idle.readEnd() == 0)  // a FIN after the grace, not a reset
+        #expect(connection.phase == .lingering)  // the grace's half-close, not a close
         // A request that crossed the FIN is read and dropped (the lingering close), not answered
         // with a reset as a closed socket would (which recv, past the FIN, no longer reports).
         idle.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
@@ -159,6 +169,9 @@ import TestSupport
         var size = socklen_t(MemoryLayout<Int32>.size)
         getsockopt(idle.fd, SOL_SOCKET, SO_ERROR, &error, &size)
         #expect(error == 0, "\(String(cString: strerror(error)))")
+        #expect(server.connectionCount == 1)  // lingering: the drain waits for it
+        offset.advance(60)
+        sweepNow(server)
         #expect(drained.wait(timeout: .now() + 3) == .success)
     }
 

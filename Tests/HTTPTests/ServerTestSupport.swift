@@ -175,6 +175,13 @@ func sweepNow(_ server: Server) {
     server.acceptQueue.sync { server.sweep() }
 }
 
+/// Moves `server`'s clock forward (through its `offset`) to `time`, to the
+/// nanosecond; leaves it where it is when it is there already.
+func moveClock(_ offset: ClockOffset, of server: Server, to time: UInt64) {
+    let now = server.clock.now()
+    if time > now { offset.nanoseconds.add(time - now, ordering: .relaxed) }
+}
+
 /// True when `client` has bytes (or the end) to read right now, without waiting.
 func hasSomethingToRead(_ client: TestClient) -> Bool {
     var poller = pollfd(fd: client.fd, events: Int16(POLLIN), revents: 0)
