@@ -86,9 +86,11 @@
             _ x: UnsafePointer<Double>, _ s: Int, first: Bool, _ load: (UnsafePointer<Double>) -> V
         ) {
             let d = load(x) - V.load(tileMaxima + s)
-            // e^0 = 1 exactly, so subtracting 1 where d = 0 leaves exactly the sum beside the maximum.
-            let atMaximum = V(repeating: 1).masked(by: d .== V(repeating: 0))
-            let term = expNonPositive(d, F.self) - atMaximum
+            // e^0 = 1 exactly, so dropping the term where d = 0 leaves exactly the sum beside the maximum
+            // (as e - 1 there would, but one AND-NOT where a subtraction is 3 cycles on the exp's chain).
+            let isMaximum = d .== V(repeating: 0)
+            let atMaximum = V(repeating: 1).masked(by: isMaximum)
+            let term = expNonPositive(d, F.self).masked(by: .!isMaximum)
             if first {  // a constant once inlined: 0 + term and -1 + atMaximum, exactly
                 term.store(to: tileSums + s)
                 (atMaximum - V(repeating: 1)).store(to: tileTies + s)

@@ -41,7 +41,7 @@ extension SIMD8: DoubleLanes where Scalar == Double { @usableFromInline package 
 /// only in the AVX2 build: on a CPU without FMA it is a libm call per lane).
 @usableFromInline package protocol MultiplyAdd {
     static func apply<V: SIMD>(_ a: V, _ b: V, _ c: V) -> V where V.Scalar == Double
-    /// Whether `apply` rounds once: the exp then takes its division-free polynomial (`expPolynomial`).
+    /// Whether `apply` rounds once: the exp then takes its division-free polynomial (`expPolynomialMinusOne`).
     static var isFused: Bool { get }
 }
 
@@ -70,11 +70,14 @@ package func expNonPositive<V: SIMD>(_ x: V) -> V where V.Scalar == Double {
 /// `expNonPositive` in each lane, its products and sums as `F` computes them (within 1 ulp either way).
 @inlinable @inline(__always)
 package func expNonPositive<V: SIMD, F: MultiplyAdd>(_ x: V, _: F.Type) -> V where V.Scalar == Double {
-    let (y, shifted) = expNonPositiveParts(x, F.self)
+    let (y, shifted) = expNonPositiveParts(x, F.self, minusOne: F.isFused)
     // Wrapping integer arithmetic on the bits: no overflow trap in the loop (k + 1023 ≥ 1 where kept).
     let bits = unsafeBitCast(shifted, to: V.MaskStorage.self)
     let scale = unsafeBitCast((bits &+ 1023) &<< 52, to: V.self)
-    return (y * scale).replacing(with: 0, where: x .< V(repeating: -708.39))
+    // Fused: y is e^r - 1, and scale·y + scale is scale times 1 + y rounded once (scale is a power of 2):
+    // the same bits as (1 + y)·scale in the normal range, one add shorter on the chain the CE loop waits for.
+    let e = F.isFused ? F.apply(y, scale, scale) : y * scale
+    return e.replacing(with: 0, where: x .< V(repeating: -708.39))
 }
 
 /// `expNonPositiveGradual` in each lane (subnormal results kept, for BCE), its products and sums as `F`
@@ -89,16 +92,19 @@ package func expNonPositiveGradual<V: SIMD, F: MultiplyAdd>(_ x: V, _: F.Type) -
 
 /// e^r with x = k·ln 2 + r, and `shifted`, whose low bits hold k. With separate multiply-adds, the
 /// scalar `expNonPositiveParts` in each lane (fdlibm's rational form, bit for bit); fused, the
-/// division-free `expPolynomial`.
+/// division-free `expPolynomialMinusOne` (plus 1, or without it where `minusOne`, for the caller to fold in).
 @inlinable @inline(__always)
-func expNonPositiveParts<V: SIMD, F: MultiplyAdd>(_ x: V, _: F.Type) -> (y: V, shifted: V) where V.Scalar == Double {
+func expNonPositiveParts<V: SIMD, F: MultiplyAdd>(
+    _ x: V, _: F.Type, minusOne: Bool = false
+) -> (y: V, shifted: V) where V.Scalar == Double {
     let shifter = V(repeating: 6_755_399_441_055_744.0)
     let shifted = F.apply(x, V(repeating: 1.4426950408889634), shifter)
     let k = shifted - shifter
     let hi = F.apply(k, V(repeating: -6.93147180369123816490e-01), x)  // exact either way: k·ln2Hi is exact
     if F.isFused {  // a constant once specialised: one branch is compiled
         // r = hi - k·ln2Lo rounded once; the polynomial needs no separate low part.
-        return (expPolynomial(F.apply(k, V(repeating: -1.90821492927058770002e-10), hi)), shifted)
+        let r = F.apply(k, V(repeating: -1.90821492927058770002e-10), hi)
+        return (minusOne ? expPolynomialMinusOne(r) : V(repeating: 1) + expPolynomialMinusOne(r), shifted)
     }
     let lo = k * V(repeating: 1.90821492927058770002e-10)
     let r = hi - lo
@@ -111,12 +117,12 @@ func expNonPositiveParts<V: SIMD, F: MultiplyAdd>(_ x: V, _: F.Type) -> (y: V, s
     return (V(repeating: 1) - ((lo - (r * c) / (V(repeating: 2) - c)) - hi), shifted)
 }
 
-/// e^r for |r| ≤ ln2/2 as 1 + r + r²·Q(r), Q of degree 9 fitted for relative error (2^-56 after
+/// e^r - 1 for |r| ≤ ln2/2 as r + r²·Q(r) (e^r is 1 plus that), Q of degree 9 fitted for relative error (2^-56 after
 /// rounding, scripts/make_exp_polynomial.py), in fused multiply-adds: no division, and Estrin's
 /// scheme (pairs, then r², r⁴, r⁸) makes its dependency chain about half fdlibm's rational form's,
 /// which bounded the segmentation cross entropy's class loop.
 @inlinable @inline(__always)
-func expPolynomial<V: SIMD>(_ r: V) -> V where V.Scalar == Double {
+func expPolynomialMinusOne<V: SIMD>(_ r: V) -> V where V.Scalar == Double {
     typealias F = FusedMultiplyAdd
     let r2 = r * r, r4 = r2 * r2, r8 = r4 * r4
     let q01 = F.apply(r, V(repeating: 0.16666666666666413), V(repeating: 0.5000000000000011))
@@ -126,7 +132,7 @@ func expPolynomial<V: SIMD>(_ r: V) -> V where V.Scalar == Double {
     let q89 = F.apply(r, V(repeating: 2.500007218526422e-08), V(repeating: 2.7630234059594197e-07))
     let q03 = F.apply(r2, q23, q01), q47 = F.apply(r2, q67, q45)
     let q = F.apply(r8, q89, F.apply(r4, q47, q03))
-    return V(repeating: 1) + F.apply(r2, q, r)
+    return F.apply(r2, q, r)
 }
 
 /// fdlibm's log of 1 + f for f in [√2/2 - 1, √2 - 1], plus k·ln 2 given as `kLn2High` (k times
