@@ -47,13 +47,13 @@ struct AccessLog: Sendable {
             // `time level label: message key=value …`, keys sorted, as LineLogHandler's text lines.
             LogTime.appendNow(to: &out)
             out.append(contentsOf: AccessLog.textMessage)
-            Self.textField("bytes", exchange.responseBodyBytes, &out)
-            Self.textField("duration_ms", &milliseconds, &out)
-            Self.textField("method", &method, &out)
-            Self.textField("path", &path, &out)
-            Self.textField("request_bytes", exchange.requestBodyBytes, &out)
-            Self.textField("route", &route, &out)
-            Self.textField("status", exchange.status.code, &out)
+            Self.textField(" bytes=", exchange.responseBodyBytes, &out)
+            Self.textField(" duration_ms=", &milliseconds, &out)
+            Self.textField(" method=", &method, &out)
+            Self.textField(" path=", &path, &out)
+            Self.textField(" request_bytes=", exchange.requestBodyBytes, &out)
+            Self.textField(" route=", &route, &out)
+            Self.textField(" status=", exchange.status.code, &out)
         case .json:
             // As LineLogHandler's JSON lines: numbers stay numbers, keys sorted after the fixed four.
             out.append(contentsOf: #"{"time":""#.utf8)
@@ -82,20 +82,15 @@ struct AccessLog: Sendable {
 
     // MARK: Text format
 
+    /// `key` is written whole, its space and `=` included: one append, not three.
     private static func textField(_ key: StaticString, _ value: Int, _ out: inout [UInt8]) {
-        textKey(key, &out)
+        key.withUTF8Buffer { out.append(contentsOf: $0) }
         appendDecimal(value, &out)
     }
 
     private static func textField(_ key: StaticString, _ value: inout String, _ out: inout [UInt8]) {
-        textKey(key, &out)
-        value.withUTF8 { appendQuotedIfNeeded($0, &out) }
-    }
-
-    private static func textKey(_ key: StaticString, _ out: inout [UInt8]) {
-        out.append(UInt8(ascii: " "))
         key.withUTF8Buffer { out.append(contentsOf: $0) }
-        out.append(UInt8(ascii: "="))
+        value.withUTF8 { appendQuotedIfNeeded($0, &out) }
     }
 
     /// As `LineLogHandler.quoteIfNeeded`: quoted (with control characters and

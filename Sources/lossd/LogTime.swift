@@ -36,31 +36,33 @@ enum LogTime {
         let day = dayOfYear - (153 * mp + 2) / 5 + 1
         let month = mp < 10 ? mp + 3 : mp - 9
         let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        digits(year, 4, &out)
-        out.append(UInt8(ascii: "-"))
-        digits(month, 2, &out)
-        out.append(UInt8(ascii: "-"))
-        digits(day, 2, &out)
-        out.append(UInt8(ascii: "T"))
-        digits(secondOfDay / 3600, 2, &out)
-        out.append(UInt8(ascii: ":"))
-        digits(secondOfDay / 60 % 60, 2, &out)
-        out.append(UInt8(ascii: ":"))
-        digits(secondOfDay % 60, 2, &out)
-        out.append(UInt8(ascii: "."))
-        digits(milliseconds, 3, &out)
-        out.append(UInt8(ascii: "Z"))
+        // The 24 bytes are written on the stack and appended once: appended a byte
+        // at a time they were about 1,500 instructions of every access line.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { text in
+            digits(year, 4, text, at: 0)
+            text[4] = UInt8(ascii: "-")
+            digits(month, 2, text, at: 5)
+            text[7] = UInt8(ascii: "-")
+            digits(day, 2, text, at: 8)
+            text[10] = UInt8(ascii: "T")
+            digits(secondOfDay / 3600, 2, text, at: 11)
+            text[13] = UInt8(ascii: ":")
+            digits(secondOfDay / 60 % 60, 2, text, at: 14)
+            text[16] = UInt8(ascii: ":")
+            digits(secondOfDay % 60, 2, text, at: 17)
+            text[19] = UInt8(ascii: ".")
+            digits(milliseconds, 3, text, at: 20)
+            text[23] = UInt8(ascii: "Z")
+            out.append(contentsOf: UnsafeBufferPointer(text))
+        }
     }
 
-    /// `value` (≥ 0) in exactly `width` decimal digits, zero-padded.
-    private static func digits(_ value: Int, _ width: Int, _ out: inout [UInt8]) {
-        var divisor = 1
-        for _ in 1..<width { divisor *= 10 }
+    /// The last `width` decimal digits of `value` (≥ 0), zero-padded, at `text[start...]`.
+    private static func digits(_ value: Int, _ width: Int, _ text: UnsafeMutableBufferPointer<UInt8>, at start: Int) {
         var rest = value
-        while divisor > 0 {
-            out.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest / divisor % 10))
-            rest %= divisor
-            divisor /= 10
+        for i in stride(from: start + width - 1, through: start, by: -1) {
+            text[i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
+            rest /= 10
         }
     }
 }
