@@ -43,7 +43,20 @@ func parts(_ json: OIPJSON) -> [OIPBinaryReader.Part]? {
     return parts
 }
 
-func run(_ body: UnsafeRawBufferPointer, headerLength: Int, chunk: (Int) -> Int) -> Outcome {
+/// `parts` with the first later part of the same element count as an earlier one folded into
+/// it, as a difference loss's second tensor is (`intoIsMinuend` picks the order); nil when none is.
+func folded(_ parts: [OIPBinaryReader.Part], intoIsMinuend: Bool) -> [OIPBinaryReader.Part]? {
+    for j in parts.indices {
+        for i in 0..<j where parts[i].size / parts[i].datatype.size == parts[j].size / parts[j].datatype.size {
+            var result = parts
+            result[j].fold = OIPBinaryReader.Fold(into: i, intoIsMinuend: intoIsMinuend)
+            return result
+        }
+    }
+    return nil
+}
+
+func run(_ body: UnsafeRawBufferPointer, headerLength: Int, fold: Bool? = nil, chunk: (Int) -> Int) -> Outcome {
     let reader = OIPBinaryReader(headerLength: headerLength)
     var start = 0
     var planned: [OIPBinaryReader.Part]? = nil
@@ -57,7 +70,11 @@ func run(_ body: UnsafeRawBufferPointer, headerLength: Int, chunk: (Int) -> Int)
                 if planned == nil, reader.headerComplete {
                     let json: OIPJSON
                     do { json = try OIPJSONParser.parse(reader.header) } catch { return .json(error) }
-                    guard let found = parts(json) else { return .unplanned }
+                    guard var found = parts(json) else { return .unplanned }
+                    if let fold {
+                        guard let withFold = folded(found, intoIsMinuend: fold) else { return .unplanned }
+                        found = withFold
+                    }
                     planned = found
                     reader.plan(found)
                 }
@@ -71,7 +88,7 @@ func run(_ body: UnsafeRawBufferPointer, headerLength: Int, chunk: (Int) -> Int)
     let tensors = reader.takeTensors()
     // A complete body fills each binary input exactly.
     for (tensor, part) in zip(tensors, planned ?? []) {
-        precondition(tensor.count == part.size / part.datatype.size, "\(tensor.count) elements for \(part)")
+        precondition(tensor.count == (part.fold == nil ? part.size / part.datatype.size : 0), "\(tensor.count) elements for \(part)")
     }
     precondition(tensors.count == planned?.count ?? 0)
     return .tensors(tensors)
@@ -86,5 +103,25 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let whole = run(body, headerLength: headerLength) { _ in Int.max }
     let chunked = run(body, headerLength: headerLength) { start in (start &* 31 &+ seed) % (seed % 13 + 1) + 1 }
     precondition(whole == chunked, "chunking changed the result: \(whole) vs \(chunked)")
+    // Folding a later part into an earlier one of the same count (a difference loss): the same
+    // framing errors, and where the body is whole, the earlier part holds the differences bit
+    // for bit, however the body is cut.
+    let intoIsMinuend = seed & 1 == 0
+    let fold = run(body, headerLength: headerLength, fold: intoIsMinuend) { _ in Int.max }
+    let foldChunked = run(body, headerLength: headerLength, fold: intoIsMinuend) { start in (start &* 17 &+ seed) % (seed % 11 + 1) + 1 }
+    precondition(fold == foldChunked, "chunking changed the folded result: \(fold) vs \(foldChunked)")
+    switch (whole, fold) {
+    case (.tensors(let tensors), .tensors(let differences)):
+        // The plan the fold took, found again on the unfolded tensors: the first later part of an earlier one's count.
+        guard let (i, j) = tensors.indices.lazy.flatMap({ j in (0..<j).lazy.map { i in (i, j) } })
+            .first(where: { tensors[$0.0].count == tensors[$0.1].count }) else { preconditionFailure("a fold without a pair") }
+        let expected = zip(tensors[i], tensors[j]).map { intoIsMinuend ? $0 - $1 : $1 - $0 }
+        precondition(differences[i].map(\.bitPattern) == expected.map(\.bitPattern), "the folded part is not the differences")
+        precondition(differences[j].isEmpty, "a folded part has storage")
+    case (_, .unplanned):
+        break  // no two parts of one count: nothing to fold
+    default:
+        precondition(whole == fold, "the fold changed the outcome: \(whole) vs \(fold)")
+    }
     return 0
 }

@@ -133,6 +133,37 @@ import TensorJSON
         #expect(wrong.contains("weight has shape [1] but predictions have shape [2]"))
     }
 
+    @Test("in binary, the later of two parts is folded into the earlier as its bytes arrive, cut anywhere: minuend - subtrahend, either order")
+    func binaryPartsFold() throws {
+        let earlier: [Double] = [1.5, -2.0, 1e16, 0.1, 7e-300]
+        let later: [Float] = [0.25, 3.0, 1.0, 0.2, -1.5]
+        var bytes: [UInt8] = []
+        for value in earlier { withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes += $0 } }
+        for value in later { withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes += $0 } }
+        for intoIsMinuend in [true, false] {
+            for chunk in [1, 3, 7, 64] {
+                let reader = OIPBinaryReader(headerLength: 0)
+                var second = OIPBinaryReader.Part(datatype: .fp32, size: 4 * later.count)
+                second.fold = OIPBinaryReader.Fold(into: 0, intoIsMinuend: intoIsMinuend)
+                reader.plan([OIPBinaryReader.Part(datatype: .fp64, size: 8 * earlier.count), second])
+                var start = 0
+                while start < bytes.count {
+                    let end = min(start + chunk, bytes.count)
+                    let used = try Array(bytes[start..<end]).withUnsafeBytes { raw throws(OIPBinaryReader.FramingError) in
+                        try reader.feed(raw)
+                    }
+                    #expect(used == end - start)
+                    start = end
+                }
+                try reader.finish(names: ["a", "b"])
+                let tensors = reader.takeTensors()
+                let expected = zip(earlier, later).map { intoIsMinuend ? $0 - Double($1) : Double($1) - $0 }
+                #expect(tensors[0].map(\.bitPattern) == expected.map(\.bitPattern), "chunk \(chunk)")
+                #expect(tensors[1].isEmpty)
+            }
+        }
+    }
+
     @Test("the folded tensor reserves no memory: a request holds one tensor's budget, not two")
     func theSecondTensorReservesNothing() throws {
         let count = 20_000

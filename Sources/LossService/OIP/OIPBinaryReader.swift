@@ -20,6 +20,18 @@ final class OIPBinaryReader {
     struct Part: Equatable {
         let datatype: OIPDatatype
         let size: Int
+        /// When set, the part is folded into an earlier one instead of stored (see `Fold`).
+        var fold: Fold? = nil
+    }
+
+    /// A part of a difference loss (`DifferenceFold`) whose elements become differences in
+    /// an earlier part of the same count as they arrive: that part's storage ends up holding
+    /// `minuend - subtrahend` (the doubles `p - t` gives), and this one has none (an empty array).
+    struct Fold: Equatable {
+        /// The earlier part's index in `parts`.
+        let into: Int
+        /// True when the earlier part is the minuend (`into[i] - value`), false when it is the subtrahend.
+        let intoIsMinuend: Bool
     }
 
     /// A body whose framing is wrong, with where (a 400).
@@ -78,8 +90,12 @@ final class OIPBinaryReader {
     func plan(_ parts: [Part]) {
         precondition(self.parts == nil && headerComplete)
         self.parts = parts
-        tensors = parts.map { part in
+        tensors = parts.enumerated().map { index, part in
             let count = part.size / part.datatype.size
+            if let fold = part.fold {
+                precondition(fold.into < index && parts[fold.into].size / parts[fold.into].datatype.size == count)
+                return []
+            }
             let array = storage(count)
             precondition(array.count == count)
             return array
@@ -140,6 +156,7 @@ final class OIPBinaryReader {
     /// Converts `count` elements at the start of `source` into the current
     /// tensor, after its `filled` ones.
     private func write(_ datatype: OIPDatatype, from source: UnsafeRawBufferPointer, count: Int) {
+        if let fold = parts![current].fold { return foldElements(into: fold, datatype, from: source, count: count) }
         let start = filled
         tensors[current].withUnsafeMutableBufferPointer { storage in
             precondition(start + count <= storage.count)
@@ -147,6 +164,37 @@ final class OIPBinaryReader {
         }
         filled += count
     }
+
+    /// Converts `count` elements at the start of `source` and folds them into the earlier part's
+    /// elements after the current part's `filled` ones. Hot path: converted a batch at a time into
+    /// a stack buffer (`OIPDatatype.convert`, as a stored part is), then one straight loop each.
+    private func foldElements(into fold: Fold, _ datatype: OIPDatatype, from source: UnsafeRawBufferPointer, count: Int) {
+        let start = filled
+        let batch = OIPBinaryReader.foldBatch
+        tensors[fold.into].withUnsafeMutableBufferPointer { storage in
+            precondition(start + count <= storage.count)
+            let first = storage.baseAddress! + start
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: batch) { values in
+                let values = values.baseAddress!
+                var done = 0
+                while done < count {
+                    let length = min(batch, count - done)
+                    datatype.convert(source.baseAddress! + done * datatype.size, count: length, into: values)
+                    let into = first + done
+                    if fold.intoIsMinuend {
+                        for i in 0..<length { into[i] = into[i] - values[i] }
+                    } else {
+                        for i in 0..<length { into[i] = values[i] - into[i] }
+                    }
+                    done += length
+                }
+            }
+        }
+        filled += count
+    }
+
+    /// Elements per batch in `foldElements`: 1 KiB of doubles, on the stack.
+    private static let foldBatch = 128
 
     private func skipFilled() {
         guard let parts else { return }

@@ -10,7 +10,10 @@ import TensorJSON
 /// its `binary_data_size`: they are converted to doubles as they arrive,
 /// straight into each input's tensor, so the body is never held whole and
 /// read once. A binary part that is short or long, or a header length past
-/// the body, is a 400 that says where.
+/// the body, is a 400 that says where. For a difference loss (MSE, L1, …),
+/// the later of binary predictions and targets of one shape is folded into
+/// the earlier one's storage as it arrives (`OIPBinaryReader.Fold`): one
+/// tensor is held, not two.
 ///
 /// Memory is reserved from the server's budget before it is taken: the JSON
 /// part as it is buffered, 16 bytes for each value it can hold before it is
@@ -34,6 +37,8 @@ final class OIPBodyHandler: BodyHandler {
     private var inline: [Int: [Double]] = [:]
     /// The indices of the inputs sent in the binary part, in order.
     private var binaryInputs: [Int] = []
+    /// The binary input folded into an earlier one (a difference loss's second tensor), by input index.
+    private var foldedInput: Int?
     private var failure: Response?
     /// What the request holds of the memory budget.
     private let charge: MemoryCharge
@@ -139,12 +144,31 @@ final class OIPBodyHandler: BodyHandler {
                 inline[index] = try OIPBodyHandler.elements(of: input)
             }
         }
+        if let differenceFold = declaration.differenceFold {
+            foldedInput = OIPBodyHandler.fold(&parts, of: request, binaryInputs: binaryInputs, differenceFold)
+        }
         if let reader, charge.isCharging {
-            // The binary inputs' doubles, before the reader reserves their storage.
-            let doubles = parts.reduce(0) { $0 + $1.size / $1.datatype.size * 8 }
+            // The binary inputs' doubles, before the reader reserves their storage (a folded input has none).
+            let doubles = parts.reduce(0) { $0 + ($1.fold == nil ? $1.size / $1.datatype.size * 8 : 0) }
             try reserve(charge.bytes + doubles, at: reader.headerLength)
         }
         reader?.plan(parts)
+    }
+
+    /// Plans a difference loss's second binary tensor (minuend or subtrahend, whichever comes
+    /// later in the body) to be folded into the first, and returns its input index: when both
+    /// are binary inputs of one non-empty shape. Inputs of differing shapes are stored, so the
+    /// loss refuses them as before.
+    static func fold(_ parts: inout [OIPBinaryReader.Part], of request: OIPInferRequest, binaryInputs: [Int],
+                     _ differenceFold: DifferenceFold) -> Int? {
+        guard let minuend = binaryInputs.firstIndex(where: { request.inputs[$0].name == differenceFold.minuend }),
+            let subtrahend = binaryInputs.firstIndex(where: { request.inputs[$0].name == differenceFold.subtrahend })
+        else { return nil }
+        let (a, b) = (request.inputs[binaryInputs[minuend]], request.inputs[binaryInputs[subtrahend]])
+        guard a.shape == b.shape, a.count > 0 else { return nil }
+        let (first, second) = minuend < subtrahend ? (minuend, subtrahend) : (subtrahend, minuend)
+        parts[second].fold = OIPBinaryReader.Fold(into: first, intoIsMinuend: first == minuend)
+        return binaryInputs[second]
     }
 
     func finish() -> Response {
@@ -180,7 +204,11 @@ final class OIPBodyHandler: BodyHandler {
         defer { if let storagePool { for array in binary { storagePool.recycle(array) } } }
         for (index, input) in request.inputs.enumerated() {
             let data: [Double]
-            if let position = binaryInputs.firstIndex(of: index) {
+            if index == foldedInput {
+                // Its elements are differences in the other's storage now: its shape alone is kept.
+                members[input.name] = .foldedTensor(shape: input.shape)
+                continue
+            } else if let position = binaryInputs.firstIndex(of: index) {
                 data = binary[position]
             } else {
                 data = inline.removeValue(forKey: index) ?? []

@@ -118,6 +118,9 @@ import Testing
         ("mse", [Input(name: "predictions", datatype: "FP64", shape: [2, 2], values: [1, 2, 3, 4]),
                  Input(name: "targets", datatype: "UINT8", shape: [2, 2], values: [1, 2, 2, 4]),
                  Input(name: "weight", datatype: "FP32", shape: [2, 2], values: [1, 1, 2, 0])], #"{"reduction":"mean"}"#),
+        // A difference loss's targets before its predictions (in binary, folded into the targets' storage).
+        ("mse", [Input(name: "targets", datatype: "FP32", shape: [3, 1], values: [0.1, -2.5, 1e16]),
+                 Input(name: "predictions", datatype: "FP64", shape: [3, 1], values: [0.3, 7e-300, 1])], #"{"reduction":"none"}"#),
     ]
 
     @Test("JSON and binary inference equal the JSON loss route, output by output, whatever the body's cuts",
@@ -186,6 +189,21 @@ import Testing
         #expect(try error(bad) == "Inference-Header-Content-Length must be a whole number of bytes, got '-1'")
         let shortHeader = infer("ce", inputs, binary: true, headerLength: "10")
         #expect(try error(shortHeader).hasPrefix("malformed JSON at byte"))
+    }
+
+    @Test("a difference loss's binary tensors of other shapes, or of one empty shape, are refused as in JSON",
+          arguments: [([2, 2], [4]), ([2, 2], [2, 3]), ([3], [2]), ([0, 2], [0, 2])])
+    func differenceShapeMismatch(predictionsShape: [Int], targetsShape: [Int]) throws {
+        let inputs = [
+            Input(name: "targets", datatype: "FP32", shape: targetsShape, values: Array(repeating: 0.5, count: targetsShape.reduce(1, *))),
+            Input(name: "predictions", datatype: "FP64", shape: predictionsShape, values: Array(repeating: 1.5, count: predictionsShape.reduce(1, *))),
+        ]
+        let json = infer("mse", inputs, binary: false)
+        for chunk in [3, 4096] {
+            let binary = infer("mse", inputs, binary: true, chunk: chunk)
+            #expect(binary.status == json.status && binary.status != .ok)
+            #expect(binary.text == json.text)
+        }
     }
 
     @Test("a binary_data_size that is not shape × element size is refused before any binary byte")
