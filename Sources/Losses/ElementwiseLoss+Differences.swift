@@ -56,4 +56,48 @@ extension ElementwiseLoss {
             reducing: (outcome.elements, outcome.sum), reduction: reduction, shape: predictions.shape,
             count: count, weightSum: weightSum)
     }
+
+    /// `scoreDifferences` from `predictions - targets` already taken: the same checks in the same
+    /// order, then `loss(|d|)` of the same doubles, so the same result bit for bit.
+    @inline(__always)
+    static func scoreDifferences(
+        _ differences: Differences, weight: Tensor?, weightedMean: WeightedMean, reduction: Reduction,
+        _ loss: (_ absoluteError: Double) -> Double
+    ) throws(LossError) -> LossResult {
+        try differences.requireNonEmptySameShapes()
+        let shape = differences.predictionsShape
+        let count = differences.data.count
+        let keep = reduction == .none
+        // Hot path: as above, contiguous blocks, one select per element.
+        guard let weight else {
+            let outcome = differences.data.withUnsafeBufferPointer { d in
+                run(count: count, patternLength: count, keepElements: keep) { start, _, out, length in
+                    let d = d.baseAddress! + start
+                    for i in 0..<length { out[i] = loss(abs(d[i])) }
+                    return true
+                }
+            }
+            return LossResult(
+                reducing: (outcome.elements, outcome.sum), reduction: reduction, shape: shape,
+                count: count, weightSum: Double(count))
+        }
+        try requireNonEmptySameShape(shape: weight.shape, name: "weight", as: shape)
+        let weightSum: Double
+        switch weightedMean {
+        case .bySumOfWeights: weightSum = weight.data.withUnsafeBufferPointer { $0.compensatedSum }
+        case .byCount: weightSum = Double(count)
+        }
+        let outcome = differences.data.withUnsafeBufferPointer { d in
+            weight.data.withUnsafeBufferPointer { w in
+                run(count: count, patternLength: count, keepElements: keep) { start, _, out, length in
+                    let d = d.baseAddress! + start, w = w.baseAddress! + start
+                    for i in 0..<length { out[i] = loss(abs(d[i])) * w[i] }
+                    return true
+                }
+            }
+        }
+        return LossResult(
+            reducing: (outcome.elements, outcome.sum), reduction: reduction, shape: shape,
+            count: count, weightSum: weightSum)
+    }
 }

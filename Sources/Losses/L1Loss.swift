@@ -2,7 +2,7 @@
 /// optional element weight: the mean is `sum(w·|x - y|) / sum(w)`. Unlike
 /// PyTorch, predictions and targets of different shapes are an error, never a
 /// silent broadcast.
-public struct L1Loss: Sendable {
+public struct L1Loss: DifferenceLoss {
     /// Per-element weights, of exactly the predictions' shape.
     public var weight: Tensor?
     public var reduction: Reduction
@@ -17,5 +17,11 @@ public struct L1Loss: Sendable {
             predictions: predictions, targets: targets, weight: weight, weightedMean: .bySumOfWeights,
             reduction: reduction
         ) { $0 }
+    }
+
+    /// The same loss from `predictions - targets` already taken (bit for bit, the same errors).
+    public func callAsFunction(differences: Differences) throws(LossError) -> LossResult {
+        try ElementwiseLoss.scoreDifferences(
+            differences, weight: weight, weightedMean: .bySumOfWeights, reduction: reduction) { $0 }
     }
 }

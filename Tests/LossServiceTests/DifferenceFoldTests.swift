@@ -133,6 +133,29 @@ import TensorJSON
         #expect(wrong.contains("weight has shape [1] but predictions have shape [2]"))
     }
 
+    @Test("L1, smooth L1 and Huber are difference losses too: each answer, result or problem, is the unfolded one",
+          arguments: [LossDeclaration.l1, .smoothL1, .huber])
+    func regressionLossesFold(_ declaration: LossDeclaration) {
+        #expect(declaration.differenceFold == DifferenceFold(minuend: "predictions", subtrahend: "targets"))
+        let parameter = declaration.name == "huber" ? "delta" : "beta"
+        for body in [
+            #"{"targets": [[1.5, 2.0], [2.0, 4.0]], "reduction": "none", "predictions": [[1.0, 2.0], [3.0, 4.0]]}"#,
+            #"{"predictions": [1.0, 7e-300, 0.3, -4.0], "targets": [1e16, -3.5, 0.1, -4.5], "reduction": "none"}"#,
+            #"{"targets": [1e16, -3.5, 0.1, -4.5], "predictions": [1.0, 7e-300, 0.3, -4.0], "PARAM": 0.5}"#,
+            #"{"targets": [1e16, -3.5, 0.1], "predictions": [1.0, 7e-300, 0.3], "PARAM": 0, "reduction": "sum"}"#,
+            #"{"targets": [1.0, 2.0, 3.0], "predictions": [1.0, 2.0], "PARAM": -1}"#,
+            #"{"targets": [1.0, 2.0, 3.0], "predictions": [1.0, 2.0]}"#,
+            #"{"predictions": [[1.0, 2.0]], "targets": {"shape": [2], "data": [1.0, 2.0]}}"#,
+            #"{"targets": [1.5, 2.0, 2.0], "weight": [2.0, 0.5, 1.0], "predictions": [1.0, 2.0, 3.0]}"#,
+            #"{"targets": [1.5, 2.0, 2.0], "weight": [2.0, 0.5], "predictions": [1.0, 2.0, 3.0]}"#,
+            #"{"predictions": [1.0, 2.0], "targets": [1.0, NaN]}"#,
+        ] {
+            let body = body.replacing("PARAM", with: parameter)
+            if declaration.name == "l1" && body.contains(parameter) { continue }
+            _ = Self.expectSameAnswer(body, declaration)
+        }
+    }
+
     @Test("in binary, the later of two parts is folded into the earlier as its bytes arrive, cut anywhere: minuend - subtrahend, either order")
     func binaryPartsFold() throws {
         let earlier: [Double] = [1.5, -2.0, 1e16, 0.1, 7e-300]

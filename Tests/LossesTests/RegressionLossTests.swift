@@ -99,4 +99,33 @@ import TestSupport
         let huber = try HuberLoss(delta: 0.75, reduction: .none)(predictions: predictions, targets: targets)
         for (s, h) in zip(smooth.loss.data, huber.loss.data) { #expect(closeEnough(s * 0.75, h)) }
     }
+
+    /// Scored from `predictions - targets` already taken (a folded request), each loss gives the
+    /// bits it gives from the two tensors, every reduction, with and without a weight.
+    @Test func differencesScoreBitForBitAsTheTwoTensors() throws {
+        var generator = SplitMix64(seed: 14)
+        let count = 2049
+        func values(_ range: ClosedRange<Double>) -> Tensor {
+            tensor([count], (0..<count).map { _ in Double.random(in: range, using: &generator) })
+        }
+        let (predictions, targets, weight) = (values(-3...3), values(-3...3), values(0...2))
+        let differences = Differences(
+            data: zip(predictions.data, targets.data).map { $0 - $1 }, predictionsShape: [count], targetsShape: [count])
+        for reduction in [Reduction.none, .mean, .sum] {
+            for w in [nil, weight] {
+                let losses: [any DifferenceLoss] = [
+                    L1Loss(weight: w, reduction: reduction), SmoothL1Loss(beta: 0, weight: w, reduction: reduction),
+                    SmoothL1Loss(beta: 0.7, weight: w, reduction: reduction), HuberLoss(delta: 1.3, weight: w, reduction: reduction),
+                    MeanSquaredError(weight: w, reduction: reduction),
+                ]
+                for loss in losses {
+                    let stored = try loss.callAsFunction(predictions: predictions, targets: targets)
+                    let folded = try loss.callAsFunction(differences: differences)
+                    #expect(folded.loss.data.map(\.bitPattern) == stored.loss.data.map(\.bitPattern), "\(loss)")
+                    #expect(folded.loss.shape == stored.loss.shape && folded.count == stored.count)
+                    #expect(folded.weightSum.bitPattern == stored.weightSum.bitPattern)
+                }
+            }
+        }
+    }
 }

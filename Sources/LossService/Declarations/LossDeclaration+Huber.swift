@@ -31,8 +31,7 @@ extension LossDeclaration {
                     "predictions": "[0.5, 2.0, -3.0]", "targets": "[0.0, 0.0, 0.0]", "weight": "[1.0, 0.5, 2.0]",
                     "reduction": #""none""#]),
             ])
-    ) { m throws(LossError) in
-        let loss = HuberLoss(delta: m.number("delta"), weight: m.tensor("weight"), reduction: m.reduction)
-        return try loss(predictions: m.predictions, targets: m.targets)
+    ) { m in
+        HuberLoss(delta: m.number("delta"), weight: m.tensor("weight"), reduction: m.reduction)
     }
 }
