@@ -39,6 +39,8 @@ COPY Plugins ./Plugins
 # Served by the binary, embedded at build time by Plugins/EmbedPlugin.
 COPY openapi.yaml ./
 COPY page ./page
+# The linker script that links libstdc++ statically into the release binary (Package.swift).
+COPY link ./link
 
 # The git commit for `lossd --version` and lossd_build_info: the context has
 # no .git, so pass it in (`--build-arg LOSSD_REVISION=$(git rev-parse --short
