@@ -218,6 +218,19 @@ struct OIPJSONParser {
     private mutating func string() throws(OIPJSONError) -> String {
         let start = position
         position += 1
+        // Fast path for the usual string, printable ASCII without escapes: made straight from its bytes (ASCII
+        // is valid UTF-8), with no byte-by-byte copy or generic UTF-8 check (an OIP header's ~60 strings were
+        // 60,000 of its 83,000 parse instructions). Anything else is read from its start by the loop below.
+        var end = position
+        while end < bytes.count, bytes[end] >= 0x20, bytes[end] < 0x80, bytes[end] != UInt8(ascii: "\\"),
+            bytes[end] != UInt8(ascii: "\"") {
+            end += 1
+        }
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[position..<end]), as: UTF8.self)
+            position = end + 1
+            return text
+        }
         var text: [UInt8] = []
         while true {
             guard !atEnd else { throw fail("the JSON text ends inside a string", at: start) }

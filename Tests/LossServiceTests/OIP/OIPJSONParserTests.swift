@@ -34,9 +34,22 @@ import Testing
         ("[NaN]", 1, "unexpected byte 'N' where a value should be"),
         ("{} x", 3, "unexpected bytes after the JSON value"),
         (#"{"a":"#, 5, "the JSON text ends where a value should be"),
+        // Strings: the ASCII fast path and the full reader refuse the same bytes at the same place.
+        (#"{"ab"#, 1, "the JSON text ends inside a string"),
+        ("[\"a\u{01}b\"]", 3, "a control character in a string must be escaped"),
+        ("[\"é\u{01}\"]", 4, "a control character in a string must be escaped"),
     ])
     func malformed(text: String, offset: Int, reason: String) {
         #expect(throws: OIPJSONError(offset: offset, reason: reason)) { try parse(text) }
+    }
+
+    @Test("strings: plain ASCII, escapes and other UTF-8 read alike; bytes that are not UTF-8 are refused")
+    func strings() throws {
+        #expect(try parse("[\"\", \"a b\u{7F}~\", \"x\\\"y\", \"é\", \"a\\/b\"]")
+                == .array([.string(""), .string("a b\u{7F}~"), .string("x\"y"), .string("é"), .string("a/b")]))
+        #expect(throws: OIPJSONError(offset: 1, reason: "a string is not valid UTF-8")) {
+            try OIPJSONParser.parse([UInt8(ascii: "["), UInt8(ascii: "\""), 0x61, 0xFF, UInt8(ascii: "\""), UInt8(ascii: "]")])
+        }
     }
 
     @Test("nesting past the limit is refused, not a stack overflow")
