@@ -30,8 +30,18 @@ public struct LossResponder: Responder {
     /// ones. Default 64 KiB, the server's default.
     public let budgetExemptBytes: Int
     /// The arrays of large binary inference inputs, kept from one request
-    /// for the next (at most an eighth of `memoryBudget`, 256 MiB).
+    /// for the next, at most `storagePoolBytes` of them.
     let storagePool: OIPStoragePool
+    /// The most bytes of large tensors' arrays kept between requests for the
+    /// next ones to write into (`OIPStoragePool`), outside the memory budget;
+    /// 0 keeps none. Default: an eighth of the memory budget, at most 256 MiB
+    /// (`defaultStoragePoolBytes(memoryBudget:)`); lossd's `--storage-pool-bytes`.
+    public var storagePoolBytes: Int { storagePool.maxRetainedBytes }
+    /// The default of `storagePoolBytes` for a memory budget of `memoryBudget`
+    /// bytes: an eighth of it, at most 256 MiB.
+    public static func defaultStoragePoolBytes(memoryBudget: Int) -> Int {
+        OIPStoragePool.maxRetainedBytes(budgetLimit: memoryBudget)
+    }
     /// Called after each exchange is recorded, with its route label (a route
     /// path or `unmatched`): the executable's access log.
     private let onCompleted: (@Sendable (Exchange, String) -> Void)?
@@ -41,6 +51,7 @@ public struct LossResponder: Responder {
                 maxTensorBytes: Int = Limits().maxBodyBytes,
                 memoryBudget: MemoryBudget? = nil,
                 budgetExemptBytes: Int = ServerConfiguration().inlineBodyBytes,
+                storagePoolBytes: Int? = nil,
                 onCompleted: (@Sendable (Exchange, String) -> Void)? = nil) {
         self.cors = cors
         self.readiness = readiness
@@ -48,7 +59,8 @@ public struct LossResponder: Responder {
         self.maxTensorBytes = maxTensorBytes
         self.memoryBudget = memoryBudget
         self.budgetExemptBytes = budgetExemptBytes
-        self.storagePool = OIPStoragePool(maxRetainedBytes: OIPStoragePool.maxRetainedBytes(budget: memoryBudget))
+        self.storagePool = OIPStoragePool(
+            maxRetainedBytes: storagePoolBytes ?? OIPStoragePool.maxRetainedBytes(budget: memoryBudget))
         self.onCompleted = onCompleted
     }
 

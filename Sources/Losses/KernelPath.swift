@@ -7,6 +7,7 @@ import Glibc
 import Darwin
 #endif
 import LossKernelsAVX2
+import Synchronization
 
 /// Which build of the losses' hot loops runs: the same source (LossKernels) compiled for
 /// baseline x86-64 or for AVX2. Chosen once, at first use, from what the CPU supports;
@@ -42,14 +43,37 @@ public enum KernelPath: String, Sendable, CaseIterable {
         return cpuHasAVX2 ? .avx2 : .baseline
     }()
 
+    /// The program's own choice, made once at start-up before any loss runs (lossd's
+    /// `--kernels`): `.baseline` makes every loss take the baseline kernels, `.avx2` the AVX2
+    /// ones where the CPU has them (else baseline), nil (the default) leaves it to `detected`
+    /// and so to `LOSSD_KERNELS`. An atomic, not a variable, so safe from any thread; meant
+    /// for start-up only (a loss running meanwhile may take both paths for its parts).
+    public static func configure(_ path: KernelPath?) {
+        configured.store(path.map { $0.isSupported ? $0.code : KernelPath.baseline.code } ?? 0, ordering: .relaxed)
+    }
+
+    /// What `configure` was given, as `code`; 0 for nothing.
+    private static let configured = Atomic<UInt8>(0)
+
+    private var code: UInt8 {
+        switch self {
+        case .baseline: 1
+        case .avx2: 2
+        }
+    }
+
     /// A path forced for the current task and its children (tests run the fixtures through each):
     /// `KernelPath.$forced.withValue(.baseline) { ... }`. Ignored where unsupported.
     @TaskLocal public static var forced: KernelPath?
 
-    /// The path the losses take now.
+    /// The path the losses take now: `forced`, else what `configure` chose, else `detected`.
     public static var current: KernelPath {
         if let forced, forced.isSupported { return forced }
-        return detected
+        switch configured.load(ordering: .relaxed) {
+        case KernelPath.baseline.code: return .baseline
+        case KernelPath.avx2.code: return .avx2
+        default: return detected
+        }
     }
 
     private static let cpuHasAVX2 = ccpufeatures_has_x86_64_v3()

@@ -1,6 +1,7 @@
 import CommandLineOptions
 import HTTP
 import LossService
+import Losses
 import Logging
 
 #if canImport(Glibc)
@@ -13,6 +14,14 @@ struct Configuration {
     /// The log line format on standard error.
     enum LogFormat: String { case text, json }
 
+    /// `--kernels`: `auto` takes AVX2 where the CPU has it, `baseline` the SSE2 build everywhere.
+    enum Kernels: String {
+        case auto, baseline
+
+        /// What `KernelPath.configure` is given (AVX2 where unsupported means baseline).
+        var path: KernelPath { self == .auto ? .avx2 : .baseline }
+    }
+
     var server: ServerConfiguration
     var cors: CORSPolicy
     /// The most bytes one loss request's decoded tensors may take (413 past
@@ -24,6 +33,12 @@ struct Configuration {
     var memoryBudget: Int
     /// Seconds a request waits for room in the budget before its 503. Default 2.
     var memoryWait: Double
+    /// The most bytes of large tensors' arrays kept between requests
+    /// (`LossResponder.storagePoolBytes`); 0 keeps none. Default: an eighth
+    /// of the memory budget, at most 256 MiB.
+    var storagePoolBytes: Int
+    /// Which build of the losses' hot loops runs (`KernelPath`). Default `auto`.
+    var kernels: Kernels
     /// Where the event-loop count and the budget came from, for the start-up log.
     var eventLoopsSource: String
     var memoryBudgetSource: String
@@ -76,6 +91,13 @@ struct Configuration {
         guard memoryWait >= 0, memoryWait.isFinite else {
             throw UsageError("LOSSD_MEMORY_WAIT (or its flag) must be 0 or a positive number of seconds, got \(memoryWait)")
         }
+        storagePoolBytes = try env.nonNegative(flags.storagePoolBytes, "LOSSD_STORAGE_POOL_BYTES",
+                                               LossResponder.defaultStoragePoolBytes(memoryBudget: memoryBudget))
+        let kernelsSetting = try env.pick(flags.kernels, "LOSSD_KERNELS", "auto") { $0 }
+        guard let kernels = Kernels(rawValue: kernelsSetting.lowercased()) else {
+            throw UsageError("--kernels (LOSSD_KERNELS): '\(kernelsSetting)' is not auto or baseline")
+        }
+        self.kernels = kernels
         server.tls = try Configuration.tls(flags: flags, env: env)
         self.server = server
 

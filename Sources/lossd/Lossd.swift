@@ -71,6 +71,10 @@ struct Lossd {
                           help: "Seconds a connection idle at SIGTERM/SIGINT is kept for a request its client may already have sent (answered with Connection: close) before it is half-closed, within the drain timeout. (default: 1, env: LOSSD_DRAIN_IDLE_GRACE)"),
         OptionDeclaration("gzip-min-bytes", valueName: "bytes", kind: .integer,
                           help: "Smallest response body in bytes that is gzip-compressed for clients that accept it. (default: 1024, env: LOSSD_GZIP_MIN_BYTES)"),
+        OptionDeclaration("storage-pool-bytes", valueName: "bytes", kind: .integer,
+                          help: "Most bytes of large tensors' arrays (4 MiB or more) kept between requests for the next ones to write into, outside --memory-budget; 0 keeps none. (default: an eighth of the memory budget, at most 268435456, env: LOSSD_STORAGE_POOL_BYTES)"),
+        OptionDeclaration("kernels", valueName: "path", kind: .text,
+                          help: "Build of the losses' hot loops: auto (AVX2 where the CPU has it, else baseline) or baseline (SSE2, on every x86-64 CPU); both give the same losses within the golden tolerance. (default: auto, env: LOSSD_KERNELS)"),
         OptionDeclaration("event-loops", valueName: "count", kind: .integer,
                           help: "Event-loop threads waiting for socket readiness and answering small requests. (default: the CPUs lossd may run on, lowered to the cgroup's cpu.max quota rounded up, env: LOSSD_EVENT_LOOPS)"),
         OptionDeclaration("cors-origins", valueName: "origins", kind: .text,
@@ -93,6 +97,8 @@ struct Lossd {
     var maxTensorBytes: Int?
     var memoryBudget: Int?
     var memoryWait: Double?
+    var storagePoolBytes: Int?
+    var kernels: String?
     var maxRequestLineBytes: Int?
     var maxHeaderBytes: Int?
     var maxHeaderCount: Int?
@@ -125,6 +131,8 @@ struct Lossd {
         maxTensorBytes = options.integer("max-tensor-bytes")
         memoryBudget = options.integer("memory-budget")
         memoryWait = options.number("memory-wait")
+        storagePoolBytes = options.integer("storage-pool-bytes")
+        kernels = options.text("kernels")
         maxRequestLineBytes = options.integer("max-request-line-bytes")
         maxHeaderBytes = options.integer("max-header-bytes")
         maxHeaderCount = options.integer("max-header-count")
@@ -190,6 +198,8 @@ struct Lossd {
     func run() throws {
         let configuration = try Configuration(flags: self, environment: Configuration.processEnvironment())
         MemoryPolicy.apply()
+        // Before any loss runs: the path every loss takes from here on.
+        KernelPath.configure(configuration.kernels.path)
         let level = configuration.logLevel
         let format = configuration.logFormat
         // Every log line, from here to the exit, goes through the writer's thread (issue #17).
@@ -210,6 +220,7 @@ struct Lossd {
         let responder = LossResponder(cors: configuration.cors, readiness: readiness, metrics: metrics,
                                       maxTensorBytes: configuration.maxTensorBytes,
                                       memoryBudget: budget, budgetExemptBytes: configuration.server.inlineBodyBytes,
+                                      storagePoolBytes: configuration.storagePoolBytes,
                                       onCompleted: { exchange, route in accessLog.record(exchange, route: route) })
         let server = Server(configuration: serverConfiguration, responder: responder)
         signal(SIGPIPE, SIG_IGN)
@@ -236,7 +247,8 @@ struct Lossd {
             "version": "\(BuildInfo.version)", "revision": "\(BuildInfo.revision)",
             "event_loops": "\(configuration.server.eventLoops)", "event_loops_from": "\(configuration.eventLoopsSource)",
             "memory_budget": "\(configuration.memoryBudget)", "memory_budget_from": "\(configuration.memoryBudgetSource)",
-            "kernels": "\(KernelPath.detected.rawValue)",  // avx2, or baseline (the CPU lacks it, or LOSSD_KERNELS)
+            "storage_pool_bytes": "\(responder.storagePoolBytes)",
+            "kernels": "\(KernelPath.current.rawValue)",  // avx2, or baseline (the CPU lacks it, or --kernels baseline)
         ])
         withExtendedLifetime((shutdown, certificateReload)) { dispatchMain() }
     }

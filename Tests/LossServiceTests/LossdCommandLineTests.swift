@@ -44,6 +44,32 @@ import LossService
         #expect(text.contains("is not * or an origin"), "\(text)")
     }
 
+    @Test("--kernels and LOSSD_KERNELS take auto or baseline, and refuse anything else naming both",
+          .enabled(if: built, "lossd is not built beside the tests; run swift build first"),
+          arguments: [
+            (["--kernels", "avx512"], [:]), (["--kernels", "avx2"], [:]), ([], ["LOSSD_KERNELS": "sse"]),
+            (["--kernels", "fast"], ["LOSSD_KERNELS": "baseline"]),
+          ] as [([String], [String: String])])
+    func kernels(arguments: [String], environment: [String: String]) throws {
+        let (status, text) = try LossdExecutableTests.run(arguments, environment: environment)
+        #expect(status == 64)
+        #expect(text.contains("--kernels (LOSSD_KERNELS): '"), "\(text)")
+        #expect(text.contains("is not auto or baseline"), "\(text)")
+    }
+
+    @Test("--storage-pool-bytes and LOSSD_STORAGE_POOL_BYTES refuse a negative or non-numeric value, naming the setting",
+          .enabled(if: built, "lossd is not built beside the tests; run swift build first"),
+          arguments: [
+            (["--storage-pool-bytes", "-1"], [:], "LOSSD_STORAGE_POOL_BYTES (or its flag) must be 0 or positive, got -1"),
+            ([], ["LOSSD_STORAGE_POOL_BYTES": "-4096"], "LOSSD_STORAGE_POOL_BYTES (or its flag) must be 0 or positive, got -4096"),
+            ([], ["LOSSD_STORAGE_POOL_BYTES": "lots"], "LOSSD_STORAGE_POOL_BYTES='lots' is not a valid value"),
+          ] as [([String], [String: String], String)])
+    func storagePoolBytes(arguments: [String], environment: [String: String], message: String) throws {
+        let (status, text) = try LossdExecutableTests.run(arguments, environment: environment)
+        #expect(status == 64)
+        #expect(text.contains(message), "\(text)")
+    }
+
     @Test("a failing healthcheck says what failed on standard error",
           .enabled(if: built, "lossd is not built beside the tests; run swift build first"))
     func healthcheckSaysWhy() throws {

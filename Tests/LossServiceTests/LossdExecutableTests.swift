@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import Losses
 import Testing
 import TestSupport
 
@@ -148,6 +149,8 @@ import TestSupport
             ("--event-loops", "LOSSD_EVENT_LOOPS", "the CPUs lossd may run on, lowered to the cgroup's cpu.max quota rounded up"),
             ("--memory-budget", "LOSSD_MEMORY_BUDGET", "70% of the cgroup's memory.max when set, else 25% of physical memory"),
             ("--memory-wait", "LOSSD_MEMORY_WAIT", "2"),
+            ("--storage-pool-bytes", "LOSSD_STORAGE_POOL_BYTES", "an eighth of the memory budget, at most 268435456"),
+            ("--kernels", "LOSSD_KERNELS", "auto"),
             ("--tls-cert", "LOSSD_TLS_CERT", "none"), ("--tls-key", "LOSSD_TLS_KEY", "none"),
         ] {
             #expect(flat.contains(flag), "\(flag)")
@@ -388,20 +391,28 @@ import TestSupport
         #expect(try TestClient(port: port).get("/livez").status == 200)
     }
 
-    @Test("the start-up line logs the event loops and the memory budget with where each came from, and the loss kernels taken; the flag wins over LOSSD_MEMORY_BUDGET",
+    @Test("the start-up line logs the event loops and the memory budget with where each came from, the storage pool's limit and the loss kernels taken; each flag wins over its variable",
           .enabled(if: binary != nil, "lossd is not built beside the tests; run swift build first"))
     func startUpLogsLoopsAndBudget() throws {
-        for (arguments, environment, budget) in [
-            (["--memory-budget", "268435456"], ["LOSSD_MEMORY_BUDGET": "1000"], "268435456"),
-            ([], ["LOSSD_MEMORY_BUDGET": "1000", "LOSSD_EVENT_LOOPS": "3", "LOSSD_KERNELS": "baseline"], "1000"),
-        ] as [([String], [String: String], String)] {
+        // auto: AVX2 where this CPU has it (the last supported path), whatever LOSSD_KERNELS says.
+        let auto = try #require(KernelPath.supported.last).rawValue
+        for (arguments, environment, budget, pool, kernels) in [
+            (["--memory-budget", "268435456", "--storage-pool-bytes", "0", "--kernels", "auto"],
+             ["LOSSD_MEMORY_BUDGET": "1000", "LOSSD_STORAGE_POOL_BYTES": "5", "LOSSD_KERNELS": "baseline"],
+             "268435456", "0", auto),
+            ([], ["LOSSD_MEMORY_BUDGET": "1000", "LOSSD_EVENT_LOOPS": "3", "LOSSD_KERNELS": "baseline"], "1000", "125", "baseline"),
+            (["--kernels", "baseline", "--memory-budget", "4294967296"], ["LOSSD_STORAGE_POOL_BYTES": "4194304"],
+             "4294967296", "4194304", "baseline"),
+            (["--memory-budget", "4294967296"], [:], "4294967296", "268435456", auto),
+        ] as [([String], [String: String], String, String, String)] {
             let running = try Running(["--host", "127.0.0.1", "--port", "0"] + arguments, environment: environment)
             try Self.answerOnce(running)
             #expect(running.terminate() == 0)
             let log = running.standardError
             #expect(log.contains("memory_budget=\(budget)") && log.contains("memory_budget_from=configured"), "\(log)")
             #expect(log.contains("event_loops="), "\(log)")
-            #expect(log.contains(environment["LOSSD_KERNELS"] == nil ? "kernels=" : "kernels=baseline"), "\(log)")
+            #expect(log.contains("storage_pool_bytes=\(pool) "), "\(log)")
+            #expect(log.contains("kernels=\(kernels) "), "\(log)")
         }
         let running = try Running(["--host", "127.0.0.1", "--port", "0"], environment: [:])
         try Self.answerOnce(running)

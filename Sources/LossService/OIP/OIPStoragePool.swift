@@ -18,12 +18,18 @@ import TensorJSON
 final class OIPStoragePool: Sendable {
     /// The most bytes of arrays kept between requests: 256 MiB by default
     /// (four requests of two (4,3,512,512) tensors), at most an eighth of
-    /// the memory budget (`maxRetainedBytes(budget:)`).
+    /// the memory budget (`maxRetainedBytes(budget:)`); lossd's
+    /// `--storage-pool-bytes` sets it (`LossResponder.storagePoolBytes`).
     static let defaultMaxRetainedBytes = 256 << 20
 
     /// `defaultMaxRetainedBytes`, or an eighth of `budget` when that is less.
     static func maxRetainedBytes(budget: MemoryBudget?) -> Int {
-        min(defaultMaxRetainedBytes, (budget?.limit ?? .max) / 8)
+        maxRetainedBytes(budgetLimit: budget?.limit ?? .max)
+    }
+
+    /// `defaultMaxRetainedBytes`, or an eighth of a budget of `budgetLimit` bytes when that is less.
+    static func maxRetainedBytes(budgetLimit: Int) -> Int {
+        min(defaultMaxRetainedBytes, budgetLimit / 8)
     }
     /// Arrays smaller than this are left to the allocator, which reuses
     /// them already: 4 MiB, `HugePages.minimumBytes`.

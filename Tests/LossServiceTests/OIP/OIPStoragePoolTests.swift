@@ -90,6 +90,27 @@ import TensorJSON
         #expect(OIPStoragePool.maxRetainedBytes(budget: nil) == 256 << 20)
     }
 
+    @Test("a limit of 0 keeps nothing: every large array recycled is freed, and each take is a new one")
+    func zeroLimitKeepsNothing() {
+        let pool = OIPStoragePool(maxRetainedBytes: 0)
+        let first = [Double](repeating: 1, count: Self.large)
+        pool.recycle(first)
+        pool.recycle([Double](repeating: 2, count: 4 * Self.large))
+        #expect(pool.retainedBytes == 0)
+        #expect(pool.takeEmpty(capacity: Self.large) == nil)
+        #expect(pool.take(count: Self.large).allSatisfy { $0 == 0 })
+    }
+
+    @Test("the responder's pool takes the configured limit (0 included), else an eighth of the budget, at most 256 MiB")
+    func responderPoolLimit() {
+        #expect(LossResponder(storagePoolBytes: 0).storagePoolBytes == 0)
+        #expect(LossResponder(memoryBudget: MemoryBudget(limit: 64 << 20), storagePoolBytes: 1 << 30).storagePoolBytes == 1 << 30)
+        #expect(LossResponder(memoryBudget: MemoryBudget(limit: 64 << 20)).storagePoolBytes == 8 << 20)
+        #expect(LossResponder().storagePoolBytes == 256 << 20)
+        #expect(LossResponder.defaultStoragePoolBytes(memoryBudget: 64 << 20) == 8 << 20)
+        #expect(LossResponder.defaultStoragePoolBytes(memoryBudget: 8 << 30) == 256 << 20)
+    }
+
     @Test("an array still shared elsewhere is copied on the next write, never changed under its holder")
     func sharedArraysStayValues() {
         let pool = OIPStoragePool(maxRetainedBytes: 64 << 20)
