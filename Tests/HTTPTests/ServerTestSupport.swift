@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Dispatch
 import Synchronization
+import Testing
 import TestSupport
 @testable import HTTP
 
@@ -151,6 +152,66 @@ func stop(_ server: Server) {
 /// Repeats `bytes` as a request with a Content-Length body.
 func post(_ path: String, _ body: [UInt8], headers: String = "") -> [UInt8] {
     Array("POST \(path) HTTP/1.1\r\nHost: t\r\nContent-Length: \(body.count)\r\n\(headers)\r\n".utf8) + body
+}
+
+/// A GET of `path` as the tests send it (`Host: t`), with `headers` (each line ending in CRLF).
+func get(_ path: String, headers: String = "") -> [UInt8] {
+    Array("GET \(path) HTTP/1.1\r\nHost: t\r\n\(headers)\r\n".utf8)
+}
+
+/// Starts a test server (`startServer`, changed by `configured`), connects one
+/// client to it, runs `body` with the client, the server and its responder, and
+/// stops the server however `body` ends.
+func withClient(host: String = "127.0.0.1", clock: SystemClock = SystemClock(),
+                        configured adjust: (inout ServerConfiguration) -> Void = { _ in },
+                        _ body: (TestClient, Server, TestResponder) throws -> Void) throws {
+    let (server, responder) = try startServer(host: host, clock: clock, adjust)
+    defer { stop(server) }
+    let client = try TestClient(port: server.port, host: host)
+    try body(client, server, responder)
+}
+
+extension TestClient {
+    /// Sends `request` as it is and reads the response to it.
+    func roundTrip(_ request: [UInt8]) throws -> TestResponse {
+        send(request)
+        return try readResponse()
+    }
+
+    func roundTrip(_ request: String) throws -> TestResponse { try roundTrip(Array(request.utf8)) }
+}
+
+/// Pipelines `GET /big` requests on `client` (made non-blocking) without reading
+/// a response, until its socket takes nothing for 300 ms (`stalled`) or 64 MiB
+/// are sent; returns the bytes sent.
+func floodWithoutReading(_ client: TestClient) -> (sent: Int, stalled: Bool) {
+    _ = fcntl(client.fd, F_SETFL, fcntl(client.fd, F_GETFL) | O_NONBLOCK)
+    let request = Array(String(repeating: "GET /big HTTP/1.1\r\nHost: t\r\n\r\n", count: 64).utf8)
+    var sent = 0
+    while sent < 64 << 20 {
+        let n = request.withUnsafeBytes { send(client.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        if n > 0 {
+            sent += n
+            continue
+        }
+        var poller = pollfd(fd: client.fd, events: Int16(POLLOUT), revents: 0)
+        if poll(&poller, 1, 300) == 0 { return (sent, true) }
+    }
+    return (sent, false)
+}
+
+/// Moves the server's clock (through `offset`) to a second before `seconds` from
+/// now and sweeps: `client` must have nothing to read yet; then to `seconds` and
+/// sweeps again: `client` must have something to read (the answer or the end)
+/// from that sweep.
+func expectSweepActsAfter(_ seconds: Double, on client: TestClient, of server: Server, movingClock offset: ClockOffset,
+                          sourceLocation: SourceLocation = #_sourceLocation) {
+    offset.advance(seconds - 1)
+    sweepNow(server)
+    #expect(!hasSomethingToRead(client), "a second before", sourceLocation: sourceLocation)
+    offset.advance(1)
+    sweepNow(server)
+    #expect(hasSomethingToRead(client), "at \(seconds) s", sourceLocation: sourceLocation)
 }
 
 /// True once connecting to `port` is refused, within `seconds`: a drain closes
