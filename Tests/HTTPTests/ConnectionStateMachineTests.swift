@@ -218,10 +218,24 @@ import Testing
         }
     }
 
+    /// One row of a table: the event and what the machine must answer.
+    typealias Row = (Event, String)
+
     static let get = "GET / HTTP/1.1\r\nHost: t\r\n\r\n"
     static func post(_ length: Int, _ extra: String = "") -> String {
         "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: \(length)\r\n\(extra)\r\n"
     }
+
+    /// Bytes are buffered: a new head is parsed, under the head timeout.
+    static let aNewHead: Row = (.next(buffered: true), "parse a new head, deadline in 10.0 s")
+
+    /// A GET is parsed and answered from its head alone, with keep-alive (not yet written).
+    static let aGetAnsweredWithKeepAlive: [Row] = [
+        aNewHead,
+        (.head(get), "respond"),
+        (.answer, "send"),
+        (.respond(close: false), "keep-alive"),
+    ]
 
     // MARK: - The request/response cycle and keep-alive
 
@@ -229,7 +243,7 @@ import Testing
         var script = Script()
         let since = script.machine.started(draining: false, tls: false, bufferEmpty: true)
         #expect(since == script.clock.now())
-        ConnectionStateMachineTests.check(&script, [
+        Self.check(&script, [
             (.deadline, "in 60.0 s"),
             (.advance(60 - 1e-9), ""),
             (.sweep, "nothing"),
@@ -241,12 +255,7 @@ import Testing
     @Test func aKeepAliveRequestIsAnsweredAndTheConnectionWaitsForTheNextUnderTheIdleTimeout() {
         var script = Script()
         _ = script.machine.started(draining: false, tls: false, bufferEmpty: true)
-        ConnectionStateMachineTests.check(&script, [
-            (.read(30), "process"),
-            (.next(buffered: true), "parse a new head, deadline in 10.0 s"),
-            (.head(ConnectionStateMachineTests.get), "respond"),
-            (.answer, "send"),
-            (.respond(close: false), "keep-alive"),
+        Self.check(&script, [(.read(30), "process")] + Self.aGetAnsweredWithKeepAlive + [
             (.wrote(100, of: 100), "resume"),
             (.advance(3), ""),
             (.next(buffered: false), "idle since in 0.0 s, deadline in 60.0 s"),
@@ -256,18 +265,18 @@ import Testing
     @Test func whetherAResponseClosesTheConnectionFollowsTheRequestAndTheConnectionsOwnReasons() {
         // (request head, the connection's own reason to close, the server drains) → the response's persistence.
         let cases: [(String, Bool, Bool, String)] = [
-            (ConnectionStateMachineTests.get, false, false, "keep-alive"),
+            (Self.get, false, false, "keep-alive"),
             ("GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", false, false, "Connection: close"),
             ("GET / HTTP/1.0\r\n\r\n", false, false, "Connection: close"),
             ("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", false, false, "keep-alive"),
-            (ConnectionStateMachineTests.get, true, false, "Connection: close"),
-            (ConnectionStateMachineTests.get, false, true, "Connection: close"),
+            (Self.get, true, false, "Connection: close"),
+            (Self.get, false, true, "Connection: close"),
         ]
         for (head, close, drainBegun, expected) in cases {
             var script = Script()
             script.drainBegun = drainBegun
-            ConnectionStateMachineTests.check(&script, [
-                (.next(buffered: true), "parse a new head, deadline in 10.0 s"),
+            Self.check(&script, [
+                Self.aNewHead,
                 (.head(head), "respond"),
                 (.answer, "send"),
                 (.respond(close: close), expected),
@@ -278,8 +287,8 @@ import Testing
 
     @Test func aResponseThatClosesEndsInALingeringCloseThatDropsWhatFollowsWithinItsBudgetAndTimeout() {
         var script = Script()
-        ConnectionStateMachineTests.check(&script, [
-            (.next(buffered: true), "parse a new head, deadline in 10.0 s"),
+        Self.check(&script, [
+            Self.aNewHead,
             (.head("GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"), "respond"),
             (.answer, "send"),
             (.respond(close: false), "Connection: close"),
@@ -290,14 +299,14 @@ import Testing
             (.read(40), "dropAndClose"),  // the budget, 100 bytes, is spent
         ])
         var timedOut = Script()
-        ConnectionStateMachineTests.check(&timedOut, [
+        Self.check(&timedOut, [
             (.linger, "shut down writing, deadline in 2.0 s"),
             (.linger, "none"),
             (.advance(2), ""),
             (.sweep, "close"),
         ])
         var peerGone = Script()
-        ConnectionStateMachineTests.check(&peerGone, [
+        Self.check(&peerGone, [
             (.peerClosed, "answer what is buffered"),
             (.linger, "close"),  // the client closed first: nothing to wait for
         ])
@@ -307,12 +316,8 @@ import Testing
 
     @Test func twoPipelinedRequestsAreAnsweredInOrderTheSecondParsedOnlyOnceTheFirstIsWritten() {
         var script = Script()
-        ConnectionStateMachineTests.check(&script, [
-            (.read(60), "process"),  // both requests in one read
-            (.next(buffered: true), "parse a new head, deadline in 10.0 s"),
-            (.head(ConnectionStateMachineTests.get), "respond"),
-            (.answer, "send"),
-            (.respond(close: false), "keep-alive"),
+        Self.check(&script, [(.read(60), "process")]  // both requests in one read
+                            + Self.aGetAnsweredWithKeepAlive + [
             (.wrote(40, of: 100), "wait writable, reads paused: true, deadline in 20.0 s"),
             // Backpressure: the second request stays in the buffer, and the socket is not read.
             (.next(buffered: true), "wait"),
@@ -321,10 +326,7 @@ import Testing
             (.deadline, "in 20.0 s"),  // progress renews the write timeout
             (.next(buffered: true), "wait"),
             (.sent(upTo: 100, complete: true), "resume, deadline in 60.0 s"),
-            (.next(buffered: true), "parse a new head, deadline in 10.0 s"),  // now the second
-            (.head(ConnectionStateMachineTests.get), "respond"),
-            (.answer, "send"),
-            (.respond(close: false), "keep-alive"),
+        ] + Self.aGetAnsweredWithKeepAlive + [  // now the second
             (.wrote(100, of: 100), "resume"),
             (.next(buffered: false), "idle since in 0.0 s, deadline in 60.0 s"),
         ])
@@ -333,11 +335,7 @@ import Testing
 
     @Test func aClientThatDoesNotReadItsResponseIsClosedWithoutAnotherAfterTheWriteTimeout() {
         var script = Script()
-        ConnectionStateMachineTests.check(&script, [
-            (.next(buffered: true), "parse a new head, deadline in 10.0 s"),
-            (.head(ConnectionStateMachineTests.get), "respond"),
-            (.answer, "send"),
-            (.respond(close: false), "keep-alive"),
+        Self.check(&script, Self.aGetAnsweredWithKeepAlive + [
             (.wrote(0, of: 100), "wait writable, reads paused: true, deadline in 20.0 s"),
             (.advance(20), ""),
             (.sweep, "close"),
@@ -346,9 +344,9 @@ import Testing
 
     @Test func aContinueThatWaitsForTheSocketHoldsTheBodysDeadlineUntilItIsWritten() {
         var script = Script()
-        ConnectionStateMachineTests.check(&script, [
-            (.next(buffered: true), "parse a new head, deadline in 10.0 s"),
-            (.head(ConnectionStateMachineTests.post(50, "Expect: 100-continue\r\n")), "respond"),
+        Self.check(&script, [
+            Self.aNewHead,
+            (.head(Self.post(50, "Expect: 100-continue\r\n")), "respond"),
             (.wantsBody, "read body after 100 Continue"),
             (.wrote(10, of: 25), "wait writable, reads paused: true, deadline in 20.0 s"),
             (.next(buffered: true), "wait"),
@@ -363,10 +361,10 @@ import Testing
     @Test func aHeadThatStopsMidwayIs408AfterTheHeadTimeoutFromItsFirstByte() {
         var script = Script()
         _ = script.machine.started(draining: false, tls: false, bufferEmpty: true)
-        ConnectionStateMachineTests.check(&script, [
+        Self.check(&script, [
             (.advance(30), ""),  // idle for a while: the head timeout counts from the first byte
             (.read(12), "process"),
-            (.next(buffered: true), "parse a new head, deadline in 10.0 s"),
+            Self.aNewHead,
             (.incomplete(buffered: 12, atBound: false), "wait"),
             (.advance(4), ""),
             (.read(3), "process"),
@@ -382,9 +380,9 @@ import Testing
 
     @Test func aStalledBodyIs408AfterTheBodyTimeoutAndProgressRenewsIt() {
         var script = Script()
-        ConnectionStateMachineTests.check(&script, [
-            (.next(buffered: true), "parse a new head, deadline in 10.0 s"),
-            (.head(ConnectionStateMachineTests.post(10)), "respond"),
+        Self.check(&script, [
+            Self.aNewHead,
+            (.head(Self.post(10)), "respond"),
             (.wantsBody, "read body, deadline in 10.0 s"),
             (.next(buffered: true), "read body"),
             (.advance(5), ""),
@@ -398,16 +396,16 @@ import Testing
     @Test func aSlowBodyBelowTheMinimumRateIs408AfterTheGrace() {
         // 100 bytes/s after 10 s of grace: 1 byte a second falls behind at 10 + n/100 s.
         var script = Script { $0.limits.minBodyRate = 100 }
-        ConnectionStateMachineTests.check(&script, [
-            (.next(buffered: true), "parse a new head, deadline in 10.0 s"),
-            (.head(ConnectionStateMachineTests.post(1000)), "respond, heavy"),
+        Self.check(&script, [
+            Self.aNewHead,
+            (.head(Self.post(1000)), "respond, heavy"),
             (.wantsBody, "read body, deadline in 10.0 s"),
         ])
         for _ in 0..<10 {
             _ = script.run(.advance(1))
             _ = script.run(.bodyNeedsMore(1))
         }
-        ConnectionStateMachineTests.check(&script, [
+        Self.check(&script, [
             (.deadline, "in 0.1 s"),  // earned: 10 s + 10 bytes at 100 bytes/s, from the body's start
             (.advance(0.1), ""),
             (.sweep, "fail 408: the request body arrived too slowly: 10 bytes in 10.1 seconds;"
@@ -417,11 +415,7 @@ import Testing
 
     @Test func aDeadlineThatALaterEventMovedDoesNothingWhenTheSweeperComesLate() {
         var script = Script()
-        ConnectionStateMachineTests.check(&script, [
-            (.next(buffered: true), "parse a new head, deadline in 10.0 s"),
-            (.head(ConnectionStateMachineTests.get), "respond"),
-            (.answer, "send"),
-            (.respond(close: false), "keep-alive"),
+        Self.check(&script, Self.aGetAnsweredWithKeepAlive + [
             (.wrote(10, of: 10), "resume"),
             (.next(buffered: false), "idle since in 0.0 s, deadline in 60.0 s"),
             (.advance(10), ""),  // the head's deadline would have passed
@@ -433,9 +427,9 @@ import Testing
 
     @Test func anEarlyAnswerToASmallBodyDropsItAndKeepsTheConnectionButALargeOneCloses() {
         var small = Script()
-        ConnectionStateMachineTests.check(&small, [
-            (.next(buffered: true), "parse a new head, deadline in 10.0 s"),
-            (.head(ConnectionStateMachineTests.post(50)), "respond"),
+        Self.check(&small, [
+            Self.aNewHead,
+            (.head(Self.post(50)), "respond"),
             (.answer, "drop body, send"),
             (.respond(close: false), "keep-alive"),
             (.wrote(10, of: 10), "resume"),
@@ -444,9 +438,9 @@ import Testing
             (.next(buffered: false), "idle since in 0.0 s, deadline in 60.0 s"),
         ])
         var large = Script()
-        ConnectionStateMachineTests.check(&large, [
-            (.next(buffered: true), "parse a new head, deadline in 10.0 s"),
-            (.head(ConnectionStateMachineTests.post(1000)), "respond, heavy"),
+        Self.check(&large, [
+            Self.aNewHead,
+            (.head(Self.post(1000)), "respond, heavy"),
             (.answer, "send, close"),
             (.respond(close: true), "Connection: close"),
         ])
@@ -454,13 +448,13 @@ import Testing
 
     @Test func aRefusedBodyIsAnsweredWithItsErrorAndTheConnectionCloses() {
         var script = Script()
-        ConnectionStateMachineTests.check(&script, [
-            (.next(buffered: true), "parse a new head, deadline in 10.0 s"),
-            (.head(ConnectionStateMachineTests.post(5000)), "fail 413"),
+        Self.check(&script, [
+            Self.aNewHead,
+            (.head(Self.post(5000)), "fail 413"),
         ])
         var tooLarge = Script()
-        ConnectionStateMachineTests.check(&tooLarge, [
-            (.next(buffered: true), "parse a new head, deadline in 10.0 s"),
+        Self.check(&tooLarge, [
+            Self.aNewHead,
             (.head("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"), "respond, heavy"),
             (.wantsBody, "read body, deadline in 10.0 s"),
             (.bodyTooLarge, "fail 413: too large"),
@@ -469,23 +463,23 @@ import Testing
 
     @Test func aClientThatClosesMidHeadOrMidBodyIsToldWhy() {
         var head = Script()
-        ConnectionStateMachineTests.check(&head, [
-            (.next(buffered: true), "parse a new head, deadline in 10.0 s"),
+        Self.check(&head, [
+            Self.aNewHead,
             (.incomplete(buffered: 12, atBound: false), "wait"),
             (.peerClosed, "answer what is buffered"),
             (.incomplete(buffered: 12, atBound: false),
              "fail 400: the request head ended after 12 bytes, before its empty line (RFC 9112 §2.1)"),
         ])
         var body = Script()
-        ConnectionStateMachineTests.check(&body, [
-            (.next(buffered: true), "parse a new head, deadline in 10.0 s"),
-            (.head(ConnectionStateMachineTests.post(10)), "respond"),
+        Self.check(&body, [
+            Self.aNewHead,
+            (.head(Self.post(10)), "respond"),
             (.wantsBody, "read body, deadline in 10.0 s"),
             (.peerClosed, "answer what is buffered"),
             (.next(buffered: false), "fail 400: the request body ended after 3 bytes, before its end (RFC 9112 §6)"),
         ])
         var idle = Script()
-        ConnectionStateMachineTests.check(&idle, [
+        Self.check(&idle, [
             (.peerClosed, "answer what is buffered"),
             (.next(buffered: false), "close"),
         ])
@@ -493,8 +487,8 @@ import Testing
 
     @Test func aHeadLargerThanTheBufferMayGrowIs431() {
         var script = Script()
-        ConnectionStateMachineTests.check(&script, [
-            (.next(buffered: true), "parse a new head, deadline in 10.0 s"),
+        Self.check(&script, [
+            Self.aNewHead,
             (.incomplete(buffered: 9000, atBound: true), "fail 431: the request head is larger than 32768 bytes"),
         ])
     }
@@ -504,20 +498,20 @@ import Testing
     @Test func anOverflowConnectionAnswers503WithinTheHeadTimeoutAndIsNeverIdle() {
         var script = Script(overflow: true)
         #expect(script.machine.started(draining: false, tls: false, bufferEmpty: true) == nil)
-        ConnectionStateMachineTests.check(&script, [
+        Self.check(&script, [
             (.deadline, "in 10.0 s"),
             (.next(buffered: false), "await request, deadline in 10.0 s"),
-            (.next(buffered: true), "parse a new head, deadline in 10.0 s"),
-            (.head(ConnectionStateMachineTests.get), "refuse over cap"),
+            Self.aNewHead,
+            (.head(Self.get), "refuse over cap"),
         ])
     }
 
     @Test func onlyAnIdleConnectionWithNothingBufferedIsEvicted() {
         var script = Script()
-        ConnectionStateMachineTests.check(&script, [
+        Self.check(&script, [
             (.evict(buffered: true), "keep"),
             (.evict(buffered: false), "linger"),
-            (.next(buffered: true), "parse a new head, deadline in 10.0 s"),
+            Self.aNewHead,
             (.evict(buffered: false), "keep"),
         ])
     }
@@ -526,9 +520,9 @@ import Testing
 
     @Test func aDrainLetsTheRequestInFlightFinishWithConnectionCloseThenEndsIt() {
         var script = Script()
-        ConnectionStateMachineTests.check(&script, [
-            (.next(buffered: true), "parse a new head, deadline in 10.0 s"),
-            (.head(ConnectionStateMachineTests.post(10)), "respond"),
+        Self.check(&script, [
+            Self.aNewHead,
+            (.head(Self.post(10)), "respond"),
             (.wantsBody, "read body, deadline in 10.0 s"),
             (.drain(buffered: true), "go on"),  // in flight: answered
             (.bodyFinished(10), "send 200"),
@@ -540,7 +534,7 @@ import Testing
     @Test func anIdleConnectionInADrainReadsOnceThenWaitsTheIdleGraceWhichIsNotRenewed() {
         var script = Script()
         _ = script.machine.started(draining: false, tls: false, bufferEmpty: true)
-        ConnectionStateMachineTests.check(&script, [
+        Self.check(&script, [
             (.drain(buffered: false), "read a last time"),
             (.drainReadDone(buffered: false), "deadline in 1.0 s"),
             (.advance(0.5), ""),
@@ -552,15 +546,15 @@ import Testing
         // A request that came within the grace is answered, with Connection: close.
         var late = Script()
         _ = late.machine.started(draining: false, tls: false, bufferEmpty: true)
-        ConnectionStateMachineTests.check(&late, [
+        Self.check(&late, [
             (.drain(buffered: false), "read a last time"),
             (.drainReadDone(buffered: false), "deadline in 1.0 s"),
             (.advance(1), ""),
             (.sweep, "end idle drain"),
             (.read(30), "process"),
-            (.next(buffered: true), "parse a new head, deadline in 10.0 s"),
+            Self.aNewHead,
             (.idleDrainReadDone(buffered: true), "answer it"),
-            (.head(ConnectionStateMachineTests.get), "respond"),
+            (.head(Self.get), "respond"),
             (.answer, "send"),
             (.respond(close: false), "Connection: close"),
         ])
@@ -572,11 +566,7 @@ import Testing
         // the write timeout rules until the answer is written, then the idle grace, from then.
         var script = Script()
         _ = script.machine.started(draining: false, tls: false, bufferEmpty: true)
-        ConnectionStateMachineTests.check(&script, [
-            (.next(buffered: true), "parse a new head, deadline in 10.0 s"),
-            (.head(ConnectionStateMachineTests.get), "respond"),
-            (.answer, "send"),
-            (.respond(close: false), "keep-alive"),
+        Self.check(&script, Self.aGetAnsweredWithKeepAlive + [
             (.wrote(0, of: 40), "wait writable, reads paused: true, deadline in 20.0 s"),
             (.drain(buffered: false), "go on"),
             (.deadline, "in 20.0 s"),  // still the write's
@@ -592,7 +582,7 @@ import Testing
     @Test func aConnectionAcceptedDuringTheDrainGetsTheIdleGraceNotTheIdleTimeout() {
         var script = Script()
         #expect(script.machine.started(draining: true, tls: false, bufferEmpty: true) == nil)
-        ConnectionStateMachineTests.check(&script, [
+        Self.check(&script, [
             (.deadline, "in 1.0 s"),
             (.advance(1), ""),
             (.sweep, "end idle drain"),
