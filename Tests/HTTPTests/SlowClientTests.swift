@@ -41,6 +41,26 @@ func sendBodySteps(_ steps: Int, to client: TestClient, of server: Server, movin
     }
 }
 
+/// On a server whose clock is moved by hand (its limits set by `adjust`): sends the
+/// head of a 10,000-byte body and `steps` pieces of it 10 s apart, none cut
+/// (`sendBodySteps`), then moves the clock 10 s more and sweeps; returns the
+/// response that sweep sent, and the server's responder.
+func bodySentInStepsThenSwept(_ steps: Int, configured adjust: (inout ServerConfiguration) -> Void)
+    throws -> (response: TestResponse, responder: TestResponder) {
+    let offset = ClockOffset()
+    var outcome: (TestResponse, TestResponder)?
+    try withClient(clock: SystemClock(offset: offset), configured: adjust) { client, server, responder in
+        client.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10000\r\n\r\n")
+        #expect(eventually { server.openConnections.map(\.phase) == [.body] })
+        sendBodySteps(steps, to: client, of: server, movingClock: offset)
+        offset.advance(10)
+        sweepNow(server)
+        #expect(hasSomethingToRead(client))  // answered by that sweep
+        outcome = (try client.readResponse(), responder)
+    }
+    return try #require(outcome)
+}
+
 /// Clients that send or read too slowly: a minimum rate after a grace, and a
 /// total deadline, so no client holds a connection by trickling bytes.
 @Suite struct SlowClientTests {
@@ -48,21 +68,11 @@ func sendBodySteps(_ steps: Int, to client: TestClient, of server: Server, movin
         // On the server's clock, moved by hand: 500 bytes every 10 s (50 bytes/s) against a minimum
         // of 100 bytes/s after 30 s of grace. The rule's deadline is 30 + 5 s per step from the
         // body's start, the time 10 s per step: still ahead after step 5 (55 s against 50 s), behind at 60 s.
-        let offset = ClockOffset()
-        let (server, responder) = try startServer(clock: SystemClock(offset: offset)) {
+        let (response, responder) = try bodySentInStepsThenSwept(5) {
             $0.limits.bodyTimeout = 30
             $0.limits.minBodyRate = 100
             $0.limits.idleTimeout = 600
         }
-        defer { stop(server) }
-        let client = try TestClient(port: server.port)
-        client.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10000\r\n\r\n")
-        #expect(eventually { server.openConnections.map(\.phase) == [.body] })
-        sendBodySteps(5, to: client, of: server, movingClock: offset)
-        offset.advance(10)
-        sweepNow(server)
-        #expect(hasSomethingToRead(client))  // answered by that sweep
-        let response = try client.readResponse()
         #expect(response.status == 408)
         #expect(response.header("Connection") == "close")
         #expect(response.text.contains("arrived too slowly: 2500 bytes in 60."))
@@ -91,22 +101,12 @@ func sendBodySteps(_ steps: Int, to client: TestClient, of server: Server, movin
 
     @Test func aBodyIsCutWith408AtTheMaximumDurationHoweverSteadily() throws {
         // On the server's clock: 500 bytes every 10 s is well above the minimum rate, but the body may take 40 s in all.
-        let offset = ClockOffset()
-        let (server, _) = try startServer(clock: SystemClock(offset: offset)) {
+        let (response, _) = try bodySentInStepsThenSwept(3) {
             $0.limits.bodyTimeout = 30
             $0.limits.minBodyRate = 10
             $0.limits.maxBodyDuration = 40
             $0.limits.idleTimeout = 600
         }
-        defer { stop(server) }
-        let client = try TestClient(port: server.port)
-        client.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10000\r\n\r\n")
-        #expect(eventually { server.openConnections.map(\.phase) == [.body] })
-        sendBodySteps(3, to: client, of: server, movingClock: offset)
-        offset.advance(10)
-        sweepNow(server)
-        #expect(hasSomethingToRead(client))
-        let response = try client.readResponse()
         #expect(response.status == 408)
         #expect(response.text.contains("not complete within 40.0 seconds (1500 bytes received)"))
     }
@@ -170,19 +170,16 @@ func sendBodySteps(_ steps: Int, to client: TestClient, of server: Server, movin
         #expect(eventually { started(server, count: 3) })  // idle since before the first request
         for client in admitted {
             let sent = server.clock.now()
-            client.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
-            #expect(try client.readResponse().text == "hello")
+            #expect(try client.roundTrip(get("/hello")).text == "hello")
             #expect(eventually { becameIdle(server, since: sent) == 1 })
             offset.advance(1)
         }
         let newcomer = try TestClient(port: server.port)
-        newcomer.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
-        #expect(try newcomer.readResponse().text == "hello")
+        #expect(try newcomer.roundTrip(get("/hello")).text == "hello")
         // The first one, idle longest, was closed cleanly (a FIN, not a reset); the others still serve.
         #expect(admitted[0].readEnd() == 0)
         for client in admitted[1...] {
-            client.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
-            #expect(try client.readResponse().text == "hello")
+            #expect(try client.roundTrip(get("/hello")).text == "hello")
         }
         #expect(eventually { server.connectionCount == 3 }, "\(server.connectionCount) open")
     }
@@ -195,7 +192,7 @@ func sendBodySteps(_ steps: Int, to client: TestClient, of server: Server, movin
         for client in busy { client.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc") }
         responder.waitForRequests(2)
         let refused = try TestClient(port: server.port)
-        refused.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+        refused.send(get("/hello"))
         let response = try refused.readResponse()
         #expect(response.status == 503)
         #expect(response.header("Retry-After") == "1")
@@ -217,13 +214,10 @@ func sendBodySteps(_ steps: Int, to client: TestClient, of server: Server, movin
         let (server, _) = try startServer { $0.limits.maxConnections = 1 }  // minimum idle: 1 s
         defer { stop(server) }
         let client = try TestClient(port: server.port)
-        client.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
-        #expect(try client.readResponse().text == "hello")
+        #expect(try client.roundTrip(get("/hello")).text == "hello")
         let newcomer = try TestClient(port: server.port)
-        newcomer.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
-        #expect(try newcomer.readResponse().status == 503)
-        client.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
-        #expect(try client.readResponse().text == "hello")
+        #expect(try newcomer.roundTrip(get("/hello")).status == 503)
+        #expect(try client.roundTrip(get("/hello")).text == "hello")
     }
 
     @Test func pastTheCapAndItsOverflowNewConnectionsAreClosedAtOnce() throws {
@@ -234,17 +228,15 @@ func sendBodySteps(_ steps: Int, to client: TestClient, of server: Server, movin
         defer { stop(server) }
         let admitted = try (0..<3).map { _ in try TestClient(port: server.port) }
         for client in admitted {
-            client.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
-            #expect(try client.readResponse().text == "hello")
+            #expect(try client.roundTrip(get("/hello")).text == "hello")
         }
         let overflow = try TestClient(port: server.port)  // holds the one overflow place, sending nothing yet
         #expect(eventually { server.connectionCount == 4 })  // the overflow connection was accepted
         let refused = try TestClient(port: server.port)
-        refused.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+        refused.send(get("/hello"))
         #expect(refused.isClosedWithoutResponse())
         #expect(server.connectionCount == 4)
-        overflow.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
-        #expect(try overflow.readResponse().status == 503)
+        #expect(try overflow.roundTrip(get("/hello")).status == 503)
     }
 
     @Test func anOverflowConnectionThatSendsNoHeadIsClosedAfterTheHeadTimeout() throws {
@@ -256,8 +248,7 @@ func sendBodySteps(_ steps: Int, to client: TestClient, of server: Server, movin
         }
         defer { stop(server) }
         let first = try TestClient(port: server.port)
-        first.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
-        #expect(try first.readResponse().text == "hello")
+        #expect(try first.roundTrip(get("/hello")).text == "hello")
         let overflow = try TestClient(port: server.port)
         // Both started: each has its deadline (the overflow one the head timeout, not the idle one).
         #expect(eventually { started(server, count: 2) })
@@ -268,8 +259,7 @@ func sendBodySteps(_ steps: Int, to client: TestClient, of server: Server, movin
         sweepNow(server)
         #expect(overflow.isClosedWithoutResponse())
         // The first connection is idle under its own, longer timeout, and still serves.
-        first.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
-        #expect(try first.readResponse().text == "hello")
+        #expect(try first.roundTrip(get("/hello")).text == "hello")
     }
 }
 
