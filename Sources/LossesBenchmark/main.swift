@@ -44,6 +44,9 @@ let flatProbabilities = tensor([elements], uniform(elements, in: 0.001...0.999))
 let flatTargets = tensor([elements], uniform(elements))
 let flatWeight = tensor([elements], uniform(elements))
 let classWeight = tensor([classes], uniform(classes))
+// `flat - flatTargets`, as lossd folds a difference loss's two tensors into one.
+let flatDifferences = Differences(
+    data: zip(flat.data, flatTargets.data).map { $0 - $1 }, predictionsShape: [elements], targetsShape: [elements])
 let flatAsMatrix = tensor([batch, classes], flatTargets.data)
 let logitsAsMatrix = tensor([batch, classes], flat.data)
 // The service benchmark's segmentation payloads (bench/), at their own sizes.
@@ -71,6 +74,15 @@ let cases: [(String, Int, () throws -> LossResult)] = [
     ("mse (1e6) mean", elements, { try MeanSquaredError()(predictions: flat, targets: flatTargets) }),
     ("mse (1e6) weight mean", elements, { try MeanSquaredError(weight: flatWeight)(predictions: flat, targets: flatTargets) }),
     ("mse (1e6) none", elements, { try MeanSquaredError(reduction: .none)(predictions: flat, targets: flatTargets) }),
+    ("mse differences (1e6) mean", elements, { try MeanSquaredError()(differences: flatDifferences) }),
+    ("mse differences (1e6) weight mean", elements, { try MeanSquaredError(weight: flatWeight)(differences: flatDifferences) }),
+    ("l1 (1e6) mean", elements, { try L1Loss()(predictions: flat, targets: flatTargets) }),
+    ("l1 (1e6) weight mean", elements, { try L1Loss(weight: flatWeight)(predictions: flat, targets: flatTargets) }),
+    ("l1 differences (1e6) mean", elements, { try L1Loss()(differences: flatDifferences) }),
+    ("smooth_l1 (1e6) none", elements, { try SmoothL1Loss(reduction: .none)(predictions: flat, targets: flatTargets) }),
+    ("smooth_l1 differences (1e6) mean", elements, { try SmoothL1Loss()(differences: flatDifferences) }),
+    ("huber (1e6) weight mean", elements, { try HuberLoss(weight: flatWeight)(predictions: flat, targets: flatTargets) }),
+    ("huber differences (1e6) weight mean", elements, { try HuberLoss(weight: flatWeight)(differences: flatDifferences) }),
     ("served ce index (2, 5, 64, 64) weight ignore_index mean", servedSegmentation.count, {
         try CrossEntropy(weight: servedClassWeight, ignoreIndex: 255)(
             predictions: servedSegmentation, targets: servedSegmentationIndices)
