@@ -17,22 +17,22 @@ package enum AVX2Kernels {
             batch: batch, classes: classes, inner: inner, ignoreIndex: ignoreIndex, output: output)
     }
 
-    /// `SquaredError.run` with AVX2 code generation.
+    /// `SquaredError.run` of the two tensors, with AVX2 code generation.
     package static func squaredError(
         predictions: UnsafePointer<Double>, targets: UnsafePointer<Double>, weights: UnsafePointer<Double>?,
         count: Int, keepElements: Bool
     ) -> (elements: [Double], sum: Double) {
         SquaredError.run(
-            lanes: SIMD4<Double>.self, predictions: predictions, targets: targets, weights: weights, count: count,
-            keepElements: keepElements)
+            lanes: SIMD4<Double>.self, PredictionsMinusTargets(predictions: predictions, targets: targets),
+            weights: weights, count: count, keepElements: keepElements)
     }
 
-    /// `SquaredError.run(differences:)` with AVX2 code generation.
+    /// `SquaredError.run` of differences already taken, with AVX2 code generation.
     package static func squaredError(
         differences: UnsafePointer<Double>, weights: UnsafePointer<Double>?, count: Int, keepElements: Bool
     ) -> (elements: [Double], sum: Double) {
         SquaredError.run(
-            lanes: SIMD4<Double>.self, differences: differences, weights: weights, count: count,
+            lanes: SIMD4<Double>.self, TakenDifferences(differences), weights: weights, count: count,
             keepElements: keepElements)
     }
 

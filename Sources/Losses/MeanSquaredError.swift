@@ -25,8 +25,8 @@ public struct MeanSquaredError: DifferenceLoss {
                     return switch KernelPath.current {
                     case .baseline:
                         SquaredError.run(
-                            lanes: Lanes.self, predictions: p, targets: t, weights: w, count: predictions.count,
-                            keepElements: reduction == .none)
+                            lanes: Lanes.self, PredictionsMinusTargets(predictions: p, targets: t), weights: w,
+                            count: predictions.count, keepElements: reduction == .none)
                     case .avx2:
                         AVX2Kernels.squaredError(
                             predictions: p, targets: t, weights: w, count: predictions.count,
@@ -49,7 +49,7 @@ public struct MeanSquaredError: DifferenceLoss {
                 switch KernelPath.current {
                 case .baseline:
                     SquaredError.run(
-                        lanes: Lanes.self, differences: d.baseAddress!, weights: w, count: count,
+                        lanes: Lanes.self, TakenDifferences(d.baseAddress!), weights: w, count: count,
                         keepElements: reduction == .none)
                 case .avx2:
                     AVX2Kernels.squaredError(
