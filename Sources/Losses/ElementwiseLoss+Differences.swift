@@ -17,44 +17,14 @@ extension ElementwiseLoss {
     ) throws(LossError) -> LossResult {
         try requireNonEmpty(predictions, name: "predictions")
         try requireNonEmptySameShape(targets, name: "targets", as: predictions)
-        let count = predictions.count
-        let keep = reduction == .none
-        // Hot path: `run` walks contiguous blocks, no allocation per element; `loss` is inlined, a select
-        // rather than a branch, so each block's loop vectorises.
-        guard let weight else {
-            let outcome = predictions.data.withUnsafeBufferPointer { p in
-                targets.data.withUnsafeBufferPointer { t in
-                    run(count: count, patternLength: count, keepElements: keep) { start, _, out, length in
-                        let p = p.baseAddress! + start, t = t.baseAddress! + start
-                        for i in 0..<length { out[i] = loss(abs(p[i] - t[i])) }
-                        return true
-                    }
-                }
-            }
-            return LossResult(
-                reducing: (outcome.elements, outcome.sum), reduction: reduction, shape: predictions.shape,
-                count: count, weightSum: Double(count))
-        }
-        try requireNonEmptySameShape(weight, name: "weight", as: predictions)
-        let weightSum: Double
-        switch weightedMean {
-        case .bySumOfWeights: weightSum = weight.data.withUnsafeBufferPointer { $0.compensatedSum }
-        case .byCount: weightSum = Double(count)
-        }
-        let outcome = predictions.data.withUnsafeBufferPointer { p in
-            targets.data.withUnsafeBufferPointer { t in
-                weight.data.withUnsafeBufferPointer { w in
-                    run(count: count, patternLength: count, keepElements: keep) { start, _, out, length in
-                        let p = p.baseAddress! + start, t = t.baseAddress! + start, w = w.baseAddress! + start
-                        for i in 0..<length { out[i] = loss(abs(p[i] - t[i])) * w[i] }
-                        return true
-                    }
-                }
+        return try predictions.data.withUnsafeBufferPointer { (p) throws(LossError) in
+            try targets.data.withUnsafeBufferPointer { (t) throws(LossError) in
+                try score(
+                    PredictionsMinusTargets(predictions: p.baseAddress!, targets: t.baseAddress!),
+                    shape: predictions.shape, count: predictions.count, weight: weight, weightedMean: weightedMean,
+                    reduction: reduction, loss)
             }
         }
-        return LossResult(
-            reducing: (outcome.elements, outcome.sum), reduction: reduction, shape: predictions.shape,
-            count: count, weightSum: weightSum)
     }
 
     /// `scoreDifferences` from `predictions - targets` already taken: the same checks in the same
@@ -65,17 +35,28 @@ extension ElementwiseLoss {
         _ loss: (_ absoluteError: Double) -> Double
     ) throws(LossError) -> LossResult {
         try differences.requireNonEmptySameShapes()
-        let shape = differences.predictionsShape
-        let count = differences.data.count
+        return try differences.data.withUnsafeBufferPointer { (d) throws(LossError) in
+            try score(
+                TakenDifferences(d.baseAddress!), shape: differences.predictionsShape, count: differences.data.count,
+                weight: weight, weightedMean: weightedMean, reduction: reduction, loss)
+        }
+    }
+
+    /// What both `scoreDifferences` do once predictions and targets are checked: checks the weight,
+    /// then scores `loss(|d|)` of the `count` operands from `d` on (times the weight).
+    @inline(__always)
+    private static func score<Operands: DifferenceOperands>(
+        _ d: Operands, shape: [Int], count: Int, weight: Tensor?, weightedMean: WeightedMean, reduction: Reduction,
+        _ loss: (_ absoluteError: Double) -> Double
+    ) throws(LossError) -> LossResult {
         let keep = reduction == .none
-        // Hot path: as above, contiguous blocks, one select per element.
+        // Hot path: `run` walks contiguous blocks, no allocation per element; `loss` is inlined, a select
+        // rather than a branch, so each block's loop vectorises.
         guard let weight else {
-            let outcome = differences.data.withUnsafeBufferPointer { d in
-                run(count: count, patternLength: count, keepElements: keep) { start, _, out, length in
-                    let d = d.baseAddress! + start
-                    for i in 0..<length { out[i] = loss(abs(d[i])) }
-                    return true
-                }
+            let outcome = run(count: count, patternLength: count, keepElements: keep) { start, _, out, length in
+                let d = d.advanced(by: start)
+                for i in 0..<length { out[i] = loss(abs(d[i])) }
+                return true
             }
             return LossResult(
                 reducing: (outcome.elements, outcome.sum), reduction: reduction, shape: shape,
@@ -87,13 +68,11 @@ extension ElementwiseLoss {
         case .bySumOfWeights: weightSum = weight.data.withUnsafeBufferPointer { $0.compensatedSum }
         case .byCount: weightSum = Double(count)
         }
-        let outcome = differences.data.withUnsafeBufferPointer { d in
-            weight.data.withUnsafeBufferPointer { w in
-                run(count: count, patternLength: count, keepElements: keep) { start, _, out, length in
-                    let d = d.baseAddress! + start, w = w.baseAddress! + start
-                    for i in 0..<length { out[i] = loss(abs(d[i])) * w[i] }
-                    return true
-                }
+        let outcome = weight.data.withUnsafeBufferPointer { w in
+            run(count: count, patternLength: count, keepElements: keep) { start, _, out, length in
+                let d = d.advanced(by: start), w = w.baseAddress! + start
+                for i in 0..<length { out[i] = loss(abs(d[i])) * w[i] }
+                return true
             }
         }
         return LossResult(
