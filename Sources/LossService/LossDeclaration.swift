@@ -61,22 +61,27 @@ public struct LossDeclaration: Sendable {
         }
     }
 
-    /// A `DifferenceLoss` (`loss` makes it from the checked members): scored from the folded
-    /// differences when the decoder folded them, else from the two tensors; it counts the
-    /// predictions' elements.
+    /// A `DifferenceLoss` (`loss` makes it from the checked members) of `fold`'s two members,
+    /// `predictions - targets` unless said otherwise: scored from the folded differences when
+    /// the decoder folded them, else from the two tensors; it counts the minuend's elements.
+    /// `fold` names the members once: the decoder, `MemberValues.foldedDifferences` and the
+    /// unfolded path all read them from it.
     init<Loss: DifferenceLoss>(
         name: String, summary: String, reference: String, members: [MemberDeclaration],
-        documentation: LossDocumentation, differenceLoss: @escaping @Sendable (MemberValues) -> Loss
+        documentation: LossDocumentation,
+        fold: DifferenceFold = DifferenceFold(minuend: "predictions", subtrahend: "targets"),
+        differenceLoss: @escaping @Sendable (MemberValues) -> Loss
     ) {
         self.init(name: name, summary: summary, reference: reference, members: members, documentation: documentation,
-                  differenceFold: DifferenceFold(minuend: "predictions", subtrahend: "targets")) { values throws(LossError) in
+                  differenceFold: fold) { values throws(LossError) in
             let loss = differenceLoss(values)
             if let differences = values.foldedDifferences {
                 let result = try loss.callAsFunction(differences: differences)
                 return (result, differences.data.count)
             }
-            let result = try loss.callAsFunction(predictions: values.predictions, targets: values.targets)
-            return (result, values.predictions.count)
+            let minuend = values.requiredTensor(fold.minuend)
+            let result = try loss.callAsFunction(predictions: minuend, targets: values.requiredTensor(fold.subtrahend))
+            return (result, minuend.count)
         }
     }
 

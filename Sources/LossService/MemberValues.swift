@@ -17,12 +17,15 @@ struct MemberValues {
     /// `values[i]` is the member `declarations[i]` names, nil when absent or `null`.
     private let values: [JSONMember?]
     private let declarations: [MemberDeclaration]
+    /// The declaration's `differenceFold`: which two members `foldedDifferences` reads.
+    private let fold: DifferenceFold?
 
     /// Checks `members` against `declaration`'s members, in their declared
     /// order (so the first error is always the same one): unknown members
     /// first, then each member's presence and type.
     init(_ members: [String: JSONMember], declaration: LossDeclaration) throws(InvalidRequest) {
         declarations = declaration.members
+        fold = declaration.differenceFold
         var values = [JSONMember?](repeating: nil, count: declarations.count)
         var allDeclared = true
         for (name, member) in members {
@@ -158,14 +161,16 @@ struct MemberValues {
         return tensor
     }
 
-    /// `predictions - targets` when the decoder folded one into the other (the declaration's
-    /// `differenceFold`), nil when both are tensors.
+    /// `minuend - subtrahend` (`predictions - targets`) when the decoder folded one of the
+    /// declaration's `differenceFold` members into the other, nil when both are tensors or the
+    /// loss declares no fold.
     var foldedDifferences: Differences? {
-        switch (value("predictions"), value("targets")) {
-        case (.foldedTensor(let shape)?, .tensor(let targets)?):
-            Differences(data: targets.data, predictionsShape: shape, targetsShape: targets.shape)
-        case (.tensor(let predictions)?, .foldedTensor(let shape)?):
-            Differences(data: predictions.data, predictionsShape: predictions.shape, targetsShape: shape)
+        guard let fold else { return nil }
+        return switch (value(fold.minuend), value(fold.subtrahend)) {
+        case (.foldedTensor(let shape)?, .tensor(let subtrahend)?):
+            Differences(data: subtrahend.data, predictionsShape: shape, targetsShape: subtrahend.shape)
+        case (.tensor(let minuend)?, .foldedTensor(let shape)?):
+            Differences(data: minuend.data, predictionsShape: minuend.shape, targetsShape: shape)
         default: nil
         }
     }

@@ -156,6 +156,38 @@ import TensorJSON
         }
     }
 
+    /// MSE of members named `input` and `target`: a difference loss whose fold is not predictions - targets.
+    static let renamed = LossDeclaration(
+        name: "renamed_mse", summary: "MSE of input against target", reference: "torch.nn.functional.mse_loss",
+        members: [
+            MemberDeclaration("input", .tensor(required: true, role: .values), "Any shape."),
+            MemberDeclaration("target", .tensor(required: true, role: .targets), "The input's shape."),
+            .reduction,
+        ],
+        documentation: LossDocumentation(typeName: "RenamedMSE", title: "Renamed MSE", description: "", examples: []),
+        fold: DifferenceFold(minuend: "input", subtrahend: "target")
+    ) { m in
+        MeanSquaredError(reduction: m.reduction)
+    }
+
+    @Test("the members folded and read back are the ones the declaration's fold names, whatever they are called")
+    func foldNamesTheMembers() throws {
+        #expect(Self.renamed.differenceFold == DifferenceFold(minuend: "input", subtrahend: "target"))
+        // The decoder folded `target` into `input`: the differences are read from the fold's members.
+        let members: [String: JSONMember] = [
+            "input": .tensor(try Tensor(shape: [2], data: [-0.5, 1.0])), "target": .foldedTensor(shape: [2])]
+        let differences = try #require(try MemberValues(members, declaration: Self.renamed).foldedDifferences)
+        #expect(differences.data == [-0.5, 1.0])
+        #expect(differences.predictionsShape == [2] && differences.targetsShape == [2])
+        // Folded or stored, either order: the same answer, (p - t)² for p = [1, 3], t = [1.5, 2].
+        for body in [
+            #"{"input": [1.0, 3.0], "target": [1.5, 2.0], "reduction": "none"}"#,
+            #"{"target": [1.5, 2.0], "reduction": "none", "input": [1.0, 3.0]}"#,
+        ] {
+            #expect(Self.expectSameAnswer(body, Self.renamed).contains(#""loss":[0.25,1.0]"#), "\(body)")
+        }
+    }
+
     @Test("in binary, the later of two parts is folded into the earlier as its bytes arrive, cut anywhere: minuend - subtrahend, either order")
     func binaryPartsFold() throws {
         let earlier: [Double] = [1.5, -2.0, 1e16, 0.1, 7e-300]
