@@ -2,15 +2,16 @@
 /// length (or chunked), whether the client waits for `100 Continue`, and
 /// whether it is gzip-coded. The meaning of `Expect` and `Content-Encoding`
 /// lives here, next to the parser's framing, so the connection only follows
-/// the plan. Pure: no I/O, no clock.
-struct BodyPlan: Equatable, Sendable {
+/// the plan. Pure: no I/O, no clock. Public so that a responder can ask
+/// the connection's own question of a head (`init?(head:)`, `runsInline`).
+public struct BodyPlan: Equatable, Sendable {
     /// Bytes of body that follow the head: 0 for none, -1 for a chunked body.
-    let length: Int
+    public let length: Int
     /// The client sent `Expect: 100-continue` over HTTP/1.1 and waits for
     /// `100 Continue` before it sends the body (RFC 9110 §10.1.1).
-    let expectsContinue: Bool
+    public let expectsContinue: Bool
     /// The body is gzip-coded (`Content-Encoding: gzip` or `x-gzip`) and is decoded before the handler sees it.
-    let gzip: Bool
+    public let gzip: Bool
 
     /// What the connection does with a body when the responder answered
     /// from the head alone (`Reply.response`), before the body was read.
@@ -83,6 +84,29 @@ struct BodyPlan: Equatable, Sendable {
         self.init(length: length, expectsContinue: expectsContinue, gzip: gzip)
     }
 
+    /// The plan for a head the server accepted, its framing read back from
+    /// the head's own fields as the parser framed it (RFC 9112 §6.3:
+    /// Transfer-Encoding means chunked, else `Content-Length`, else no body);
+    /// nil for a head the server refuses (417, 415, a malformed length).
+    public init?(head: RequestHead) {
+        var framing = BodyFraming.none
+        for field in head.headers {
+            if Headers.equalsIgnoringCase(field.name, "Transfer-Encoding") {
+                framing = .chunked
+                break
+            } else if Headers.equalsIgnoringCase(field.name, "Content-Length"), framing == .none {
+                // A list of identical values is one length (RFC 9110 §8.6), as the parser reads it.
+                let first = field.value.split(separator: ",", omittingEmptySubsequences: false).first ?? ""
+                guard let length = Int(first.trimmingASCIISpaces()), length >= 0 else { return nil }
+                framing = .length(length)
+            }
+        }
+        var limits = Limits()
+        limits.maxBodyBytes = .max
+        guard let plan = try? BodyPlan(head: head, framing: framing, limits: limits) else { return nil }
+        self = plan
+    }
+
     init(length: Int, expectsContinue: Bool, gzip: Bool) {
         self.length = length
         self.expectsContinue = expectsContinue
@@ -92,11 +116,19 @@ struct BodyPlan: Equatable, Sendable {
     /// A chunked body: its length is known only at its end.
     var isChunked: Bool { length < 0 }
 
-    /// Whether reading and answering this request is heavy work that must
-    /// leave the event loop's thread: a body over `inlineBodyBytes`
-    /// (`ServerConfiguration.inlineBodyBytes`), a chunked one, or a gzip one.
-    func isHeavy(inlineBodyBytes: Int) -> Bool {
-        length < 0 || length > inlineBodyBytes || gzip
+    /// Whether the request is read and answered inline on the event loop's
+    /// thread: a body of at most `inlineBodyBytes`
+    /// (`ServerConfiguration.inlineBodyBytes`), or none, and not gzip-coded.
+    /// Anything else (larger, chunked, gzip) is heavy work that leaves it.
+    /// The one statement of the rule: `Connection.begin` offloads by it, and a
+    /// responder may exempt what runs inline from its own limits (lossd's memory budget).
+    public func runsInline(inlineBodyBytes: Int) -> Bool {
+        length >= 0 && length <= inlineBodyBytes && !gzip
+    }
+
+    /// The length of an identity-coded body, nil for none, chunked or gzip (whose decoded length is unknown).
+    public var identityLength: Int? {
+        length > 0 && !gzip ? length : nil
     }
 
     /// What to do with the body when the answer came from the head alone;

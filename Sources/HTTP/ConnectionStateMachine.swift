@@ -53,7 +53,7 @@ struct ConnectionStateMachine<Clock: MonotonicClock> {
         /// The body cannot be read as its head says (417, 415, 413): answer and close.
         case fail(HTTPError)
         /// Ask the responder; `heavy`: reading and answering it must leave
-        /// the event loop's thread (`BodyPlan.isHeavy`).
+        /// the event loop's thread (not `BodyPlan.runsInline`).
         case respond(BodyPlan, heavy: Bool)
     }
 
@@ -333,7 +333,7 @@ struct ConnectionStateMachine<Clock: MonotonicClock> {
         if isOverflow { return .refuseOverCap }
         do throws(HTTPError) {
             let plan = try BodyPlan(head: head, framing: framing, limits: limits)
-            return .respond(plan, heavy: plan.isHeavy(inlineBodyBytes: inlineBodyBytes))
+            return .respond(plan, heavy: !plan.runsInline(inlineBodyBytes: inlineBodyBytes))
         } catch {
             return .fail(error)
         }

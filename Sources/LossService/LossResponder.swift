@@ -111,13 +111,13 @@ public struct LossResponder: Responder {
         case .oip(let route):
             return oipReply(route, head: head)
         case .batch:
-            let body = BodyFields(head)
+            let body = BodyPlan(head: head)
             return lossReply(head, BatchBodyHandler(metrics: metrics, maxTensorBytes: maxTensorBytes,
-                                                    budget: budget(for: body), bodyLength: body.length))
+                                                    budget: budget(for: body), bodyLength: body?.identityLength))
         case .loss(let declaration):
-            let body = BodyFields(head)
+            let body = BodyPlan(head: head)
             return lossReply(head, LossBodyHandler(
-                declaration: declaration, metrics: metrics, bodyLength: body.length,
+                declaration: declaration, metrics: metrics, bodyLength: body?.identityLength,
                 maxTensorBytes: maxTensorBytes, budget: budget(for: body), storagePool: storagePool))
         }
     }
@@ -135,60 +135,29 @@ public struct LossResponder: Responder {
         case .model(let declaration): return .response(OIPResponses.model(declaration))
         case .modelReady(let declaration): return .response(OIPResponses.health("ready", ready, model: declaration.name))
         case .infer(let declaration):
-            let body = BodyFields(head)
+            let body = BodyPlan(head: head)
             var headerLength: Int? = nil
             if let field = head.headers["Inference-Header-Content-Length"] {
                 guard let length = Int(field), length >= 0, field.allSatisfy(\.isASCII) else {
                     return .response(OIPError("Inference-Header-Content-Length must be a whole number of bytes, got '\(field)'").response)
                 }
-                if let bodyLength = body.length, length > bodyLength {
+                if let bodyLength = body?.identityLength, length > bodyLength {
                     return .response(OIPError("Inference-Header-Content-Length \(length) is past the end of the \(bodyLength)-byte body").response)
                 }
                 headerLength = length
             }
             return .body(OIPBodyHandler(declaration: declaration, metrics: metrics, headerLength: headerLength,
                                         maxTensorBytes: maxTensorBytes, budget: budget(for: body),
-                                        bodyLength: body.length, storagePool: storagePool))
-        }
-    }
-
-    /// A request's first `Content-Length` and `Content-Encoding` fields, read
-    /// in one pass over its head (each lookup by name scans every field, and
-    /// a small request had made four).
-    private struct BodyFields {
-        private var contentLength: String?
-        private var contentEncoding: String?
-
-        init(_ head: RequestHead) {
-            for field in head.headers {
-                if contentLength == nil && Headers.equalsIgnoringCase(field.name, "Content-Length") {
-                    contentLength = field.value
-                } else if contentEncoding == nil && Headers.equalsIgnoringCase(field.name, "Content-Encoding") {
-                    contentEncoding = field.value
-                }
-            }
-        }
-
-        /// The `Content-Length` of an identity-coded body, or nil (chunked, or
-        /// gzip, whose decoded length is unknown).
-        var length: Int? {
-            guard contentEncoding == nil, let contentLength else { return nil }
-            return Int(contentLength)
-        }
-
-        /// True when the body may run inline (`Connection.begin`'s rule):
-        /// `Content-Length` at most `limit` and no gzip coding (x-gzip contains gzip).
-        func isInline(limit: Int) -> Bool {
-            guard let contentLength, let length = Int(contentLength), length <= limit else { return false }
-            return contentEncoding?.lowercased().contains("gzip") != true
+                                        bodyLength: body?.identityLength, storagePool: storagePool))
         }
     }
 
     /// The budget a loss request reserves from: none when it is small enough
-    /// to run inline (identity-coded, `Content-Length` at most `budgetExemptBytes`).
-    private func budget(for body: BodyFields) -> MemoryBudget? {
+    /// to run inline: the server's own rule, `BodyPlan.runsInline` (identity-coded,
+    /// `Content-Length` at most `budgetExemptBytes`).
+    private func budget(for body: BodyPlan?) -> MemoryBudget? {
         guard let memoryBudget else { return nil }
-        return body.isInline(limit: budgetExemptBytes) ? nil : memoryBudget
+        return body?.runsInline(inlineBodyBytes: budgetExemptBytes) == true ? nil : memoryBudget
     }
 
     /// Reads the body into `handler` once the content type is JSON (rule 11);

@@ -87,11 +87,29 @@ import Testing
         #expect(BodyPlanTests.refusal([("Content-Encoding", "br")], .length(1 << 30))?.status == .unsupportedMediaType)
     }
 
-    @Test func largeChunkedAndGzipBodiesAreHeavy() {
-        #expect(!BodyPlan(length: 100, expectsContinue: false, gzip: false).isHeavy(inlineBodyBytes: 100))
-        #expect(BodyPlan(length: 101, expectsContinue: false, gzip: false).isHeavy(inlineBodyBytes: 100))
-        #expect(BodyPlan(length: -1, expectsContinue: false, gzip: false).isHeavy(inlineBodyBytes: 100))
-        #expect(BodyPlan(length: 10, expectsContinue: false, gzip: true).isHeavy(inlineBodyBytes: 100))
+    @Test("a body runs inline at and below the threshold, identity-coded; above it, chunked or gzip it does not; no body does")
+    func theInlineRuleByteExact() {
+        let table: [(framing: BodyFraming, coding: String?, inline: Bool)] = [
+            (.length(99), nil, true), (.length(100), nil, true), (.length(101), nil, false),
+            (.length(100), "identity", true), (.length(100), "gzip", false), (.length(1), "X-GZIP", false),
+            (.chunked, nil, false), (.none, nil, true), (.length(0), nil, true), (.length(0), "gzip", true),
+        ]
+        for row in table {
+            var headers: [(String, String)] = []
+            switch row.framing {
+            case .none: break
+            case .length(let n): headers.append(("Content-Length", String(n)))
+            case .chunked: headers.append(("Transfer-Encoding", "chunked"))
+            }
+            if let coding = row.coding { headers.append(("Content-Encoding", coding)) }
+            let head = Self.head(headers)
+            // The connection's plan (framing from the parser) and a responder's (from the head alone) agree.
+            let connection = try? BodyPlan(head: head, framing: row.framing, limits: Limits())
+            #expect(connection?.runsInline(inlineBodyBytes: 100) == row.inline, "\(row)")
+            #expect(BodyPlan(head: head) == connection, "\(row)")
+        }
+        // A list of identical lengths is one length, as the parser reads it.
+        #expect(BodyPlan(head: Self.head([("Content-Length", "100, 100")]))?.runsInline(inlineBodyBytes: 100) == true)
     }
 
     @Test func anEarlyAnswerDropsASmallOrChunkedBodyAndClosesOnALargeOneOrAWaitingClient() {
